@@ -1,0 +1,112 @@
+"""Flow: run a model on a prepared dataset, evaluate it, ask the owner, then finalize the result."""
+
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
+
+from flows.approval import await_approval
+from flows.site_run import record_failures, site_task
+from medperf.errors import ConfigError
+from medperf.schemas import ResultStatus
+from medperf.settings import SiteSettings, default_home
+from medperf.site.case_table import read_labels
+from medperf.site.connections import site_registry
+from medperf.site.container_fetch import container_key
+from medperf.site.container_steps import StepFailed
+from medperf.site.dataset_index import DatasetIndex
+from medperf.site.dataset_steps import is_intact
+from medperf.site.payloads import ResultPayload, payload_sha256
+from medperf.site.release_policy import check_result_payload
+from medperf.site.run_store import RunStore
+from medperf.site.step_keys import step_key, work_dir
+from tasks.evaluate import evaluate
+from tasks.fetch import fetch_container
+from tasks.infer import infer
+from tasks.upload import open_result, upload_result
+
+ONE_WEEK_S = 7 * 24 * 3600
+
+
+def result_client_key(site: str, benchmark_id: int, model_id: int, version: str, dataset_id: int) -> str:
+    """Stable across re-runs of the same evaluation: a re-run finalizes the same result, never a second."""
+    return "evaluate-" + payload_sha256([site, benchmark_id, model_id, version, dataset_id])[:40]
+
+
+@flow(name="evaluate_model", persist_result=False)
+def evaluate_model(
+    benchmark_id: int,
+    model_id: int,
+    dataset_id: int,
+    offer_partial: bool = False,
+    approval_timeout_s: int = ONE_WEEK_S,
+) -> int:
+    """infer -> evaluate -> release policy -> approval -> finalize the result; returns the result id.
+
+    A model crash leaves a failed record on the site and fails the run (the registry result stays PENDING
+    and a re-run finalizes it); with offer_partial=True the owner is asked to approve a partial result.
+    """
+    settings = SiteSettings()
+    run_id = str(flow_run.id)
+    logger = get_run_logger()
+    with record_failures(settings, run_id):
+        with site_registry(default_home()) as registry:
+            benchmark = registry.benchmarks.get(benchmark_id)
+            model = registry.models.get(model_id)
+            dataset = registry.datasets.get(dataset_id)
+        prepared = DatasetIndex(settings.data_root).get(dataset_id)
+        if prepared.prepared_hash != dataset.prepared_data_hash or not is_intact(prepared):
+            raise ConfigError(
+                f"dataset {dataset_id}: the prepared data on this site no longer matches its registered hash; "
+                "prepare it again"
+            )
+        key = result_client_key(settings.name, benchmark_id, model_id, model.version, dataset_id)
+        result = open_result(benchmark_id, model_id, dataset_id, key)
+        if result.status == ResultStatus.FINALIZED:
+            logger.info("result %s is already finalized; nothing to do", result.id)
+            return result.id
+
+        model_container, model_spec = fetch_container(model.container_id, settings)
+        eval_container, eval_spec = fetch_container(benchmark.evaluator_container_id, settings)
+        infer_key = step_key("infer", container_key(model_container), prepared.prepared_hash)
+        partial = False
+        try:
+            predictions = site_task(infer, settings)(infer_key, model_spec, prepared.data, settings)
+            predictions_path, predictions_hash = predictions.path, predictions.sha256
+        except StepFailed as err:
+            RunStore(settings.data_root).record_failure(
+                run_id, "infer", str(err), {"exit_code": err.result.exit_code, "log": str(err.result.log_path)}
+            )
+            if not offer_partial:
+                raise
+            logger.info("the model failed; offering a partial result for approval")
+            partial = True
+            predictions_path = work_dir(settings.data_root, infer_key) / "predictions"
+            predictions_hash = "partial-" + run_id
+
+        eval_key = step_key("evaluate", container_key(eval_container), predictions_hash, prepared.prepared_hash)
+        metrics: dict[str, Any]
+        try:
+            metrics = site_task(evaluate, settings)(eval_key, eval_spec, predictions_path, prepared.labels, settings)
+        except StepFailed:
+            if not partial:
+                raise
+            metrics = {}
+
+        payload = ResultPayload(
+            benchmark_id=benchmark_id,
+            model_id=model_id,
+            dataset_id=dataset_id,
+            metrics=metrics,
+            partial=partial,
+            model_container_id=model_container.id,
+            evaluator_container_id=eval_container.id,
+        )
+        check_result_payload(payload, benchmark.release_policy, num_cases=len(read_labels(prepared.labels)))
+        title = f"Result of model {model_id} on dataset {dataset_id} (benchmark {benchmark_id})"
+        if partial:
+            title = "PARTIAL " + title
+        await_approval(run_id, title, payload, settings, approval_timeout_s)
+        final = upload_result(result.id, payload)
+        logger.info("result %s finalized", final.id)
+        return final.id

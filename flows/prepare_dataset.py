@@ -1,0 +1,80 @@
+"""Flow: prepare a dataset on the site, check it, summarise it, ask the owner, then register it."""
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
+
+from flows.approval import await_approval
+from flows.site_run import record_failures, site_task
+from medperf.errors import ConfigError
+from medperf.settings import SiteSettings, default_home
+from medperf.site.connections import site_registry
+from medperf.site.container_fetch import container_key
+from medperf.site.dataset_index import DatasetIndex
+from medperf.site.dataset_steps import is_intact, raw_data_hash
+from medperf.site.payloads import DatasetPayload, payload_sha256
+from medperf.site.release_policy import check_dataset_payload
+from medperf.site.run_store import SANITY_REPORT, RunStore
+from medperf.site.step_keys import step_key
+from tasks.fetch import fetch_container
+from tasks.prepare import prepare
+from tasks.sanity_check import sanity_check
+from tasks.statistics import statistics
+from tasks.upload import upload_dataset
+
+ONE_WEEK_S = 7 * 24 * 3600
+
+
+def _existing(path: str, what: str) -> Path:
+    resolved = Path(path).expanduser().resolve()
+    if not resolved.exists():
+        raise ConfigError(f"{what} {resolved} does not exist; give the path of the raw {what} on this machine")
+    return resolved
+
+
+@flow(name="prepare_dataset", persist_result=False)
+def prepare_dataset(
+    benchmark_id: int, data_path: str, labels_path: str, name: str, approval_timeout_s: int = ONE_WEEK_S
+) -> int:
+    """prepare -> sanity check -> statistics -> release policy -> approval -> upload; returns the dataset id."""
+    settings = SiteSettings()
+    run_id = str(flow_run.id)
+    with record_failures(settings, run_id):
+        raw_data, raw_labels = _existing(data_path, "data"), _existing(labels_path, "labels")
+        with site_registry(default_home()) as registry:
+            benchmark = registry.benchmarks.get(benchmark_id)
+        container, spec = fetch_container(benchmark.data_preparation_container_id, settings)
+        ckey = container_key(container)
+
+        prepare_key = step_key("prepare", ckey, raw_data_hash(raw_data, raw_labels))
+        prepared = site_task(prepare, settings)(prepare_key, spec, raw_data, raw_labels, settings)
+        if not is_intact(prepared):
+            get_run_logger().info("cached prepared data changed on disk; preparing again")
+            redo = site_task(prepare, settings).with_options(refresh_cache=True)
+            prepared = redo(prepare_key, spec, raw_data, raw_labels, settings)
+
+        report = RunStore(settings.data_root).run_dir(run_id) / SANITY_REPORT
+        sanity_key = step_key("sanity", ckey, prepared.prepared_hash, payload_sha256(benchmark.sanity_suite))
+        sanity = site_task(sanity_check, settings)(
+            sanity_key, spec, prepared, benchmark.sanity_suite, report, settings
+        )
+        stats_key = step_key("statistics", ckey, prepared.prepared_hash, payload_sha256(sanity))
+        stats = site_task(statistics, settings)(stats_key, spec, prepared, sanity, settings)
+
+        payload = DatasetPayload(
+            name=name,
+            site=settings.name,
+            benchmark_id=benchmark_id,
+            data_preparation_container_id=container.id,
+            raw_data_hash=raw_data_hash(raw_data, raw_labels),
+            prepared_data_hash=prepared.prepared_hash,
+            statistics=stats,
+        )
+        check_dataset_payload(payload, benchmark.release_policy)
+        await_approval(run_id, f"Register dataset '{name}' for benchmark {benchmark_id}", payload, settings,
+                       approval_timeout_s)
+        dataset = upload_dataset(payload, client_key=f"prepare-{run_id}")
+        DatasetIndex(settings.data_root).record(dataset.id, prepared)
+        get_run_logger().info("dataset %s registered", dataset.id)
+        return dataset.id

@@ -1,0 +1,31 @@
+"""What both site flows share: task options from site settings and the local failure record."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from prefect import Task
+
+from medperf.errors import MedPerfError
+from medperf.settings import SiteSettings
+from medperf.site.run_store import RunStore
+from tasks.options import site_result_storage
+
+T = TypeVar("T", bound=Task[Any, Any])
+
+
+def site_task(task: T, settings: SiteSettings) -> T:
+    """The task with the site's timeout and results persisted on the site only."""
+    return task.with_options(  # type: ignore[return-value]
+        timeout_seconds=settings.task_timeout_seconds, result_storage=site_result_storage(settings)
+    )
+
+
+@contextmanager
+def record_failures(settings: SiteSettings, flow_run_id: str) -> Iterator[None]:
+    """Keep a local record of the error that stopped a run (its message carries no case data)."""
+    try:
+        yield
+    except MedPerfError as err:
+        RunStore(settings.data_root).record_failure(flow_run_id, type(err).__name__, str(err), {})
+        raise

@@ -1,0 +1,1 @@
+"""medperf package."""

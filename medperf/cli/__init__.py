@@ -1,0 +1,1 @@
+"""The `medperf` command line: one module per command group, registered in medperf.cli.main."""

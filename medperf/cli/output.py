@@ -1,0 +1,78 @@
+"""Rendering registry answers: a rich table for people, JSON for scripts (`--json`)."""
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+from medperf.schemas import Page
+
+stdout = Console(highlight=False, soft_wrap=False)
+CELL_MAX = 60
+
+
+def echo_json(data: Any) -> None:
+    """Print JSON on stdout, exactly (no wrapping, no colour), so scripts can parse it."""
+    typer.echo(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+def cell(value: Any) -> str:
+    """A short, readable text for one table cell."""
+    if value is None:
+        return "-"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    if isinstance(value, dict | list):
+        text = json.dumps(value, separators=(",", ":"), default=str)
+        return text if len(text) <= CELL_MAX else text[: CELL_MAX - 1] + "…"
+    return str(value)
+
+
+def print_page(page: Page[Any], columns: Sequence[str], *, as_json: bool, title: str = "") -> None:
+    """A list answer: a table of the chosen columns with 'N of M' under it, or the page as JSON."""
+    if as_json:
+        echo_json(page.model_dump(mode="json"))
+        return
+    table = Table(title=title or None, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for item in page.items:
+        table.add_row(*(cell(getattr(item, column, None)) for column in columns))
+    stdout.print(table)
+    shown = f"{page.offset + 1}-{page.offset + len(page.items)}" if page.items else "none"
+    stdout.print(f"showing {shown} of {page.count}")
+
+
+def print_entity(entity: BaseModel, *, as_json: bool, title: str = "") -> None:
+    """One entity: a field/value table, or its JSON."""
+    if as_json:
+        echo_json(entity.model_dump(mode="json"))
+        return
+    table = Table(title=title or None, title_justify="left", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    for name, value in entity:
+        text = (
+            json.dumps(value, indent=1, default=str)
+            if isinstance(value, dict | list) and value
+            else cell(value)
+        )
+        table.add_row(name, text)
+    stdout.print(table)
+
+
+def print_message(message: str) -> None:
+    """A one-line confirmation for people (not printed in --json mode by the callers)."""
+    stdout.print(message)

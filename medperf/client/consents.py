@@ -1,0 +1,35 @@
+"""Standing consents: a data owner's approval in advance of scheduled result uploads."""
+
+from medperf.client.http import RegistryHttp, query
+from medperf.schemas import Page, StandingConsentCreate, StandingConsentPublic
+
+
+class ConsentsApi:
+    """/consents."""
+
+    def __init__(self, http: RegistryHttp) -> None:
+        self._http = http
+
+    def create(self, consent: StandingConsentCreate) -> StandingConsentPublic:
+        """Grant a standing consent for one dataset in one benchmark until it expires."""
+        data = self._http.post("/consents", consent.model_dump(mode="json"))
+        return StandingConsentPublic.model_validate(data)
+
+    def list(
+        self,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        benchmark_id: int | None = None,
+        dataset_id: int | None = None,
+        active: bool | None = None,
+    ) -> Page[StandingConsentPublic]:
+        """Consents the caller may see, matching the filters."""
+        params = query(
+            limit=limit, offset=offset, benchmark_id=benchmark_id, dataset_id=dataset_id, active=active
+        )
+        return Page[StandingConsentPublic].model_validate(self._http.get("/consents", params))
+
+    def revoke(self, consent_id: int) -> StandingConsentPublic:
+        """Revoke a standing consent (dataset owner)."""
+        return StandingConsentPublic.model_validate(self._http.delete(f"/consents/{consent_id}"))

@@ -1,0 +1,53 @@
+"""The FastAPI application of the registry: routers under /api/v1, error handlers, the database."""
+
+from fastapi import FastAPI
+
+from medperf.server.db import make_engine
+from medperf.server.errors_http import install_error_handlers
+from medperf.server.migrate import upgrade_database
+from medperf.server.routers import (
+    associations,
+    audit,
+    benchmarks,
+    consents,
+    containers,
+    datasets,
+    health,
+    models,
+    results,
+    tokens,
+    users,
+)
+from medperf.settings import ServerSettings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: ServerSettings, *, upgrade_db: bool = True) -> FastAPI:
+    """Build the app on the settings' database (migrated to the latest schema unless told not to)."""
+    if upgrade_db:
+        upgrade_database(settings.database_url)
+    app = FastAPI(title="MedPerf registry", version="1", docs_url="/docs", redoc_url=None)
+    app.state.engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(health.router)
+    for module in (
+        users,
+        tokens,
+        containers,
+        models,
+        benchmarks,
+        datasets,
+        associations,
+        results,
+        consents,
+        audit,
+    ):
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """App factory for `uvicorn --factory` workers: settings from MEDPERF_SERVER_* (already migrated)."""
+    return create_app(ServerSettings(), upgrade_db=False)

@@ -1,0 +1,42 @@
+"""The database engine (SQLite file by default, Postgres by URL) and per-request sessions."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+from medperf.server.settings_url import normalize_database_url
+
+
+def make_engine(database_url: str) -> Engine:
+    """An engine for the URL: SQLite with WAL and cross-thread use, or a pooled Postgres engine."""
+    url = normalize_database_url(database_url)
+    if url.startswith("sqlite"):
+        _ensure_sqlite_folder(url)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """Yield one session; the caller's work is committed by the services, rolled back on error."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session

@@ -1,0 +1,51 @@
+"""Request dependencies: the database session and the authenticated user (Bearer token)."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Query, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from medperf.server.services.lookup import MAX_ID
+from medperf.server.services.users import authenticate
+from medperf.server.tables import User
+
+_bearer = HTTPBearer(auto_error=False, description="an API token issued by the registry admin")
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request on the app's engine."""
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_current_user(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    """The user owning the Bearer token; 401 when it is missing, unknown or revoked."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "Authorization: send 'Bearer <token>' (ask the registry admin for a token)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    user = authenticate(session, credentials.credentials)
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "Authorization: the token is unknown or revoked",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+Limit = Annotated[int, Query(ge=1, le=500, description="page size (1..500)")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="rows to skip")]
+IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]

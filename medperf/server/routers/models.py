@@ -1,0 +1,50 @@
+"""Models: public metadata; registered by any user, changed by their owner."""
+
+from fastapi import APIRouter, status
+from sqlmodel import select
+
+from medperf.schemas import EntityState, ModelCreate, ModelPublic, ModelUpdate, Page
+from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
+from medperf.server.services import models
+from medperf.server.services.lookup import get_or_404
+from medperf.server.services.paging import paginate
+from medperf.server.tables import Model
+
+router = APIRouter(prefix="/models", tags=["models"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_model(payload: ModelCreate, session: SessionDep, actor: CurrentUser) -> ModelPublic:
+    """Register a model around an existing container."""
+    return ModelPublic.model_validate(models.create_model(session, actor, payload), from_attributes=True)
+
+
+@router.get("")
+def list_models(
+    session: SessionDep,
+    _actor: CurrentUser,
+    owner_id: IdFilter = None,
+    state: EntityState | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page[ModelPublic]:
+    """All models, optionally of one owner or in one state."""
+    stmt = select(Model)
+    if owner_id is not None:
+        stmt = stmt.where(Model.owner_id == owner_id)
+    if state is not None:
+        stmt = stmt.where(Model.state == state)
+    return paginate(session, stmt, ModelPublic, limit, offset)
+
+
+@router.get("/{model_id}")
+def read_model(model_id: int, session: SessionDep, _actor: CurrentUser) -> ModelPublic:
+    """One model."""
+    return ModelPublic.model_validate(get_or_404(session, Model, model_id, "model"), from_attributes=True)
+
+
+@router.patch("/{model_id}")
+def update_model(model_id: int, payload: ModelUpdate, session: SessionDep, actor: CurrentUser) -> ModelPublic:
+    """Change a model (owner only; a new container needs a new version)."""
+    row = models.update_model(session, actor, model_id, payload)
+    return ModelPublic.model_validate(row, from_attributes=True)

@@ -1,0 +1,65 @@
+"""Results: opened before a run and finalized once by the data owner; scoped reads."""
+
+from fastapi import APIRouter, Response, status
+from sqlmodel import select
+
+from medperf.schemas import Page, ResultCreate, ResultFinalize, ResultPublic, ResultStatus
+from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
+from medperf.server.services import results
+from medperf.server.services.paging import paginate
+from medperf.server.services.visibility import results_visible_to
+from medperf.server.tables import Result
+
+router = APIRouter(prefix="/results", tags=["results"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_result(
+    payload: ResultCreate, session: SessionDep, actor: CurrentUser, response: Response
+) -> ResultPublic:
+    """Open a PENDING result (dataset owner); a retry with the same client_key returns it (200)."""
+    row, created = results.create_result(session, actor, payload)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return ResultPublic.model_validate(row, from_attributes=True)
+
+
+@router.post("/{result_id}/finalize")
+def finalize_result(
+    result_id: int, payload: ResultFinalize, session: SessionDep, actor: CurrentUser
+) -> ResultPublic:
+    """Record the metrics of a PENDING result, once."""
+    row = results.finalize_result(session, actor, result_id, payload)
+    return ResultPublic.model_validate(row, from_attributes=True)
+
+
+@router.get("")
+def list_results(
+    session: SessionDep,
+    actor: CurrentUser,
+    benchmark_id: IdFilter = None,
+    model_id: IdFilter = None,
+    dataset_id: IdFilter = None,
+    status: ResultStatus | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page[ResultPublic]:
+    """Results the caller may see (its datasets', benchmarks' or models'), filtered."""
+    stmt = select(Result).where(results_visible_to(actor))
+    if benchmark_id is not None:
+        stmt = stmt.where(Result.benchmark_id == benchmark_id)
+    if model_id is not None:
+        stmt = stmt.where(Result.model_id == model_id)
+    if dataset_id is not None:
+        stmt = stmt.where(Result.dataset_id == dataset_id)
+    if status is not None:
+        stmt = stmt.where(Result.status == status)
+    return paginate(session, stmt, ResultPublic, limit, offset)
+
+
+@router.get("/{result_id}")
+def read_result(result_id: int, session: SessionDep, actor: CurrentUser) -> ResultPublic:
+    """One result, if the caller may see it."""
+    return ResultPublic.model_validate(
+        results.visible_result(session, actor, result_id), from_attributes=True
+    )

@@ -1,0 +1,113 @@
+"""Benchmarks: creation (one pending per user), admin decision, owner updates and auto-approval policy."""
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from medperf.schemas import (
+    ApprovalStatus,
+    AutoApprovalMode,
+    BenchmarkCreate,
+    BenchmarkPolicyUpdate,
+    BenchmarkUpdate,
+    EntityState,
+)
+from medperf.server.services.audit import commit_change, snapshot
+from medperf.server.services.errors import Conflict, Forbidden
+from medperf.server.services.lookup import get_or_404, id_of
+from medperf.server.services.users import require_admin
+from medperf.server.tables import Benchmark, Container, Model, User, utcnow
+
+
+def create_benchmark(session: Session, actor: User, payload: BenchmarkCreate) -> Benchmark:
+    """Register a PENDING benchmark; its parts must exist and the caller may have no other pending one."""
+    get_or_404(session, Container, payload.data_preparation_container_id, "data_preparation_container_id")
+    get_or_404(session, Model, payload.reference_model_id, "reference_model_id")
+    get_or_404(session, Container, payload.evaluator_container_id, "evaluator_container_id")
+    pending = session.exec(
+        select(Benchmark.id).where(
+            Benchmark.owner_id == actor.id, Benchmark.approval_status == ApprovalStatus.PENDING
+        )
+    ).first()
+    if pending is not None:
+        raise Conflict(f"a user may have one PENDING benchmark at a time; benchmark {pending} is pending")
+    data = payload.model_dump(mode="json")
+    benchmark = Benchmark(**data, owner_id=id_of(actor))
+    commit_change(session, actor, "create", benchmark, "benchmark", None)
+    return benchmark
+
+
+def decide_benchmark(session: Session, actor: User, benchmark_id: int, approve: bool) -> Benchmark:
+    """The admin approves or rejects a PENDING benchmark (a second decision is a conflict)."""
+    require_admin(actor, "approve or reject a benchmark")
+    benchmark = get_or_404(session, Benchmark, benchmark_id, "benchmark")
+    if benchmark.approval_status != ApprovalStatus.PENDING:
+        raise Conflict(f"benchmark {benchmark_id} is already {benchmark.approval_status}")
+    before = snapshot(benchmark)
+    benchmark.approval_status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
+    if approve:
+        benchmark.approved_at = utcnow()
+    commit_change(session, actor, "approve" if approve else "reject", benchmark, "benchmark", before)
+    return benchmark
+
+
+def _owned(session: Session, actor: User, benchmark_id: int) -> Benchmark:
+    benchmark = get_or_404(session, Benchmark, benchmark_id, "benchmark")
+    if benchmark.owner_id != actor.id:
+        raise Forbidden(f"only the owner of benchmark {benchmark_id} may change it")
+    return benchmark
+
+
+def _check_operation_ready(session: Session, benchmark: Benchmark) -> None:
+    if benchmark.approval_status != ApprovalStatus.APPROVED:
+        raise Conflict(f"state: benchmark {benchmark.id} must be APPROVED before OPERATION")
+    reference = session.get(Model, benchmark.reference_model_id)
+    parts: list[tuple[str, Container | Model | None]] = [
+        ("data_preparation_container_id", session.get(Container, benchmark.data_preparation_container_id)),
+        ("evaluator_container_id", session.get(Container, benchmark.evaluator_container_id)),
+        ("reference_model_id", reference),
+    ]
+    if reference is not None:
+        parts.append(("reference model's container", session.get(Container, reference.container_id)))
+    for label, part in parts:
+        if part is None or part.state != EntityState.OPERATION:
+            raise Conflict(f"state: benchmark {benchmark.id} needs its {label} in OPERATION first")
+
+
+def update_benchmark(session: Session, actor: User, benchmark_id: int, payload: BenchmarkUpdate) -> Benchmark:
+    """Apply the owner's changes; OPERATION is reached only when approved and all parts are OPERATION."""
+    benchmark = _owned(session, actor, benchmark_id)
+    changes: dict[str, Any] = payload.model_dump(mode="json", exclude_unset=True, exclude_none=True)
+    if benchmark.state == EntityState.OPERATION:
+        frozen = sorted(
+            set(changes) - {"description"} - ({"state"} if changes.get("state") == "OPERATION" else set())
+        )
+        if frozen:
+            raise Conflict(f"{frozen[0]}: benchmark {benchmark_id} is in OPERATION and frozen")
+    elif changes.get("state") == EntityState.OPERATION:
+        _check_operation_ready(session, benchmark)
+    before = snapshot(benchmark)
+    for field, value in changes.items():
+        setattr(benchmark, field, value)
+    commit_change(session, actor, "update", benchmark, "benchmark", before)
+    return benchmark
+
+
+def set_policy(session: Session, actor: User, benchmark_id: int, payload: BenchmarkPolicyUpdate) -> Benchmark:
+    """The owner sets how association requests from others are answered."""
+    benchmark = _owned(session, actor, benchmark_id)
+    before = snapshot(benchmark)
+    benchmark.auto_approval_mode = payload.auto_approval_mode
+    benchmark.auto_approval_allowlist = sorted({email.lower() for email in payload.auto_approval_allowlist})
+    commit_change(session, actor, "set_policy", benchmark, "benchmark", before)
+    return benchmark
+
+
+def auto_approves(benchmark: Benchmark, requester: User) -> bool:
+    """Whether the benchmark's policy approves a request from this user without its owner."""
+    mode = benchmark.auto_approval_mode
+    if mode == AutoApprovalMode.ALWAYS:
+        return True
+    if mode == AutoApprovalMode.ALLOWLIST:
+        return requester.email.lower() in benchmark.auto_approval_allowlist
+    return False

@@ -1,0 +1,80 @@
+"""Results: created (PENDING) before the run by the data owner, finalized once, immutable after."""
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from medperf.schemas import ResultCreate, ResultFinalize, ResultStatus
+from medperf.server.services.associations import is_approved
+from medperf.server.services.audit import commit_change, snapshot
+from medperf.server.services.datasets import visible_dataset
+from medperf.server.services.errors import Conflict, Forbidden, NotFound
+from medperf.server.services.lookup import MAX_ID, get_or_404, id_of
+from medperf.server.services.visibility import results_visible_to
+from medperf.server.tables import Benchmark, Model, Result, User, utcnow
+
+
+def create_result(session: Session, actor: User, payload: ResultCreate) -> tuple[Result, bool]:
+    """Open a PENDING result; needs APPROVED dataset and model associations (reference model exempt)."""
+    if payload.client_key is not None:
+        existing = session.exec(
+            select(Result).where(Result.owner_id == actor.id, Result.client_key == payload.client_key)
+        ).first()
+        if existing is not None:
+            for field in ("benchmark_id", "model_id", "dataset_id"):
+                if getattr(existing, field) != getattr(payload, field):
+                    raise Conflict(
+                        f"client_key: already used for result {existing.id} with a different {field}"
+                    )
+            return existing, False
+    dataset = visible_dataset(session, actor, payload.dataset_id)
+    if dataset.owner_id != actor.id:
+        raise Forbidden(f"only the owner of dataset {dataset.id} may submit results on it")
+    benchmark = get_or_404(session, Benchmark, payload.benchmark_id, "benchmark_id")
+    get_or_404(session, Model, payload.model_id, "model_id")
+    if not is_approved(session, "datasets", benchmark.id or 0, dataset.id or 0):
+        raise Conflict(
+            f"dataset_id: dataset {dataset.id} has no APPROVED association with benchmark {benchmark.id}"
+        )
+    if payload.model_id != benchmark.reference_model_id and not is_approved(
+        session, "models", benchmark.id or 0, payload.model_id
+    ):
+        raise Conflict(
+            f"model_id: model {payload.model_id} has no APPROVED association with benchmark {benchmark.id}"
+        )
+    result = Result(**payload.model_dump(), owner_id=id_of(actor))
+    try:
+        commit_change(session, actor, "create", result, "result", None)
+    except IntegrityError:
+        session.rollback()
+        if payload.client_key is None:
+            raise
+        return create_result(session, actor, payload)  # a concurrent retry won: replay it
+    return result, True
+
+
+def visible_result(session: Session, actor: User, result_id: int) -> Result:
+    """The result if the caller may see it; 404 otherwise."""
+    row = None
+    if 1 <= result_id <= MAX_ID:
+        row = session.exec(select(Result).where(Result.id == result_id, results_visible_to(actor))).first()
+    if row is None:
+        raise NotFound(f"result {result_id} not found")
+    return row
+
+
+def finalize_result(session: Session, actor: User, result_id: int, payload: ResultFinalize) -> Result:
+    """Record the metrics once; a finalized result is immutable."""
+    result = visible_result(session, actor, result_id)
+    if result.owner_id != actor.id:
+        raise Forbidden(f"only the data owner may finalize result {result_id}")
+    if result.status == ResultStatus.FINALIZED:
+        raise Conflict(f"result {result_id} is already FINALIZED and immutable")
+    before = snapshot(result)
+    result.metrics = payload.metrics
+    result.partial = payload.partial
+    result.model_container_id = payload.model_container_id
+    result.evaluator_container_id = payload.evaluator_container_id
+    result.status = ResultStatus.FINALIZED
+    result.finalized_at = utcnow()
+    commit_change(session, actor, "finalize", result, "result", before)
+    return result

@@ -1,0 +1,56 @@
+"""Typed settings for the server, the client and a data site, read from MEDPERF_* environment variables."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_home() -> Path:
+    """The MedPerf home folder (profiles, site secrets, caches): $MEDPERF_HOME or ~/.medperf."""
+    import os
+
+    return Path(os.environ.get("MEDPERF_HOME", str(Path.home() / ".medperf")))
+
+
+class ServerSettings(BaseSettings):
+    """Settings of the registry server."""
+
+    model_config = SettingsConfigDict(env_prefix="MEDPERF_SERVER_")
+
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{default_home() / 'registry.db'}")
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+
+class ObjectStoreSettings(BaseSettings):
+    """Where artifacts (container archives, additional files, demo data) live: a folder or S3."""
+
+    model_config = SettingsConfigDict(env_prefix="MEDPERF_STORE_")
+
+    kind: Literal["local", "s3"] = "local"
+    root: Path = Field(default_factory=lambda: default_home() / "store")
+    endpoint: str = "127.0.0.1:9000"
+    access_key: str = ""
+    secret_key: str = ""
+    bucket: str = "medperf"
+    secure: bool = False
+    cache_dir: Path = Field(default_factory=lambda: default_home() / "cache")
+
+
+class SiteSettings(BaseSettings):
+    """Settings of one data site (its machine, its runner, its limits)."""
+
+    model_config = SettingsConfigDict(env_prefix="MEDPERF_SITE_")
+
+    name: str = "local"
+    data_root: Path = Field(default_factory=lambda: default_home() / "sites" / "local")
+    runner: Literal["docker", "sandbox"] = "sandbox"
+    allow_unisolated: bool = False
+    docker_host: str | None = None
+    task_timeout_seconds: int = 3600
+    memory_limit_mb: int = 4096
+    cpu_limit: float = 2.0
+    pids_limit: int = 512
+    gpus: str | None = None

@@ -1,0 +1,121 @@
+"""The container steps of the site flows (prepare, sanity_check, statistics, infer, evaluate) as plain calls."""
+
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from medperf.containers.spec import ContainerRunner, ContainerSpec, TaskResult
+from medperf.errors import ContainerTaskFailed
+
+
+class StepFailed(ContainerTaskFailed):
+    """A container step failed; the message names the step, exit code and the LOCAL log path only."""
+
+    def __init__(self, message: str, result: TaskResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """Where a step writes (a folder keyed by its inputs) and how long it may take."""
+
+    runner: ContainerRunner
+    spec: ContainerSpec
+    work_dir: Path
+    timeout_s: float | None
+
+    @property
+    def log_dir(self) -> Path:
+        """Container logs: on the site only."""
+        return self.work_dir / "logs"
+
+
+def fresh_dir(path: Path) -> Path:
+    """An empty folder at path (a step that runs again never mixes old and new outputs)."""
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def run_step(ctx: StepContext, task: str, mounts: Mapping[str, Path]) -> TaskResult:
+    """Run one container task; a failure message carries no log line (logs may hold case data)."""
+    ctx.log_dir.mkdir(parents=True, exist_ok=True)
+    result = ctx.runner.run(ctx.spec, task, mounts, log_dir=ctx.log_dir, timeout_s=ctx.timeout_s)
+    if result.timed_out:
+        raise StepFailed(
+            f"step '{task}' of container '{ctx.spec.name}' passed its timeout of {ctx.timeout_s}s; "
+            f"raise MEDPERF_SITE_TASK_TIMEOUT_SECONDS if it needs longer (log on this site: {result.log_path})",
+            result,
+        )
+    if result.exit_code != 0:
+        raise StepFailed(
+            f"step '{task}' of container '{ctx.spec.name}' failed with exit code {result.exit_code} "
+            f"(log on this site: {result.log_path})",
+            result,
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class PreparedPaths:
+    """The prepared dataset on the site."""
+
+    data: Path
+    labels: Path
+    metadata: Path
+
+
+def prepare(ctx: StepContext, raw_data: Path, raw_labels: Path) -> PreparedPaths:
+    """Run the preparation container: raw data -> the benchmark's standard format."""
+    out = PreparedPaths(
+        data=fresh_dir(ctx.work_dir / "data"),
+        labels=fresh_dir(ctx.work_dir / "labels"),
+        metadata=fresh_dir(ctx.work_dir / "metadata"),
+    )
+    config = ctx.spec.config.tasks.get("prepare")
+    mounts: dict[str, Path] = {
+        "data_path": raw_data,
+        "labels_path": raw_labels,
+        "output_path": out.data,
+        "output_labels_path": out.labels,
+    }
+    declared = set(config.output_volumes) if config is not None else set()
+    if "metadata_path" in declared:
+        mounts["metadata_path"] = out.metadata
+    if "report_file" in declared:
+        mounts["report_file"] = out.metadata / "report.yaml"
+    run_step(ctx, "prepare", mounts)
+    return out
+
+
+def sanity_check(ctx: StepContext, data: Path, labels: Path) -> None:
+    """Run the container's own sanity check (non-zero exit = failed)."""
+    run_step(ctx, "sanity_check", {"data_path": data, "labels_path": labels})
+
+
+def statistics(ctx: StepContext, data: Path, labels: Path) -> Path:
+    """Run the container's statistics task; returns the statistics.yaml it wrote."""
+    ctx.work_dir.mkdir(parents=True, exist_ok=True)
+    output = ctx.work_dir / "statistics.yaml"
+    output.unlink(missing_ok=True)
+    run_step(ctx, "statistics", {"data_path": data, "labels_path": labels, "output_path": output})
+    return output
+
+
+def infer(ctx: StepContext, data: Path) -> Path:
+    """Run a model on the prepared data (never the labels); returns the predictions folder."""
+    predictions = fresh_dir(ctx.work_dir / "predictions")
+    run_step(ctx, "infer", {"data_path": data, "output_path": predictions})
+    return predictions
+
+
+def evaluate(ctx: StepContext, predictions: Path, labels: Path) -> Path:
+    """Run the evaluator on predictions and labels; returns results.yaml."""
+    ctx.work_dir.mkdir(parents=True, exist_ok=True)
+    output = ctx.work_dir / "results.yaml"
+    output.unlink(missing_ok=True)
+    run_step(ctx, "evaluate", {"predictions": predictions, "labels": labels, "output_path": output})
+    return output

@@ -1,0 +1,82 @@
+"""The prepare_dataset steps as plain functions: prepare, sanity checks, statistics."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from medperf.errors import SanityCheckFailed
+from medperf.hashing import sha256_folder, sha256_path
+from medperf.site import container_steps
+from medperf.site.case_table import build_case_table
+from medperf.site.container_steps import StepContext
+from medperf.site.gx_validation import validate_case_table
+from medperf.site.payloads import payload_sha256
+from medperf.site.statistics_summary import read_container_statistics, summarise
+
+
+@dataclass(frozen=True)
+class PreparedDataset:
+    """Prepared data on the site and its hash (data and labels)."""
+
+    data: Path
+    labels: Path
+    metadata: Path
+    prepared_hash: str
+
+
+def raw_data_hash(data: Path, labels: Path) -> str:
+    """The hash of the raw data and raw labels together."""
+    return payload_sha256({"data": sha256_path(data), "labels": sha256_path(labels)})
+
+
+def prepared_hash(data: Path, labels: Path) -> str:
+    """The hash of the prepared data folder and prepared labels folder together."""
+    return payload_sha256({"data": sha256_folder(data), "labels": sha256_folder(labels)})
+
+
+def prepare(ctx: StepContext, raw_data: Path, raw_labels: Path) -> PreparedDataset:
+    """Run the preparation container and hash what it wrote."""
+    out = container_steps.prepare(ctx, raw_data, raw_labels)
+    return PreparedDataset(out.data, out.labels, out.metadata, prepared_hash(out.data, out.labels))
+
+
+def is_intact(prepared: PreparedDataset) -> bool:
+    """Whether the prepared folders still hold exactly what was prepared (a cached step is not stale)."""
+    if not (prepared.data.is_dir() and prepared.labels.is_dir()):
+        return False
+    return prepared_hash(prepared.data, prepared.labels) == prepared.prepared_hash
+
+
+def sanity_check(
+    ctx: StepContext, prepared: PreparedDataset, suite: dict[str, Any] | None, report_path: Path
+) -> dict[str, int]:
+    """The container's own check, then the GX suite on the per-case table; counts only come back.
+
+    On a GX failure the full report (with sample case ids) is written to report_path on the site and
+    SanityCheckFailed names each failed expectation with its count, without any case id.
+    """
+    container_steps.sanity_check(ctx, prepared.data, prepared.labels)
+    table = build_case_table(prepared.data, prepared.labels, prepared.metadata)
+    outcome = validate_case_table(table, suite)
+    if not outcome.success:
+        import json
+
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        report_path.write_text(json.dumps(outcome.site_report(), indent=2))
+        report_path.chmod(0o600)
+        failed = "; ".join(
+            f"{item.label}: {item.unexpected_count} cases" if item.unexpected_count is not None else item.label
+            for item in outcome.failures
+        )
+        raise SanityCheckFailed(
+            f"sanity check failed ({len(outcome.failures)} of {outcome.evaluated} expectations): {failed}; "
+            f"sample case ids on this site in {report_path}; nothing was uploaded"
+        )
+    return {"container_check_passed": 1, **outcome.counts()}
+
+
+def statistics(ctx: StepContext, prepared: PreparedDataset, sanity: dict[str, int]) -> dict[str, Any]:
+    """The container's statistics.yaml plus the platform's summary of the per-case table."""
+    stats_file = container_steps.statistics(ctx, prepared.data, prepared.labels)
+    table = build_case_table(prepared.data, prepared.labels, prepared.metadata)
+    return summarise(table, sanity, read_container_statistics(stats_file))

@@ -1,0 +1,47 @@
+"""The evaluate_model steps as plain functions: infer (no labels) and evaluate."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from medperf.errors import ConfigError
+from medperf.hashing import sha256_folder
+from medperf.site import container_steps
+from medperf.site.container_steps import StepContext
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """A model's predictions on the site and their hash."""
+
+    path: Path
+    sha256: str
+
+
+def infer(ctx: StepContext, prepared_data: Path) -> Predictions:
+    """Run the model container on the prepared data (the labels are never mounted)."""
+    path = container_steps.infer(ctx, prepared_data)
+    return Predictions(path, sha256_folder(path))
+
+
+def is_intact(predictions: Predictions) -> bool:
+    """Whether the predictions folder still holds what the model wrote."""
+    return predictions.path.is_dir() and sha256_folder(predictions.path) == predictions.sha256
+
+
+def read_metrics(path: Path) -> dict[str, Any]:
+    """The evaluator's results.yaml: a mapping metric -> value."""
+    try:
+        data = yaml.safe_load(path.read_text()) if path.is_file() else None
+    except yaml.YAMLError:
+        raise ConfigError(f"{path}: is not valid YAML; fix the evaluator") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the evaluator must write a mapping metric -> value")
+    return {str(key): value for key, value in data.items()}
+
+
+def evaluate(ctx: StepContext, predictions: Path, labels: Path) -> dict[str, Any]:
+    """Run the evaluator on predictions and labels; returns the metrics."""
+    return read_metrics(container_steps.evaluate(ctx, predictions, labels))

@@ -1,0 +1,111 @@
+"""The local record of each site flow run: pending approvals, decisions, failures, sanity reports."""
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+APPROVAL = "approval.json"
+DECISION = "decision.json"
+FAILURE = "failure.json"
+SANITY_REPORT = "sanity_report.json"
+
+
+def _write_json(path: Path, data: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return path
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class PendingApproval:
+    """A payload waiting for the data owner's decision, as recorded on the site."""
+
+    flow_run_id: str
+    kind: str
+    title: str
+    payload: dict[str, Any]
+    payload_sha256: str
+    created_at: str
+    decision: str | None
+
+
+class RunStore:
+    """Files under <data_root>/runs/<flow_run_id>/ (mode 0600); nothing here is ever uploaded."""
+
+    def __init__(self, data_root: Path) -> None:
+        self.root = data_root / "runs"
+
+    def run_dir(self, flow_run_id: str) -> Path:
+        """The folder of one flow run."""
+        return self.root / flow_run_id
+
+    def record_pending(
+        self, flow_run_id: str, kind: str, title: str, payload: dict[str, Any], payload_sha256: str
+    ) -> Path:
+        """Record the payload shown for approval (kept across the re-run after a suspend)."""
+        path = self.run_dir(flow_run_id) / APPROVAL
+        record = {
+            "flow_run_id": flow_run_id,
+            "kind": kind,
+            "title": title,
+            "payload": payload,
+            "payload_sha256": payload_sha256,
+            "created_at": _now(),
+        }
+        if path.is_file():
+            old = json.loads(path.read_text())
+            if old.get("payload_sha256") == payload_sha256:
+                record["created_at"] = old.get("created_at", record["created_at"])
+        return _write_json(path, record)
+
+    def record_decision(self, flow_run_id: str, decision: str, comment: str) -> Path:
+        """Record the outcome: approved, rejected or wrong-code."""
+        return _write_json(
+            self.run_dir(flow_run_id) / DECISION, {"decision": decision, "comment": comment, "at": _now()}
+        )
+
+    def record_failure(self, flow_run_id: str, step: str, message: str, details: dict[str, Any]) -> Path:
+        """Record a failed step with its local details (log paths, exit code)."""
+        data = {"step": step, "message": message, "details": details, "at": _now()}
+        return _write_json(self.run_dir(flow_run_id) / FAILURE, data)
+
+    def record_sanity_report(self, flow_run_id: str, report: dict[str, Any]) -> Path:
+        """Record failed expectations with sample case ids: on this site only."""
+        return _write_json(self.run_dir(flow_run_id) / SANITY_REPORT, report)
+
+    def read(self, flow_run_id: str, name: str) -> dict[str, Any] | None:
+        """One record of a run, or None."""
+        path = self.run_dir(flow_run_id) / name
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def approvals(self) -> list[PendingApproval]:
+        """Every approval recorded on this site, newest first, with its decision if any."""
+        out = []
+        if not self.root.is_dir():
+            return out
+        for folder in self.root.iterdir():
+            record = self.read(folder.name, APPROVAL)
+            if record is None:
+                continue
+            decision = self.read(folder.name, DECISION)
+            out.append(
+                PendingApproval(
+                    flow_run_id=record["flow_run_id"],
+                    kind=record["kind"],
+                    title=record["title"],
+                    payload=record["payload"],
+                    payload_sha256=record["payload_sha256"],
+                    created_at=record["created_at"],
+                    decision=decision["decision"] if decision else None,
+                )
+            )
+        return sorted(out, key=lambda item: item.created_at, reverse=True)

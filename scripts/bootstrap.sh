@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Create .venv (Python 3.11) and install MedPerf with its dev tools; idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.medperf-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "[bootstrap] installing MedPerf into .venv (first run takes a few minutes)"
+  .venv/bin/pip install -q --upgrade pip >/dev/null 2>&1 || true
+  .venv/bin/pip install -q -c constraints.txt -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
+  .venv/bin/python -c "import medperf, prefect, great_expectations" || { echo "[bootstrap] install failed"; exit 1; }
+  touch "$stamp"
+fi

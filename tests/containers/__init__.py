@@ -1,0 +1,1 @@
+"""Tests of the container contract and both runners."""

@@ -1,0 +1,124 @@
+"""Session services for the flow tests: ONE real Prefect server, a real registry, a site on this machine."""
+
+import importlib.util
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from medperf.cli.local_server import LocalRegistry, local_registry
+from medperf.client import RegistryClient
+from medperf.profiles import Profile, ProfileStore
+from medperf.schemas import UserCreate
+from medperf.server.admin import create_admin
+from medperf.settings import ObjectStoreSettings
+from medperf.storage import ObjectStore, make_store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load_prefect_server_module() -> object:
+    spec = importlib.util.spec_from_file_location("prefect_server", ROOT / "infra" / "prefect_server.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[str]:
+    """A real `prefect server start` (SQLite, or $PREFECT_API_DATABASE_CONNECTION_URL) for the session."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+
+    module = _load_prefect_server_module()
+    server = module.PrefectServer()  # type: ignore[attr-defined]
+    server.start()
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url, PREFECT_HOME: str(server.home)}):
+            os.environ.update({"PREFECT_API_URL": server.api_url, "DO_NOT_TRACK": "1"})
+            yield server.api_url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
+    """The registry server on a free port with a temp SQLite database."""
+    with local_registry(tmp_path_factory.mktemp("registry")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def admin(registry: LocalRegistry) -> Iterator[RegistryClient]:
+    """The registry admin."""
+    with RegistryClient(registry.url, create_admin(registry.settings, "admin@example.org", "Admin")) as client:
+        yield client
+
+
+def _token(admin: RegistryClient, email: str) -> str:
+    user = admin.users.create(UserCreate(email=email, name=email.split("@")[0]))
+    return admin.tokens.create(user.id).token
+
+
+@pytest.fixture(scope="session")
+def bench_owner(admin: RegistryClient, registry: LocalRegistry) -> RegistryClient:
+    """The benchmark committee."""
+    return RegistryClient(registry.url, _token(admin, "committee@bench.example"))
+
+
+@pytest.fixture(scope="session")
+def data_owner_token(admin: RegistryClient) -> str:
+    """The token of the hospital's data owner; the site's profile holds it."""
+    return _token(admin, "owner@site-a.example")
+
+
+@pytest.fixture(scope="session")
+def data_owner(registry: LocalRegistry, data_owner_token: str) -> RegistryClient:
+    """The hospital's data owner, as a client."""
+    return RegistryClient(registry.url, data_owner_token)
+
+
+@pytest.fixture(scope="session")
+def site_home(tmp_path_factory: pytest.TempPathFactory, registry: LocalRegistry, data_owner_token: str) -> Path:
+    """$MEDPERF_HOME of the site machine: the data owner's profile and the site secret live here."""
+    home = tmp_path_factory.mktemp("site-home")
+    ProfileStore(home).put("site-a", Profile(server_url=registry.url, token=data_owner_token), activate=True)
+    return home
+
+
+@pytest.fixture(scope="session")
+def store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded object store (a local folder) shared by the committee and the site."""
+    return tmp_path_factory.mktemp("store")
+
+
+@pytest.fixture(scope="session")
+def store(store_root: Path) -> ObjectStore:
+    """The object store client."""
+    return make_store(ObjectStoreSettings(kind="local", root=store_root, cache_dir=store_root.parent / "cache"))
+
+
+@pytest.fixture(scope="session")
+def site_env(prefect_api: str, site_home: Path, store_root: Path, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[dict[str, str]]:
+    """The site's environment (sandbox runner, its data root); also used for served deployments."""
+    data_root = tmp_path_factory.mktemp("site-data")
+    env = {
+        "MEDPERF_HOME": str(site_home),
+        "MEDPERF_SITE_NAME": "site-a",
+        "MEDPERF_SITE_DATA_ROOT": str(data_root),
+        "MEDPERF_SITE_RUNNER": "sandbox",
+        "MEDPERF_SITE_TASK_TIMEOUT_SECONDS": "120",
+        "MEDPERF_STORE_KIND": "local",
+        "MEDPERF_STORE_ROOT": str(store_root),
+        "MEDPERF_STORE_CACHE_DIR": str(data_root / "store-cache"),
+    }
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    yield env
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value

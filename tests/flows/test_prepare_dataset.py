@@ -1,0 +1,109 @@
+"""prepare_dataset against a real Prefect server and registry, with the sandboxed runner and small data."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from flows.prepare_dataset import prepare_dataset
+from medperf.client import RegistryClient
+from medperf.schemas import ReleasePolicy
+from medperf.site.run_store import RunStore
+from medperf.storage import ObjectStore
+from flow_harness import answer, form_description, site_code, start_flow, wait_for_approval_form
+from flow_world import World, case_id, make_benchmark, write_raw_data
+
+pytestmark = pytest.mark.prefect
+
+
+@pytest.fixture
+def world(
+    admin: RegistryClient, bench_owner: RegistryClient, data_owner: RegistryClient, store: ObjectStore,
+    tmp_path: Path, site_env: dict[str, str],
+) -> World:
+    return make_benchmark(admin, bench_owner, data_owner, store, tmp_path)
+
+
+def data_root(site_env: dict[str, str]) -> Path:
+    return Path(site_env["MEDPERF_SITE_DATA_ROOT"])
+
+
+def known(site_env: dict[str, str]) -> set[str]:
+    return {item.flow_run_id for item in RunStore(data_root(site_env)).approvals()}
+
+
+def datasets_of(world: World) -> int:
+    return world.data_owner.datasets.list(benchmark_id=world.benchmark.id).count
+
+
+def test_approved_prepare_uploads_exactly_the_payload_shown(
+    world: World, site_env: dict[str, str], site_home: Path, tmp_path: Path
+) -> None:
+    raw, labels = write_raw_data(tmp_path / "in", 40)
+    before = known(site_env)
+    run = start_flow(prepare_dataset, benchmark_id=world.benchmark.id, data_path=str(raw),
+                     labels_path=str(labels), name="tiny-approved")
+    pending = wait_for_approval_form(data_root(site_env), before, run)
+    shown = form_description(pending.flow_run_id)
+    assert json.dumps(pending.payload, indent=2, sort_keys=True) in shown
+    assert pending.payload_sha256 in shown
+
+    answer(pending.flow_run_id, approve=True, code=site_code(site_home, pending), comment="looks fine")
+    state = run.state()
+    assert state.is_completed(), state.message
+    dataset = world.data_owner.datasets.get(state.result())
+    assert dataset.statistics == pending.payload["statistics"]
+    assert dataset.prepared_data_hash == pending.payload["prepared_data_hash"]
+    assert dataset.statistics["num_cases"] == 40
+    assert dataset.statistics["sanity"]["expectations_failed"] == 0
+
+
+@pytest.mark.parametrize(("approve", "use_site_code", "message"), [
+    (False, True, "rejected the upload"),
+    (True, False, "approval code does not match"),
+])
+def test_rejection_or_wrong_code_uploads_nothing(
+    world: World, site_env: dict[str, str], site_home: Path, tmp_path: Path,
+    approve: bool, use_site_code: bool, message: str,
+) -> None:
+    raw, labels = write_raw_data(tmp_path / "in", 40)
+    before = known(site_env)
+    run = start_flow(prepare_dataset, benchmark_id=world.benchmark.id, data_path=str(raw),
+                     labels_path=str(labels), name="tiny-declined")
+    pending = wait_for_approval_form(data_root(site_env), before, run)
+    code = site_code(site_home, pending) if use_site_code else "AAAAA-BBBBB"
+    answer(pending.flow_run_id, approve=approve, code=code)
+    state = run.state()
+    assert state.is_failed()
+    assert message in (state.message or "")
+    assert datasets_of(world) == 0
+
+
+def test_failing_expectation_stops_before_upload_and_names_it(
+    world: World, site_env: dict[str, str], tmp_path: Path
+) -> None:
+    raw, labels = write_raw_data(tmp_path / "in", 40, bad_sizes=3)
+    before = known(site_env)
+    state = prepare_dataset(benchmark_id=world.benchmark.id, data_path=str(raw), labels_path=str(labels),
+                            name="tiny-bad", return_state=True)
+    assert state.is_failed()
+    assert "expect_column_values_to_be_between(size): 3 cases" in (state.message or "")
+    assert case_id(0) not in (state.message or "")
+    run_id = str(state.state_details.flow_run_id)
+    report = RunStore(data_root(site_env)).read(run_id, "sanity_report.json")
+    assert report is not None and case_id(0) in report["failures"][0]["sample_case_ids"]
+    assert known(site_env) == before, "no approval may be asked for data that failed its checks"
+    assert datasets_of(world) == 0
+
+
+def test_policy_violation_stops_the_flow(
+    admin: RegistryClient, bench_owner: RegistryClient, data_owner: RegistryClient, store: ObjectStore,
+    site_env: dict[str, str], tmp_path: Path,
+) -> None:
+    strict = make_benchmark(admin, bench_owner, data_owner, store, tmp_path, policy=ReleasePolicy())
+    raw, labels = write_raw_data(tmp_path / "in", 40)
+    state = prepare_dataset(benchmark_id=strict.benchmark.id, data_path=str(raw), labels_path=str(labels),
+                            name="tiny-policy", return_state=True)
+    assert state.is_failed()
+    assert "statistics keys ['mean_size'] may not leave the site" in (state.message or "")
+    assert datasets_of(strict) == 0

@@ -1,0 +1,42 @@
+"""Fixtures of the object-store tests: a real SeaweedFS S3 server for tests marked `s3`."""
+
+import importlib.util
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from medperf.storage.s3 import S3Store
+
+INFRA = Path(__file__).parents[2] / "infra"
+
+
+def _seaweed_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("medperf_infra_seaweed", INFRA / "seaweed.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A running `weed mini`; fails loudly (never skips) when it cannot start."""
+    module = _seaweed_module()
+    server = module.start_seaweed(tmp_path_factory.mktemp("seaweed"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_store(seaweed: object, tmp_path: Path) -> S3Store:
+    """An S3Store on the session's SeaweedFS, with a fresh bucket and cache per test."""
+    bucket = "medperf-" + tmp_path.name.lower().replace("_", "-")[-40:].strip("-")
+    return S3Store(
+        seaweed.endpoint,  # type: ignore[attr-defined]
+        seaweed.access_key,  # type: ignore[attr-defined]
+        seaweed.secret_key,  # type: ignore[attr-defined]
+        bucket,
+        tmp_path / "cache",
+    )

@@ -1,0 +1,73 @@
+"""Tests of file and folder hashing."""
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from medperf.errors import ConfigError
+from medperf.hashing import sha256_file, sha256_folder, sha256_path
+
+
+def _tree(root: Path, files: dict[str, bytes], order: list[str]) -> Path:
+    for name in order:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(files[name])
+    return root
+
+
+FILES = {"a.txt": b"alpha\n", "sub/b.bin": bytes(range(256)) * 100, "sub/deeper/c.csv": b"1,2,3\n"}
+
+
+def test_file_hash_matches_sha256sum(tmp_path: Path) -> None:
+    path = tmp_path / "big.bin"
+    path.write_bytes(os.urandom(3 * 1024 * 1024 + 17))
+    expected = subprocess.run(
+        ["sha256sum", str(path)], capture_output=True, text=True, check=True
+    ).stdout.split()[0]
+    assert sha256_file(path) == expected == sha256_path(path)
+
+
+def test_folder_hash_does_not_depend_on_creation_order(tmp_path: Path) -> None:
+    first = _tree(tmp_path / "one", FILES, list(FILES))
+    second = _tree(tmp_path / "two", FILES, list(reversed(FILES)))
+    assert sha256_folder(first) == sha256_folder(second) == sha256_path(first)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda root: (root / "a.txt").write_bytes(b"alpha!\n"),
+        lambda root: (root / "a.txt").rename(root / "renamed.txt"),
+        lambda root: (root / "sub" / "new.txt").write_bytes(b""),
+        lambda root: (root / "sub" / "deeper" / "c.csv").unlink(),
+    ],
+    ids=["content", "rename", "added-empty-file", "removed"],
+)
+def test_folder_hash_changes_with_content_or_names(tmp_path: Path, change: object) -> None:
+    root = _tree(tmp_path / "data", FILES, list(FILES))
+    before = sha256_folder(root)
+    change(root)  # type: ignore[operator]
+    assert sha256_folder(root) != before
+
+
+def test_moving_a_file_between_folders_changes_the_hash(tmp_path: Path) -> None:
+    one = _tree(tmp_path / "one", {"x/y": b"same"}, ["x/y"])
+    two = _tree(tmp_path / "two", {"xy": b"same"}, ["xy"])
+    assert sha256_folder(one) != sha256_folder(two)
+
+
+def test_folder_hash_is_the_documented_manifest(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "data", FILES, list(FILES))
+    manifest = "".join(
+        f"F\0{name}\0{hashlib.sha256(FILES[name]).hexdigest()}\n" for name in sorted(FILES)
+    ).encode()
+    assert sha256_folder(root) == hashlib.sha256(manifest).hexdigest()
+
+
+def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file or folder"):
+        sha256_path(tmp_path / "nope")
