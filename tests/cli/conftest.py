@@ -41,7 +41,7 @@ tasks:
     run_args:
       command: python3 /workspace/{task}.py
     input_volumes:
-      data_path: {{mount_path: /mlcommons/volumes/data, type: directory}}
+      {input}: {{mount_path: /mlcommons/volumes/in, type: directory}}
     output_volumes:
       output_path: {{mount_path: /mlcommons/volumes/out, type: directory}}
 """
@@ -49,11 +49,12 @@ tasks:
 
 @pytest.fixture
 def container_config(tmp_path: Path) -> Callable[[str], Path]:
-    """Write a one-task container_config.yaml and return its path."""
+    """Write a one-task container_config.yaml (prepare, infer or evaluate) and return its path."""
 
     def write(task: str) -> Path:
         path = tmp_path / f"{task}_container_config.yaml"
-        path.write_text(CONTAINER_CONFIG.format(task=task))
+        first_input = "predictions" if task == "evaluate" else "data_path"
+        path.write_text(CONTAINER_CONFIG.format(task=task, input=first_input))
         return path
 
     return write

@@ -17,16 +17,17 @@ from medperf.schemas import (
 )
 
 _ids = itertools.count()
+FIRST_INPUT = {"prepare": "data_path", "infer": "data_path", "evaluate": "predictions"}
 
 
 def container_config(task: str) -> dict[str, Any]:
-    """A MedPerf container_config with one task reading data_path and writing output_path."""
+    """A MedPerf container_config with one task (prepare, infer or evaluate) reading one input."""
     return {
         "tasks": {
             task: {
                 "run_args": {"command": f"python3 /workspace/{task}.py"},
                 "input_volumes": {
-                    "data_path": {"mount_path": "/mlcommons/volumes/data", "type": "directory"}
+                    FIRST_INPUT[task]: {"mount_path": "/mlcommons/volumes/in", "type": "directory"}
                 },
                 "output_volumes": {
                     "output_path": {"mount_path": "/mlcommons/volumes/out", "type": "directory"}

@@ -21,9 +21,7 @@ MODEL_IMAGE = "medperf/test-model:1.0"
 
 
 def _sh(script: str, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(
-        ["bash", str(ROOT / "infra" / script)], capture_output=True, text=True, env=env, timeout=1800
-    )
+    done = subprocess.run(["bash", str(ROOT / "infra" / script)], capture_output=True, text=True, env=env, timeout=1800)
     if done.returncode != 0:
         pytest.fail(f"infra/{script} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
     return done.stdout.strip().splitlines()[-1]
@@ -131,9 +129,7 @@ def probe_config() -> Callable[..., ContainerConfig]:
                 "tasks": {
                     task: {
                         "run_args": {"command": ["python3", "/workspace/probe.py", *args]},
-                        "input_volumes": {
-                            "data_path": {"mount_path": "/mlcommons/volumes/data", "type": "directory"}
-                        },
+                        "input_volumes": {"data_path": {"mount_path": "/mlcommons/volumes/data", "type": "directory"}},
                         "output_volumes": {
                             "output_path": {"mount_path": "/mlcommons/volumes/output", "type": "directory"}
                         },

@@ -34,9 +34,7 @@ PREP: dict[str, Any] = {
         "statistics": {
             "run_args": {"command": "python3 /workspace/stats.py", "environment": {"SEED": 3}},
             "input_volumes": {"data_path": {"mount_path": "/mlcommons/volumes/data", "type": "directory"}},
-            "output_volumes": {
-                "output_path": {"mount_path": "/mlcommons/volumes/s/statistics.yaml", "type": "file"}
-            },
+            "output_volumes": {"output_path": {"mount_path": "/mlcommons/volumes/s/statistics.yaml", "type": "file"}},
         },
     },
 }
@@ -107,9 +105,7 @@ def _broken(path: list[str], value: Any) -> dict[str, Any]:
         "empty-command",
     ],
 )
-def test_invalid_config_is_refused_in_one_line_naming_the_key(
-    path: list[str], value: Any, named: str
-) -> None:
+def test_invalid_config_is_refused_in_one_line_naming_the_key(path: list[str], value: Any, named: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_container_config(_broken(path, value))
     message = str(caught.value)

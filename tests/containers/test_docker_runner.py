@@ -1,12 +1,13 @@
 """Docker-only behaviour: image pinning by digest and `docker save` archives from the object store."""
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import docker
 import pytest
 
-from medperf.containers import parse_container_config
+from medperf.containers import docker_runner, parse_container_config
 from medperf.containers.config import ContainerConfig
 from medperf.containers.image_archive import load_image_archive
 from medperf.errors import HashMismatch
@@ -16,6 +17,13 @@ from .conftest import PROBE_IMAGE, RunnerCase
 
 pytestmark = pytest.mark.docker
 Config = Callable[..., ContainerConfig]
+LIMITS_SCRIPT = (
+    "grep -E '^(CapEff|NoNewPrivs)' /proc/self/status; "
+    "echo pids $(cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max); "
+    "echo memory $(cat /sys/fs/cgroup/memory.max 2>/dev/null "
+    "|| cat /sys/fs/cgroup/memory/memory.limit_in_bytes); "
+    "ls /sys/class/net"
+)
 
 
 def _probe_containers(client: docker.DockerClient) -> list[object]:
@@ -66,13 +74,7 @@ def test_container_runs_without_capabilities_or_network(
         {
             "tasks": {
                 "infer": {
-                    "run_args": {
-                        "command": [
-                            "sh",
-                            "-c",
-                            "grep -E '^(CapEff|NoNewPrivs)' /proc/self/status; id -u; ls /sys/class/net",
-                        ]
-                    },
+                    "run_args": {"command": ["sh", "-c", LIMITS_SCRIPT]},
                     "input_volumes": {"data_path": {"mount_path": "/d", "type": "directory"}},
                 }
             }
@@ -83,3 +85,24 @@ def test_container_runs_without_capabilities_or_network(
     assert "CapEff:\t0000000000000000" in log
     assert "NoNewPrivs:\t1" in log
     assert log.split()[-1] == "lo"  # the only interface
+    assert "pids 128" in log
+    assert f"memory {1024 * 1024 * 1024}" in log
+
+
+def test_container_runs_as_the_calling_user(
+    docker_case: RunnerCase,
+    probe_config: Config,
+    io_dirs: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(docker_runner.os, "getuid", lambda: 4321)
+    monkeypatch.setattr(docker_runner.os, "getgid", lambda: 4321)
+    io_dirs["output_path"].mkdir()
+    os.chown(io_dirs["output_path"], 4321, 4321)
+    config = probe_config("copy", "/mlcommons/volumes/data", "/mlcommons/volumes/output")
+    result = docker_case.runner.run(docker_case.spec(config), "infer", io_dirs, log_dir=tmp_path / "logs")
+    assert result.exit_code == 0, result.log_tail
+    written = list(io_dirs["output_path"].rglob("*"))
+    assert written and {path.stat().st_uid for path in written} == {4321}
+    assert {path.stat().st_gid for path in written} == {4321}

@@ -73,9 +73,7 @@ def test_crash_reports_exit_code_and_log_tail(
     case: RunnerCase, probe_config: Config, io_dirs: dict[str, Path], tmp_path: Path
 ) -> None:
     with pytest.raises(ContainerTaskFailed) as caught:
-        run_checked(
-            case.runner, case.spec(probe_config("crash")), "infer", io_dirs, log_dir=tmp_path / "logs"
-        )
+        run_checked(case.runner, case.spec(probe_config("crash")), "infer", io_dirs, log_dir=tmp_path / "logs")
     message = str(caught.value)
     assert "exit code 7" in message
     assert "fatal: the model weights are corrupt" in message
@@ -84,10 +82,6 @@ def test_crash_reports_exit_code_and_log_tail(
     assert "working on step 0\n" in log.read_text()
 
 
-def test_missing_input_is_refused_before_running(
-    case: RunnerCase, probe_config: Config, tmp_path: Path
-) -> None:
+def test_missing_input_is_refused_before_running(case: RunnerCase, probe_config: Config, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="needs the input 'data_path'"):
-        case.runner.run(
-            case.spec(probe_config("noop")), "infer", {"output_path": tmp_path / "o"}, log_dir=tmp_path
-        )
+        case.runner.run(case.spec(probe_config("noop")), "infer", {"output_path": tmp_path / "o"}, log_dir=tmp_path)

@@ -10,7 +10,7 @@ from medperf.containers.config import ContainerConfig
 from medperf.containers.sandbox_runner import SandboxRunner
 from medperf.errors import ConfigError
 
-from .conftest import PROBE_PROJECT, RunnerCase, site_settings
+from .conftest import RunnerCase, site_settings
 
 Config = Callable[..., ContainerConfig]
 
@@ -25,9 +25,7 @@ def test_bwrap_isolation_is_available_here() -> None:
     assert SandboxRunner(site_settings(Path("/tmp"), "sandbox")).isolation_problem() is None
 
 
-def test_no_isolation_is_refused_unless_allowed(
-    probe_config: Config, io_dirs: dict[str, Path], tmp_path: Path
-) -> None:
+def test_no_isolation_is_refused_unless_allowed(probe_config: Config, io_dirs: dict[str, Path], tmp_path: Path) -> None:
     runner = _without_bwrap(SandboxRunner(site_settings(tmp_path, "sandbox")))
     spec = RunnerCase("sandbox", runner, runner.settings, None).spec(probe_config("noop"))
     with pytest.raises(ConfigError, match="MEDPERF_SITE_ALLOW_UNISOLATED"):
@@ -45,7 +43,6 @@ def test_allowed_unisolated_run_maps_mount_paths_and_says_so(
     assert result.exit_code == 0, result.log_tail
     assert (io_dirs["output_path"] / "case-2.txt").read_text() == "RIGHT LUNG\n"
     assert "unisolated" in result.log_path.read_text()
-    assert PROBE_PROJECT.is_dir()
 
 
 def test_mount_paths_inside_existing_host_folders_and_workspace(io_dirs: dict[str, Path], tmp_path: Path) -> None:
@@ -66,3 +63,11 @@ def test_mount_paths_inside_existing_host_folders_and_workspace(io_dirs: dict[st
     assert result.exit_code == 0, result.log_tail
     assert (io_dirs["output_path"] / "case-1.txt").read_text() == "LEFT LUNG\n"
     assert not Path("/usr/share/medperf-in").exists()
+
+
+def test_memory_limit_stops_a_greedy_task(probe_config: Config, io_dirs: dict[str, Path], tmp_path: Path) -> None:
+    runner = SandboxRunner(site_settings(tmp_path, "sandbox"))  # memory_limit_mb=1024
+    spec = RunnerCase("sandbox", runner, runner.settings, None).spec(probe_config("alloc", "2048"))
+    result = runner.run(spec, "infer", io_dirs, log_dir=tmp_path / "logs")
+    assert result.exit_code != 0
+    assert "MemoryError" in result.log_tail

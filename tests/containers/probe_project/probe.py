@@ -40,6 +40,10 @@ def main(action: str, *args: str) -> int:
         with open(os.path.join(args[1], "nested", "done.txt"), "w") as handle:
             handle.write("ok\n")
         return 0
+    if action == "alloc":  # alloc MB: hold that much memory
+        block = bytearray(int(args[0]) * 1024 * 1024)
+        print(f"allocated {len(block)} bytes")
+        return 0
     if action == "noop":
         return 0
     print(f"unknown action {action}", file=sys.stderr)

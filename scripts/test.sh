@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The test command: set up .venv, start the real services the tests need, run lint, types and pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PREFECT_SERVER_ANALYTICS_ENABLED=false DO_NOT_TRACK=1 PREFECT_TELEMETRY_ENABLED=false
+
+# System packages the integration tests use (apt as root on a fresh Debian machine).
+need=()
+command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "[test] apt-get install ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+scripts/bootstrap.sh
+PY=.venv/bin/python
+SERVICES=${MEDPERF_TEST_SERVICES:-$(mktemp -d /tmp/medperf-test-services.XXXXXX)}
+cleanup() {
+  $PY infra/postgres.py stop "$SERVICES/pg" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+echo "[test] starting Postgres"
+export MEDPERF_TEST_POSTGRES_URL=$($PY infra/postgres.py start "$SERVICES/pg")
+echo "[test] starting dockerd and the local base image"
+export DOCKER_HOST=$(bash infra/dockerd.sh)
+bash infra/base_image.sh
+
+echo "[test] ruff + mypy"
+.venv/bin/ruff check medperf flows tasks blocks deployments tests benchmarks infra examples
+.venv/bin/mypy medperf flows tasks blocks deployments
+
+echo "[test] pytest"
+.venv/bin/pytest "$@"
