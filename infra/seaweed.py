@@ -144,11 +144,7 @@ def main() -> None:
     """Run a server in DIR until interrupted."""
     workdir = Path(sys.argv[1] if len(sys.argv) > 1 else "seaweed")
     server = start_seaweed(workdir)
-    print(
-        json.dumps(
-            {"endpoint": server.endpoint, "access_key": server.access_key, "secret_key": server.secret_key}
-        )
-    )
+    print(json.dumps({"endpoint": server.endpoint, "access_key": server.access_key, "secret_key": server.secret_key}))
     sys.stdout.flush()
     try:
         server.process.wait()

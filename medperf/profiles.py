@@ -44,9 +44,7 @@ class ProfileStore:
             return ProfilesConfig.model_validate(raw or {})
         except (yaml.YAMLError, ValidationError, OSError) as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise ConfigError(
-                f"{self.path} is not a valid profiles file ({first}); fix or delete it"
-            ) from exc
+            raise ConfigError(f"{self.path} is not a valid profiles file ({first}); fix or delete it") from exc
 
     def save(self, config: ProfilesConfig) -> None:
         """Write the file atomically with mode 0600 (it holds tokens)."""

@@ -25,9 +25,7 @@ FILES = {"a.txt": b"alpha\n", "sub/b.bin": bytes(range(256)) * 100, "sub/deeper/
 def test_file_hash_matches_sha256sum(tmp_path: Path) -> None:
     path = tmp_path / "big.bin"
     path.write_bytes(os.urandom(3 * 1024 * 1024 + 17))
-    expected = subprocess.run(
-        ["sha256sum", str(path)], capture_output=True, text=True, check=True
-    ).stdout.split()[0]
+    expected = subprocess.run(["sha256sum", str(path)], capture_output=True, text=True, check=True).stdout.split()[0]
     assert sha256_file(path) == expected == sha256_path(path)
 
 
@@ -62,9 +60,7 @@ def test_moving_a_file_between_folders_changes_the_hash(tmp_path: Path) -> None:
 
 def test_folder_hash_is_the_documented_manifest(tmp_path: Path) -> None:
     root = _tree(tmp_path / "data", FILES, list(FILES))
-    manifest = "".join(
-        f"F\0{name}\0{hashlib.sha256(FILES[name]).hexdigest()}\n" for name in sorted(FILES)
-    ).encode()
+    manifest = "".join(f"F\0{name}\0{hashlib.sha256(FILES[name]).hexdigest()}\n" for name in sorted(FILES)).encode()
     assert sha256_folder(root) == hashlib.sha256(manifest).hexdigest()
 
 

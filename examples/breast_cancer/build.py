@@ -9,9 +9,8 @@ import json
 from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import load_breast_cancer
-
 from raw_writers import load_format_dictionary, write_csv_site, write_json_site, write_labels, write_xlsx_site
+from sklearn.datasets import load_breast_cancer
 from suite_builder import build_suite
 from wdbc_split import load_wdbc, make_split
 

@@ -32,9 +32,7 @@ def make_model(name: str) -> Pipeline:
     if name == "logreg":
         classifier: Any = LogisticRegression(C=1.0, max_iter=5000)
     elif name == "mlp":
-        classifier = MLPClassifier(
-            hidden_layer_sizes=(16,), alpha=1e-2, max_iter=3000, random_state=TRAIN_SEED
-        )
+        classifier = MLPClassifier(hidden_layer_sizes=(16,), alpha=1e-2, max_iter=3000, random_state=TRAIN_SEED)
     elif name == "gnb":
         classifier = GaussianNB()
     else:
@@ -60,13 +58,23 @@ def export_weights(name: str, model: Pipeline, features: list[str]) -> dict[str,
         "scaler_scale": scaler.scale_.tolist(),
     }
     if name == "logreg":
-        weights |= {"kind": "logistic_regression", "coef": classifier.coef_[0].tolist(),
-                    "intercept": float(classifier.intercept_[0])}
+        weights |= {
+            "kind": "logistic_regression",
+            "coef": classifier.coef_[0].tolist(),
+            "intercept": float(classifier.intercept_[0]),
+        }
     elif name == "mlp":
-        weights |= {"kind": "mlp", "activation": classifier.activation,
-                    "coefs": [c.tolist() for c in classifier.coefs_],
-                    "intercepts": [b.tolist() for b in classifier.intercepts_]}
+        weights |= {
+            "kind": "mlp",
+            "activation": classifier.activation,
+            "coefs": [c.tolist() for c in classifier.coefs_],
+            "intercepts": [b.tolist() for b in classifier.intercepts_],
+        }
     else:
-        weights |= {"kind": "gaussian_nb", "class_prior": classifier.class_prior_.tolist(),
-                    "theta": classifier.theta_.tolist(), "var": classifier.var_.tolist()}
+        weights |= {
+            "kind": "gaussian_nb",
+            "class_prior": classifier.class_prior_.tolist(),
+            "theta": classifier.theta_.tolist(),
+            "var": classifier.var_.tolist(),
+        }
     return weights

@@ -33,7 +33,9 @@ def write_labels(folder: Path, case_ids: list[str], labels: np.ndarray, codes: t
         writer.writerows([cid, codes[int(lab)]] for cid, lab in zip(case_ids, labels, strict=True))
 
 
-def write_csv_site(folder: Path, dictionary: dict[str, Any], features: list[str], ids: list[str], x: np.ndarray) -> None:
+def write_csv_site(
+    folder: Path, dictionary: dict[str, Any], features: list[str], ids: list[str], x: np.ndarray
+) -> None:
     """One cases.csv with the sklearn feature names (site-a and the demo dataset)."""
     columns = _raw_columns(dictionary, "csv", features)
     folder.mkdir(parents=True, exist_ok=True)
@@ -52,7 +54,9 @@ def _set_path(document: dict[str, Any], dotted: str, value: object) -> None:
     node[leaf] = value
 
 
-def write_json_site(folder: Path, dictionary: dict[str, Any], features: list[str], ids: list[str], x: np.ndarray) -> None:
+def write_json_site(
+    folder: Path, dictionary: dict[str, Any], features: list[str], ids: list[str], x: np.ndarray
+) -> None:
     """One nested JSON document per case, e.g. {"case": {"id": ...}, "nucleus": {"radius": {"mean": ...}}}."""
     spec = dictionary["formats"]["json"]
     columns = _raw_columns(dictionary, "json", features)
@@ -66,7 +70,9 @@ def write_json_site(folder: Path, dictionary: dict[str, Any], features: list[str
         (folder / f"{case_id}.json").write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
 
 
-def write_xlsx_site(folder: Path, dictionary: dict[str, Any], features: list[str], ids: list[str], x: np.ndarray) -> None:
+def write_xlsx_site(
+    folder: Path, dictionary: dict[str, Any], features: list[str], ids: list[str], x: np.ndarray
+) -> None:
     """One spreadsheet with the lab's own column names, lengths in mm and areas in mm2, columns reordered."""
     spec = dictionary["formats"]["xlsx"]
     columns = _raw_columns(dictionary, "xlsx", features)

@@ -9,16 +9,12 @@ from medperf.cli.options import ApprovalFilter, BenchmarkFilter, JsonFlag, Limit
 from medperf.cli.output import echo_json, print_entity, print_page
 from medperf.client import ASSOCIATION_KINDS, AssociationKind
 
-app = typer.Typer(
-    name="association", help="Benchmark <-> dataset / model associations.", no_args_is_help=True
-)
+app = typer.Typer(name="association", help="Benchmark <-> dataset / model associations.", no_args_is_help=True)
 COLUMNS: dict[AssociationKind, tuple[str, ...]] = {
     "dataset": ("id", "benchmark_id", "dataset_id", "requested_by", "approval_status", "created_at"),
     "model": ("id", "benchmark_id", "model_id", "requested_by", "approval_status", "created_at"),
 }
-KindFilter = Annotated[
-    AssociationKind | None, typer.Option("--kind", help="dataset or model (default: both).")
-]
+KindFilter = Annotated[AssociationKind | None, typer.Option("--kind", help="dataset or model (default: both).")]
 Kind = Annotated[AssociationKind, typer.Option("--kind", help="dataset or model.")]
 
 

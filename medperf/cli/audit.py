@@ -15,9 +15,7 @@ COLUMNS = ("id", "at", "actor_id", "action", "entity", "entity_id")
 @app.command("ls")
 def list_entries(
     ctx: typer.Context,
-    entity: Annotated[
-        str | None, typer.Option("--entity", help="Only this entity kind, e.g. benchmark.")
-    ] = None,
+    entity: Annotated[str | None, typer.Option("--entity", help="Only this entity kind, e.g. benchmark.")] = None,
     entity_id: Annotated[int | None, typer.Option("--entity-id", help="Only this entity id.")] = None,
     actor: Annotated[int | None, typer.Option("--actor", help="Only changes made by this user id.")] = None,
     limit: Limit = 100,
@@ -26,7 +24,5 @@ def list_entries(
 ) -> None:
     """List audit entries (admin: all; others: their own actions)."""
     with open_client(ctx) as client:
-        page = client.audit.list(
-            limit=limit, offset=offset, entity=entity, entity_id=entity_id, actor_id=actor
-        )
+        page = client.audit.list(limit=limit, offset=offset, entity=entity, entity_id=entity_id, actor_id=actor)
     print_page(page, COLUMNS, as_json=as_json, title="audit log")

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from medperf.cli.context import cli_state
 from medperf.cli.options import JsonFlag
-from medperf.cli.output import echo_json, print_message, stdout
+from medperf.cli.output import console, echo_json, print_message
 from medperf.client import NO_RETRY, ApiError, RegistryClient
 from medperf.errors import ConfigError
 from medperf.profiles import DEFAULT_PROFILE, Profile, ProfileStore, check_profile_name
@@ -20,12 +20,8 @@ app = typer.Typer(name="auth", help="Log in and choose the identity (profile) to
 def login(
     ctx: typer.Context,
     token: Annotated[str, typer.Option("--token", prompt=True, hide_input=True, help="Your API token.")],
-    server: Annotated[
-        str | None, typer.Option("--server", help="Registry URL, e.g. http://host:8000.")
-    ] = None,
-    profile: Annotated[
-        str | None, typer.Option("--profile", help="Profile name (default 'default').")
-    ] = None,
+    server: Annotated[str | None, typer.Option("--server", help="Registry URL, e.g. http://host:8000.")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="Profile name (default 'default').")] = None,
 ) -> None:
     """Check the token against the server, store it as a profile and make that profile active."""
     store = ProfileStore()
@@ -73,7 +69,7 @@ def status(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         table.add_row("user", f"{me.email} (id {me.id}{', admin' if me.is_admin else ''})" if me else "-")
         if problem:
             table.add_row("problem", Text(problem, style="red"))
-        stdout.print(table)
+        console().print(table)
     if problem:
         raise typer.Exit(1)
 
@@ -100,4 +96,4 @@ def list_profiles(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     table = Table("name", "server", "active")
     for row in rows:
         table.add_row(str(row["name"]), str(row["server_url"]), "*" if row["active"] else "")
-    stdout.print(table)
+    console().print(table)

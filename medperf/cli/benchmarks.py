@@ -36,9 +36,7 @@ def submit(
     suite: Annotated[Path | None, typer.Option("--suite", help="Great Expectations suite (JSON).")] = None,
     policy: Annotated[Path | None, typer.Option("--policy", help="Release policy (YAML).")] = None,
     demo_url: Annotated[str | None, typer.Option("--demo-url", help="URL of the demo dataset.")] = None,
-    demo_sha256: Annotated[
-        str | None, typer.Option("--demo-sha256", help="sha256 of the demo dataset.")
-    ] = None,
+    demo_sha256: Annotated[str | None, typer.Option("--demo-sha256", help="sha256 of the demo dataset.")] = None,
     description: Annotated[str, typer.Option("--description", help="What the benchmark measures.")] = "",
     as_json: JsonFlag = False,
 ) -> None:
@@ -74,9 +72,7 @@ def list_benchmarks(
 ) -> None:
     """List benchmarks."""
     with open_client(ctx) as client:
-        page = client.benchmarks.list(
-            limit=limit, offset=offset, owner_id=owner, state=state, approval_status=approval
-        )
+        page = client.benchmarks.list(limit=limit, offset=offset, owner_id=owner, state=state, approval_status=approval)
     print_page(page, COLUMNS, as_json=as_json, title="benchmarks")
 
 

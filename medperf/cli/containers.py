@@ -11,9 +11,7 @@ from medperf.cli.options import JsonFlag, Limit, Offset, OwnerFilter, StateFilte
 from medperf.cli.output import print_entity, print_page
 from medperf.schemas import ContainerCreate
 
-app = typer.Typer(
-    name="container", help="Containers (data preparation, models, evaluators).", no_args_is_help=True
-)
+app = typer.Typer(name="container", help="Containers (data preparation, models, evaluators).", no_args_is_help=True)
 COLUMNS = ("id", "name", "owner_id", "image", "state", "created_at")
 FLAGS = {
     "name": "--name",

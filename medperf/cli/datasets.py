@@ -51,15 +51,11 @@ def view(ctx: typer.Context, dataset_id: int, as_json: JsonFlag = False) -> None
 
 
 @app.command("associate")
-def associate(
-    ctx: typer.Context, benchmark: BenchmarkId, dataset: DatasetId, as_json: JsonFlag = False
-) -> None:
+def associate(ctx: typer.Context, benchmark: BenchmarkId, dataset: DatasetId, as_json: JsonFlag = False) -> None:
     """Ask to evaluate a dataset in a benchmark; the other party approves (or the benchmark's policy does)."""
     with open_client(ctx) as client:
         association = client.associations.request_dataset(benchmark, dataset)
-    print_entity(
-        association, as_json=as_json, title=f"dataset association: {association.approval_status.value}"
-    )
+    print_entity(association, as_json=as_json, title=f"dataset association: {association.approval_status.value}")
 
 
 @app.command("submit")

@@ -54,9 +54,7 @@ def read_json_mapping(path: Path, what: str) -> dict[str, Any]:
     return _mapping(data, path, what)
 
 
-def validated(
-    model: type[M], data: Mapping[str, Any], *, source: str, flags: Mapping[str, str] | None = None
-) -> M:
+def validated(model: type[M], data: Mapping[str, Any], *, source: str, flags: Mapping[str, str] | None = None) -> M:
     """Build a schema model from user input; ConfigError naming the flag or the file field that is wrong."""
     try:
         return model.model_validate(dict(data))

@@ -49,13 +49,9 @@ def main(
     ctx: typer.Context,
     profile: Annotated[
         str | None,
-        typer.Option(
-            "--profile", envvar="MEDPERF_PROFILE", help="Profile (identity) to use for this command."
-        ),
+        typer.Option("--profile", envvar="MEDPERF_PROFILE", help="Profile (identity) to use for this command."),
     ] = None,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=0.1, help="Seconds to wait for the server.")
-    ] = 30.0,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for the server.")] = 30.0,
 ) -> None:
     """MedPerf: federated evaluation of medical AI models."""
     ctx.obj = CliState(profile=profile, timeout_s=timeout)

@@ -60,6 +60,4 @@ def associate(ctx: typer.Context, benchmark: BenchmarkId, model: ModelId, as_jso
     """Ask to evaluate a model in a benchmark; the other party approves (or the benchmark's policy does)."""
     with open_client(ctx) as client:
         association = client.associations.request_model(benchmark, model)
-    print_entity(
-        association, as_json=as_json, title=f"model association: {association.approval_status.value}"
-    )
+    print_entity(association, as_json=as_json, title=f"model association: {association.approval_status.value}")

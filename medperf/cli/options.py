@@ -19,6 +19,4 @@ DatasetFilter = Annotated[int | None, typer.Option("-d", "--dataset", help="Only
 ModelFilter = Annotated[int | None, typer.Option("-m", "--model", help="Only this model id.")]
 OwnerFilter = Annotated[int | None, typer.Option("--owner", help="Only entities of this owner (user id).")]
 StateFilter = Annotated[EntityState | None, typer.Option("--state", help="Only entities in this state.")]
-ApprovalFilter = Annotated[
-    ApprovalStatus | None, typer.Option("--approval", help="Only this approval status.")
-]
+ApprovalFilter = Annotated[ApprovalStatus | None, typer.Option("--approval", help="Only this approval status.")]

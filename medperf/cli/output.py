@@ -13,8 +13,12 @@ from rich.table import Table
 
 from medperf.schemas import Page
 
-stdout = Console(highlight=False, soft_wrap=False)
 CELL_MAX = 60
+
+
+def console() -> Console:
+    """A console on the current stdout (its width follows $COLUMNS when output is not a terminal)."""
+    return Console(highlight=False)
 
 
 def echo_json(data: Any) -> None:
@@ -50,9 +54,9 @@ def print_page(page: Page[Any], columns: Sequence[str], *, as_json: bool, title:
         table.add_column(column, overflow="fold")
     for item in page.items:
         table.add_row(*(cell(getattr(item, column, None)) for column in columns))
-    stdout.print(table)
+    console().print(table)
     shown = f"{page.offset + 1}-{page.offset + len(page.items)}" if page.items else "none"
-    stdout.print(f"showing {shown} of {page.count}")
+    console().print(f"showing {shown} of {page.count}")
 
 
 def print_entity(entity: BaseModel, *, as_json: bool, title: str = "") -> None:
@@ -64,15 +68,11 @@ def print_entity(entity: BaseModel, *, as_json: bool, title: str = "") -> None:
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     for name, value in entity:
-        text = (
-            json.dumps(value, indent=1, default=str)
-            if isinstance(value, dict | list) and value
-            else cell(value)
-        )
+        text = json.dumps(value, indent=1, default=str) if isinstance(value, dict | list) and value else cell(value)
         table.add_row(name, text)
-    stdout.print(table)
+    console().print(table)
 
 
 def print_message(message: str) -> None:
-    """A one-line confirmation for people (not printed in --json mode by the callers)."""
-    stdout.print(message)
+    """A confirmation line for people, printed as is (no wrapping, no markup)."""
+    console().print(message, soft_wrap=True, markup=False)

@@ -8,9 +8,7 @@ from medperf.cli.output import echo_json, print_message
 from medperf.profiles import Profile, ProfileStore
 from medperf.settings import ServerSettings
 
-app = typer.Typer(
-    name="server", help="Run the registry server (on the server machine).", no_args_is_help=True
-)
+app = typer.Typer(name="server", help="Run the registry server (on the server machine).", no_args_is_help=True)
 
 Host = Annotated[str | None, typer.Option("--host", help="Address to bind (default 127.0.0.1).")]
 Port = Annotated[int | None, typer.Option("--port", help="Port to bind (default 8000).")]

@@ -37,9 +37,7 @@ class BenchmarksApi:
         approval_status: ApprovalStatus | None = None,
     ) -> Page[BenchmarkPublic]:
         """Benchmarks matching the filters."""
-        params = query(
-            limit=limit, offset=offset, owner_id=owner_id, state=state, approval_status=approval_status
-        )
+        params = query(limit=limit, offset=offset, owner_id=owner_id, state=state, approval_status=approval_status)
         return Page[BenchmarkPublic].model_validate(self._http.get("/benchmarks", params))
 
     def update(self, benchmark_id: int, update: BenchmarkUpdate) -> BenchmarkPublic:

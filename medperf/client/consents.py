@@ -25,9 +25,7 @@ class ConsentsApi:
         active: bool | None = None,
     ) -> Page[StandingConsentPublic]:
         """Consents the caller may see, matching the filters."""
-        params = query(
-            limit=limit, offset=offset, benchmark_id=benchmark_id, dataset_id=dataset_id, active=active
-        )
+        params = query(limit=limit, offset=offset, benchmark_id=benchmark_id, dataset_id=dataset_id, active=active)
         return Page[StandingConsentPublic].model_validate(self._http.get("/consents", params))
 
     def revoke(self, consent_id: int) -> StandingConsentPublic:

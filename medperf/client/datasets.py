@@ -29,9 +29,7 @@ class DatasetsApi:
         site: str | None = None,
     ) -> Page[DatasetPublic]:
         """Datasets the caller may see, matching the filters."""
-        params = query(
-            limit=limit, offset=offset, owner_id=owner_id, state=state, benchmark_id=benchmark_id, site=site
-        )
+        params = query(limit=limit, offset=offset, owner_id=owner_id, state=state, benchmark_id=benchmark_id, site=site)
         return Page[DatasetPublic].model_validate(self._http.get("/datasets", params))
 
     def update(self, dataset_id: int, update: DatasetUpdate) -> DatasetPublic:

@@ -63,9 +63,7 @@ class RegistryHttp:
         self.base_url = base_url.rstrip("/")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.retry = retry or RetryPolicy()
-        self._client = httpx.Client(
-            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
-        )
+        self._client = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout, transport=transport)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -115,9 +113,7 @@ class RegistryHttp:
                 elif response.status_code in RETRYABLE_STATUSES:
                     raise ServerUnavailable(url, f"HTTP {response.status_code} {response.reason_phrase}")
                 elif response.is_error:
-                    raise error_for_status(
-                        response.status_code, detail_of(response), method=method, path=path
-                    )
+                    raise error_for_status(response.status_code, detail_of(response), method=method, path=path)
                 else:
                     return response.json() if response.content else None
             self.retry.sleep(self.retry.delay_after(attempt))

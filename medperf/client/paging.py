@@ -9,9 +9,7 @@ T = TypeVar("T")
 MAX_PAGE_SIZE = 500
 
 
-def iter_all(
-    list_page: Callable[..., Page[T]], /, *, page_size: int = MAX_PAGE_SIZE, **filters: Any
-) -> Iterator[T]:
+def iter_all(list_page: Callable[..., Page[T]], /, *, page_size: int = MAX_PAGE_SIZE, **filters: Any) -> Iterator[T]:
     """Yield every item of a list method (e.g. `client.datasets.list`), fetching page after page."""
     offset = 0
     while True:

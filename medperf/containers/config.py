@@ -145,25 +145,19 @@ class _Parser:
         if not mount_path.startswith("/"):
             raise self.fail(f"{key}.mount_path", f"'{mount_path}' is relative; give an absolute path")
         if ".." in mount_path.split("/"):
-            raise self.fail(
-                f"{key}.mount_path", f"'{mount_path}' escapes with '..'; give a plain absolute path"
-            )
+            raise self.fail(f"{key}.mount_path", f"'{mount_path}' escapes with '..'; give a plain absolute path")
         if posixpath.normpath(mount_path) in ("/", "/workspace", "/tmp", "/proc", "/dev"):
             raise self.fail(f"{key}.mount_path", f"'{mount_path}' is reserved; mount below it instead")
         if kind not in ("file", "directory"):
             raise self.fail(f"{key}.type", "must be 'file' or 'directory'")
         return Volume(mount_path=posixpath.normpath(mount_path), type=kind)
 
-    def volumes(
-        self, data: Any, key: str, allowed: frozenset[str], task: str, what: str
-    ) -> dict[str, Volume]:
+    def volumes(self, data: Any, key: str, allowed: frozenset[str], task: str, what: str) -> dict[str, Volume]:
         volumes = self.mapping(data, key)
         for name in volumes:
             if name not in allowed:
                 takes = ", ".join(sorted(allowed)) or "nothing"
-                raise self.fail(
-                    f"{key}.{name}", f"the task '{task}' takes no {what} '{name}' (it takes {takes})"
-                )
+                raise self.fail(f"{key}.{name}", f"the task '{task}' takes no {what} '{name}' (it takes {takes})")
         return {name: self.volume(value, f"{key}.{name}") for name, value in volumes.items()}
 
     def task(self, name: str, data: Any) -> TaskConfig:
@@ -172,19 +166,14 @@ class _Parser:
             raise self.fail(key, f"unknown task; known tasks are {', '.join(TASK_INPUTS)}")
         task = self.mapping(data, key)
         self.unknown_keys(task, _TASK_KEYS, key)
-        inputs = self.volumes(
-            task.get("input_volumes"), f"{key}.input_volumes", TASK_INPUTS[name], name, "input"
-        )
-        outputs = self.volumes(
-            task.get("output_volumes"), f"{key}.output_volumes", TASK_OUTPUTS[name], name, "output"
-        )
+        inputs = self.volumes(task.get("input_volumes"), f"{key}.input_volumes", TASK_INPUTS[name], name, "input")
+        outputs = self.volumes(task.get("output_volumes"), f"{key}.output_volumes", TASK_OUTPUTS[name], name, "output")
         seen: dict[str, str] = {}
         for logical, volume in [*inputs.items(), *outputs.items()]:
             if volume.mount_path in seen:
                 raise self.fail(
                     f"{key}.{logical}.mount_path",
-                    f"'{volume.mount_path}' is already used by '{seen[volume.mount_path]}'; "
-                    "give each its own path",
+                    f"'{volume.mount_path}' is already used by '{seen[volume.mount_path]}'; give each its own path",
                 )
             seen[volume.mount_path] = logical
         return TaskConfig(name, self.run_args(task.get("run_args"), f"{key}.run_args"), inputs, outputs)

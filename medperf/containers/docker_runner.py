@@ -26,10 +26,8 @@ logger = logging.getLogger(__name__)
 def docker_client(settings: SiteSettings) -> docker.DockerClient:
     """A client of the site's daemon (SiteSettings.docker_host, else $DOCKER_HOST / the default socket)."""
     try:
-        if settings.docker_host:
-            client = docker.DockerClient(base_url=settings.docker_host)
-        else:
-            client = docker.from_env()
+        host = settings.docker_host
+        client = docker.DockerClient(base_url=host) if host else docker.from_env()
         client.ping()
     except (docker.errors.DockerException, requests.exceptions.RequestException) as err:
         where = settings.docker_host or os.environ.get("DOCKER_HOST", "the default socket")
@@ -66,9 +64,7 @@ def verify_image(client: docker.DockerClient, spec: ContainerSpec) -> str:
         ) from None
     image_id: str = image.id
     if spec.image_digest is None:
-        logger.warning(
-            "container %s: image %s is not pinned by digest; running %s", spec.name, spec.image, image_id
-        )
+        logger.warning("container %s: image %s is not pinned by digest; running %s", spec.name, spec.image, image_id)
     elif image_id != spec.image_digest:
         raise HashMismatch(
             f"container '{spec.name}': image '{spec.image}' is {image_id}, not the registered "
@@ -107,8 +103,7 @@ class DockerRunner:
             "nano_cpus": int(self.settings.cpu_limit * 1e9),
             "pids_limit": self.settings.pids_limit,
             "mounts": [
-                DockerMount(m.mount_path, str(m.host_path), type="bind", read_only=m.read_only)
-                for m in resolved
+                DockerMount(m.mount_path, str(m.host_path), type="bind", read_only=m.read_only) for m in resolved
             ],
             "labels": {"org.medperf.container": spec.name, "org.medperf.task": task},
             "detach": True,
@@ -152,10 +147,7 @@ class DockerRunner:
                 for chunk in container.logs(stdout=True, stderr=True, stream=True, follow=False):
                     log.write(chunk)
                 if timed_out:
-                    log.write(
-                        f"\n[medperf] task '{task}' passed its timeout of {timeout:g}s "
-                        "and was killed\n".encode()
-                    )
+                    log.write(f"\n[medperf] task '{task}' passed its timeout of {timeout:g}s and was killed\n".encode())
         finally:
             container.remove(force=True)
         return TaskResult(task, exit_code, log_path, log_tail(log_path), duration, timed_out)

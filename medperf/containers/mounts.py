@@ -49,9 +49,7 @@ def _check_kind(name: str, path: Path, kind: VolumeType) -> None:
 def _prepare_output(name: str, path: Path, kind: VolumeType) -> None:
     if kind == "directory":
         if path.exists() and not path.is_dir():
-            raise ConfigError(
-                f"output '{name}': {path} exists and is not a folder; remove it or pick another path"
-            )
+            raise ConfigError(f"output '{name}': {path} exists and is not a folder; remove it or pick another path")
         path.mkdir(parents=True, exist_ok=True)
         return
     if path.is_dir():
@@ -72,17 +70,13 @@ def resolve_mounts(spec: ContainerSpec, task: str, mounts: Mapping[str, Path]) -
     resolved: list[Mount] = []
     for name, volume in config.input_volumes.items():
         if name not in given:
-            raise ConfigError(
-                f"task '{task}' of container '{spec.name}' needs the input '{name}'; provide it"
-            )
+            raise ConfigError(f"task '{task}' of container '{spec.name}' needs the input '{name}'; provide it")
         path = given[name].resolve()
         _check_kind(name, path, volume.type)
         resolved.append(Mount(name, path, volume.mount_path, volume.type, read_only=True))
     for name, volume in config.output_volumes.items():
         if name not in given:
-            raise ConfigError(
-                f"task '{task}' of container '{spec.name}' writes the output '{name}'; give its path"
-            )
+            raise ConfigError(f"task '{task}' of container '{spec.name}' writes the output '{name}'; give its path")
         path = given[name].resolve()
         _prepare_output(name, path, volume.type)
         resolved.append(Mount(name, path, volume.mount_path, volume.type, read_only=False))

@@ -159,9 +159,7 @@ class SandboxRunner:
         elif self.settings.allow_unisolated:
             logger.warning("running task %s of %s UNISOLATED: %s", task, spec.name, problem)
             with open(log_path, "a", encoding="utf-8") as log:
-                log.write(
-                    f"[medperf] WARNING: running unisolated (network and host files reachable): {problem}\n"
-                )
+                log.write(f"[medperf] WARNING: running unisolated (network and host files reachable): {problem}\n")
             argv = self._unisolated_command(spec, resolved, command)
             env = _environment(config.run_args.environment, str(log_dir))
             cwd = str(spec.source_dir.resolve()) if spec.source_dir is not None else None
@@ -199,9 +197,7 @@ class SandboxRunner:
                 timed_out = True
                 os.killpg(process.pid, signal.SIGKILL)
                 exit_code = process.wait()
-                log.write(
-                    f"\n[medperf] task '{task}' passed its timeout of {timeout:g}s and was killed\n".encode()
-                )
+                log.write(f"\n[medperf] task '{task}' passed its timeout of {timeout:g}s and was killed\n".encode())
         duration = time.monotonic() - started
         if exit_code < 0:
             exit_code = 128 - exit_code

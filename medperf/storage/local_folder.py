@@ -16,9 +16,7 @@ def file_url_path(url: str) -> Path:
     """The path of a file:// url; ConfigError for any other scheme."""
     parsed = urlparse(url)
     if parsed.scheme != "file":
-        raise ConfigError(
-            f"{url}: this site's object store reads file:// urls; configure MEDPERF_STORE_KIND=s3"
-        )
+        raise ConfigError(f"{url}: this site's object store reads file:// urls; configure MEDPERF_STORE_KIND=s3")
     return Path(unquote(parsed.path))
 
 

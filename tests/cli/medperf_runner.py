@@ -19,8 +19,12 @@ class MedPerfCli:
     runner: CliRunner
 
     def __call__(self, *args: str, env: dict[str, str | None] | None = None) -> Result:
-        """Run one command; the environment holds MEDPERF_HOME and no MEDPERF_PROFILE unless given."""
-        environment: dict[str, str | None] = {"MEDPERF_HOME": str(self.home), "MEDPERF_PROFILE": None}
+        """Run one command with MEDPERF_HOME set, no MEDPERF_PROFILE unless given, and 200-column tables."""
+        environment: dict[str, str | None] = {
+            "MEDPERF_HOME": str(self.home),
+            "MEDPERF_PROFILE": None,
+            "COLUMNS": "200",
+        }
         return self.runner.invoke(app, list(args), env={**environment, **(env or {})}, catch_exceptions=False)
 
     def ok(self, *args: str, env: dict[str, str | None] | None = None) -> Result:

@@ -61,9 +61,9 @@ def test_server_conflict_is_one_line_with_the_server_message(
     medperf: MedPerfCli, admin_profile: str, container_config: Callable[[str], Path]
 ) -> None:
     ids = [
-        medperf.json(
-            "container", "submit", "--name", task, "--config", str(container_config(task)), "--image", "i:1"
-        )["id"]
+        medperf.json("container", "submit", "--name", task, "--config", str(container_config(task)), "--image", "i:1")[
+            "id"
+        ]
         for task in ("prepare", "infer", "evaluate")
     ]
     model = medperf.json("model", "submit", "--name", "ref", "--container-id", str(ids[1]))

@@ -26,12 +26,8 @@ def container_config(task: str) -> dict[str, Any]:
         "tasks": {
             task: {
                 "run_args": {"command": f"python3 /workspace/{task}.py"},
-                "input_volumes": {
-                    FIRST_INPUT[task]: {"mount_path": "/mlcommons/volumes/in", "type": "directory"}
-                },
-                "output_volumes": {
-                    "output_path": {"mount_path": "/mlcommons/volumes/out", "type": "directory"}
-                },
+                "input_volumes": {FIRST_INPUT[task]: {"mount_path": "/mlcommons/volumes/in", "type": "directory"}},
+                "output_volumes": {"output_path": {"mount_path": "/mlcommons/volumes/out", "type": "directory"}},
             }
         }
     }

@@ -16,9 +16,7 @@ RESULT = {
 }  # fmt: skip
 
 
-def flaky(
-    failures: int, body: dict[str, object], calls: list[str]
-) -> Callable[[httpx.Request], httpx.Response]:
+def flaky(failures: int, body: dict[str, object], calls: list[str]) -> Callable[[httpx.Request], httpx.Response]:
     """A handler answering 503 `failures` times, then 200 with `body`; it records each request."""
 
     def handle(request: httpx.Request) -> httpx.Response:
@@ -47,9 +45,7 @@ def test_get_is_retried_with_exponential_backoff() -> None:
 def test_post_with_client_key_is_retried() -> None:
     calls: list[str] = []
     client = client_with(flaky(1, RESULT, calls), [])
-    created = client.results.create(
-        ResultCreate(benchmark_id=1, model_id=2, dataset_id=3, client_key="run-1")
-    )
+    created = client.results.create(ResultCreate(benchmark_id=1, model_id=2, dataset_id=3, client_key="run-1"))
     assert created.id == 7 and calls == ["POST /api/v1/results"] * 2
 
 

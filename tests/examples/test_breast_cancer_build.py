@@ -2,8 +2,7 @@
 
 from pathlib import Path
 
-from conftest import EXAMPLE
-
+from breast_cancer_harness import EXAMPLE
 from build import build
 
 

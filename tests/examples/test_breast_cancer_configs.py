@@ -4,13 +4,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import CONTAINERS, EXAMPLE
+from breast_cancer_harness import CONTAINERS, EXAMPLE
 
 from medperf.schemas.entities import ReleasePolicy
 
 LOGICAL_NAMES = {
-    "prepare": ({"data_path", "labels_path", "parameters_file", "additional_files"},
-                {"output_path", "output_labels_path", "report_file"}),
+    "prepare": (
+        {"data_path", "labels_path", "parameters_file", "additional_files"},
+        {"output_path", "output_labels_path", "report_file"},
+    ),
     "sanity_check": ({"data_path", "labels_path", "parameters_file"}, set()),
     "statistics": ({"data_path", "labels_path", "parameters_file"}, {"output_path"}),
     "infer": ({"data_path", "parameters_file", "additional_files"}, {"output_path"}),
@@ -51,7 +53,9 @@ def test_config_declares_exactly_the_design_volumes(container: str) -> None:
 def test_container_project_files(container: str) -> None:
     folder = CONTAINERS / container
     assert (folder / "Dockerfile").read_text().split("\n")[:3] == [
-        "FROM medperf/base:bookworm", "COPY . /workspace", "WORKDIR /workspace"
+        "FROM medperf/base:bookworm",
+        "COPY . /workspace",
+        "WORKDIR /workspace",
     ]
     assert isinstance(yaml.safe_load((folder / "parameters.yaml").read_text()), dict)
 
@@ -68,8 +72,11 @@ def test_container_code_imports_only_stdlib_numpy_yaml_openpyxl(container: str) 
     local = {p.stem for p in folder.glob("*.py")}
     for path in folder.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            )
             for name in names:
                 top = name.split(".")[0]
                 assert top in sys.stdlib_module_names | ALLOWED_CONTAINER_IMPORTS | local, f"{path.name}: {name}"

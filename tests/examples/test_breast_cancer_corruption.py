@@ -8,7 +8,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import DATA, prepare_site
+from breast_cancer_harness import DATA, prepare_site
 
 
 def copy_site(site: str, tmp_path: Path) -> tuple[Path, Path]:
@@ -59,38 +59,87 @@ def bad_label(labels: Path) -> None:
 
 # (site, corruption, apply(data, labels), expected file, row, column)
 CASES: list[tuple[str, str, Callable[[Path, Path], None], str, int, str]] = [
-    ("site-a", "missing column", lambda d, _: edit_csv(d / "cases.csv", lambda r: drop_column(r, "mean texture")),
-     "data_path/cases.csv", 1, "mean texture"),
-    ("site-a", "non-numeric", lambda d, _: edit_csv(d / "cases.csv", lambda r: set_cell(r, 5, "mean area", "abc")),
-     "data_path/cases.csv", 5, "mean area"),
-    ("site-a", "duplicate id", lambda d, _: edit_csv(d / "cases.csv", lambda r: set_cell(r, 7, "case_id", r[2][0])),
-     "data_path/cases.csv", 7, "case_id"),
+    (
+        "site-a",
+        "missing column",
+        lambda d, _: edit_csv(d / "cases.csv", lambda r: drop_column(r, "mean texture")),
+        "data_path/cases.csv",
+        1,
+        "mean texture",
+    ),
+    (
+        "site-a",
+        "non-numeric",
+        lambda d, _: edit_csv(d / "cases.csv", lambda r: set_cell(r, 5, "mean area", "abc")),
+        "data_path/cases.csv",
+        5,
+        "mean area",
+    ),
+    (
+        "site-a",
+        "duplicate id",
+        lambda d, _: edit_csv(d / "cases.csv", lambda r: set_cell(r, 7, "case_id", r[2][0])),
+        "data_path/cases.csv",
+        7,
+        "case_id",
+    ),
     ("site-a", "bad label", lambda _, lab: bad_label(lab), "labels_path/labels.csv", 4, "label"),
-    ("site-b", "missing column",
-     lambda d, _: edit_json(d / "B-0005.json", lambda doc: doc["nucleus"]["texture"].pop("mean")),
-     "data_path/B-0005.json", 1, "nucleus.texture.mean"),
-    ("site-b", "non-numeric",
-     lambda d, _: edit_json(d / "B-0005.json", lambda doc: doc["nucleus"]["area"].update(mean="abc")),
-     "data_path/B-0005.json", 1, "nucleus.area.mean"),
-    ("site-b", "duplicate id",
-     lambda d, _: edit_json(d / "B-0007.json", lambda doc: doc["case"].update(id="B-0003")),
-     "data_path/B-0007.json", 1, "case.id"),
+    (
+        "site-b",
+        "missing column",
+        lambda d, _: edit_json(d / "B-0005.json", lambda doc: doc["nucleus"]["texture"].pop("mean")),
+        "data_path/B-0005.json",
+        1,
+        "nucleus.texture.mean",
+    ),
+    (
+        "site-b",
+        "non-numeric",
+        lambda d, _: edit_json(d / "B-0005.json", lambda doc: doc["nucleus"]["area"].update(mean="abc")),
+        "data_path/B-0005.json",
+        1,
+        "nucleus.area.mean",
+    ),
+    (
+        "site-b",
+        "duplicate id",
+        lambda d, _: edit_json(d / "B-0007.json", lambda doc: doc["case"].update(id="B-0003")),
+        "data_path/B-0007.json",
+        1,
+        "case.id",
+    ),
     ("site-b", "bad label", lambda _, lab: bad_label(lab), "labels_path/labels.csv", 4, "label"),
-    ("site-c", "missing column",
-     lambda d, _: edit_xlsx(d / "cytology.xlsx", lambda s: s.delete_cols(xlsx_column(s, "Texture avg"))),
-     "data_path/cytology.xlsx", 1, "Texture avg"),
-    ("site-c", "non-numeric",
-     lambda d, _: edit_xlsx(d / "cytology.xlsx", lambda s: s.cell(5, xlsx_column(s, "Area avg [mm2]"), "abc")),
-     "data_path/cytology.xlsx", 5, "Area avg [mm2]"),
-    ("site-c", "duplicate id",
-     lambda d, _: edit_xlsx(d / "cytology.xlsx", lambda s: s.cell(7, 1, s.cell(3, 1).value)),
-     "data_path/cytology.xlsx", 7, "Specimen"),
+    (
+        "site-c",
+        "missing column",
+        lambda d, _: edit_xlsx(d / "cytology.xlsx", lambda s: s.delete_cols(xlsx_column(s, "Texture avg"))),
+        "data_path/cytology.xlsx",
+        1,
+        "Texture avg",
+    ),
+    (
+        "site-c",
+        "non-numeric",
+        lambda d, _: edit_xlsx(d / "cytology.xlsx", lambda s: s.cell(5, xlsx_column(s, "Area avg [mm2]"), "abc")),
+        "data_path/cytology.xlsx",
+        5,
+        "Area avg [mm2]",
+    ),
+    (
+        "site-c",
+        "duplicate id",
+        lambda d, _: edit_xlsx(d / "cytology.xlsx", lambda s: s.cell(7, 1, s.cell(3, 1).value)),
+        "data_path/cytology.xlsx",
+        7,
+        "Specimen",
+    ),
     ("site-c", "bad label", lambda _, lab: bad_label(lab), "labels_path/labels.csv", 4, "label"),
 ]
 
 
-@pytest.mark.parametrize(("site", "corruption", "corrupt", "file", "row", "column"), CASES,
-                         ids=[f"{c[0]}-{c[1]}" for c in CASES])
+@pytest.mark.parametrize(
+    ("site", "corruption", "corrupt", "file", "row", "column"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES]
+)
 def test_corrupted_raw_data_fails_with_one_line_and_no_output(
     tmp_path: Path, site: str, corruption: str, corrupt: Callable[[Path, Path], None], file: str, row: int, column: str
 ) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from conftest import CONTAINERS, PreparedSite, run_task
+from breast_cancer_harness import CONTAINERS, PreparedSite, run_task
 from sklearn.metrics import accuracy_score, recall_score, roc_auc_score
 
 sys.path.insert(0, str(CONTAINERS / "evaluator"))
@@ -21,13 +21,18 @@ def write_two_columns(path: Path, header: list[str], rows: list[tuple[str, str]]
 
 
 def evaluate(tmp_path: Path, ids: list[str], y: np.ndarray, p: np.ndarray) -> tuple[int, dict, str]:
-    write_two_columns(tmp_path / "pred" / "predictions.csv", ["case_id", "probability"],
-                      [(c, repr(float(v))) for c, v in zip(ids, p, strict=True)])
-    write_two_columns(tmp_path / "lab" / "labels.csv", ["case_id", "label"],
-                      [(c, str(int(v))) for c, v in zip(ids, y, strict=True)])
+    write_two_columns(
+        tmp_path / "pred" / "predictions.csv",
+        ["case_id", "probability"],
+        [(c, repr(float(v))) for c, v in zip(ids, p, strict=True)],
+    )
+    write_two_columns(
+        tmp_path / "lab" / "labels.csv", ["case_id", "label"], [(c, str(int(v))) for c, v in zip(ids, y, strict=True)]
+    )
     out = tmp_path / "results" / "results.yaml"
-    result = run_task("evaluator", "evaluate",
-                      {"predictions": tmp_path / "pred", "labels": tmp_path / "lab", "output_path": out})
+    result = run_task(
+        "evaluator", "evaluate", {"predictions": tmp_path / "pred", "labels": tmp_path / "lab", "output_path": out}
+    )
     return result.returncode, (yaml.safe_load(out.read_text()) if out.exists() else {}), result.stderr
 
 
@@ -79,8 +84,9 @@ def test_a_case_without_prediction_is_refused(tmp_path: Path) -> None:
     write_two_columns(tmp_path / "pred" / "predictions.csv", ["case_id", "probability"], [("A", "0.2")])
     write_two_columns(tmp_path / "lab" / "labels.csv", ["case_id", "label"], [("A", "0"), ("B", "1")])
     out = tmp_path / "results.yaml"
-    result = run_task("evaluator", "evaluate",
-                      {"predictions": tmp_path / "pred", "labels": tmp_path / "lab", "output_path": out})
+    result = run_task(
+        "evaluator", "evaluate", {"predictions": tmp_path / "pred", "labels": tmp_path / "lab", "output_path": out}
+    )
     assert result.returncode != 0
     assert "1 labelled cases have no prediction" in result.stderr
     assert not out.exists()

@@ -5,10 +5,9 @@ import os
 
 import pandas as pd
 import pytest
-from conftest import EXAMPLE, PreparedSite
-from wdbc_split import load_wdbc
-
+from breast_cancer_harness import EXAMPLE, PreparedSite
 from build import canonical_features
+from wdbc_split import load_wdbc
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 import great_expectations as gx  # noqa: E402
@@ -35,11 +34,12 @@ def failed_expectations(table: pd.DataFrame) -> set[tuple[str, str | None]]:
     suite = context.suites.add(ExpectationSuite(**SUITE))
     definition = context.validation_definitions.add(gx.ValidationDefinition(name="sanity", data=batch, suite=suite))
     result = definition.run(batch_parameters={"dataframe": table})
-    failed = {
-        (r.expectation_config.type, r.expectation_config.kwargs.get("column"))
-        for r in result.results
-        if not r.success
-    }
+    failed: set[tuple[str, str | None]] = set()
+    for outcome in result.results:
+        config = outcome.expectation_config
+        assert config is not None
+        if not outcome.success:
+            failed.add((config.type, config.kwargs.get("column")))
     assert result.success == (not failed)
     return failed
 
@@ -50,7 +50,7 @@ def test_suite_passes_on_every_prepared_site(site: str, prepared_sites: dict[str
 
 
 def corrupt_duplicate(table: pd.DataFrame) -> None:
-    table.loc[5, "case_id"] = table.loc[2, "case_id"]
+    table.loc[5, "case_id"] = str(table["case_id"].iloc[2])
 
 
 def corrupt_units(table: pd.DataFrame) -> None:

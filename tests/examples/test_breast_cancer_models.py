@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DATA, PreparedSite, run_task
+from breast_cancer_harness import DATA, PreparedSite, run_task
 from model_training import MODEL_NAMES, train_models
 from sklearn.pipeline import Pipeline
 
@@ -53,8 +53,11 @@ def test_reference_model_is_accurate_on_a_site(prepared_sites: dict[str, Prepare
 
 def test_missing_weights_are_reported_in_one_line(prepared_sites: dict[str, PreparedSite], tmp_path: Path) -> None:
     result = run_task(
-        "model-mlp", "infer",
+        "model-mlp",
+        "infer",
         {"data_path": prepared_sites["demo"].data, "output_path": tmp_path / "p", "additional_files": tmp_path},
     )
     assert result.returncode != 0
-    assert result.stderr.strip() == "ERROR: additional_files/weights.json: weights not found; mount the additional files"
+    assert (
+        result.stderr.strip() == "ERROR: additional_files/weights.json: weights not found; mount the additional files"
+    )

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import EXAMPLE, PreparedSite, run_task
+from breast_cancer_harness import EXAMPLE, PreparedSite, run_task
 
 from medperf.schemas.entities import ReleasePolicy
 
@@ -21,7 +21,9 @@ def test_demo_pipeline_outputs_only_released_keys(
     checked = run_task("prep", "sanity_check", {"data_path": demo.data, "labels_path": demo.labels})
     assert checked.returncode == 0, checked.stderr
     stats_file = tmp_path / "statistics" / "statistics.yaml"
-    stats = run_task("prep", "statistics", {"data_path": demo.data, "labels_path": demo.labels, "output_path": stats_file})
+    stats = run_task(
+        "prep", "statistics", {"data_path": demo.data, "labels_path": demo.labels, "output_path": stats_file}
+    )
     assert stats.returncode == 0, stats.stderr
     assert set(yaml.safe_load(stats_file.read_text())) <= set(POLICY.allowed_statistics_keys)
 

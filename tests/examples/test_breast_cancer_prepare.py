@@ -6,10 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from conftest import DATA, PreparedSite
-from wdbc_split import load_wdbc, make_split
-
+from breast_cancer_harness import DATA, PreparedSite
 from build import canonical_features
+from wdbc_split import load_wdbc, make_split
 
 FORMAT_OF_SITE = {"site-a": "csv", "site-b": "json", "site-c": "xlsx", "demo": "csv"}
 

@@ -1,4 +1,4 @@
-"""sanity_check accepts good prepared data and names what is wrong; statistics are aggregates with small cells suppressed."""
+"""sanity_check accepts good prepared data and names faults; statistics are aggregates, small cells suppressed."""
 
 import csv
 import shutil
@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from conftest import PreparedSite, run_task
+from breast_cancer_harness import PreparedSite, run_task
 
 
 def copy_prepared(site: PreparedSite, tmp_path: Path) -> PreparedSite:

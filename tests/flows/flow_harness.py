@@ -1,5 +1,6 @@
 """Drive site flows as a user would: start them, wait for the approval form, answer it via the run-input API."""
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable
@@ -43,7 +44,9 @@ def start_flow(flow: Callable[..., Any], **parameters: Any) -> FlowThread:
         except BaseException as err:  # reported to the test thread
             outcome["error"] = err
 
-    thread = threading.Thread(target=target, daemon=True)
+    # Prefect's settings (the test server's API URL) live in context variables: carry them over.
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(target,), daemon=True)
     result = FlowThread(thread, outcome)
     thread.start()
     return result

@@ -12,13 +12,13 @@ from types import ModuleType
 
 import pytest
 from fastapi.testclient import TestClient
+from server_world import Registry
 from sqlalchemy import create_engine, text
 
 from medperf.server.admin import create_admin
 from medperf.server.app import create_app
 from medperf.server.migrate import upgrade_database
 from medperf.settings import ServerSettings
-from server_world import Registry
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE_DB = "medperf_template"

@@ -31,9 +31,7 @@ class Registry:
         self.admin = admin_token
         self._n = 0
 
-    def call(
-        self, method: str, path: str, token: str | None, body: Any = None, **params: Any
-    ) -> httpx.Response:
+    def call(self, method: str, path: str, token: str | None, body: Any = None, **params: Any) -> httpx.Response:
         """One request; `path` is relative to /api/v1 unless it starts with '/health' or '/openapi'."""
         url = path if path.startswith(("/health", "/openapi")) else API + path
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -126,9 +124,7 @@ def build_world(reg: Registry) -> World:
         201,
     )
     reg.ok("POST", f"/associations/datasets/{dassoc['id']}/approve", bench_owner)
-    massoc = reg.ok(
-        "POST", "/associations/models", model_owner, {"benchmark_id": bench["id"], "model_id": model}, 201
-    )
+    massoc = reg.ok("POST", "/associations/models", model_owner, {"benchmark_id": bench["id"], "model_id": model}, 201)
     reg.ok("POST", f"/associations/models/{massoc['id']}/approve", bench_owner)
     result = reg.ok(
         "POST",

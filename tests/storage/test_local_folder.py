@@ -13,9 +13,7 @@ from medperf.storage.local_folder import LocalFolderStore, file_url_path
 
 @pytest.fixture
 def store(tmp_path: Path) -> LocalFolderStore:
-    built = make_store(
-        ObjectStoreSettings(kind="local", root=tmp_path / "store", cache_dir=tmp_path / "cache")
-    )
+    built = make_store(ObjectStoreSettings(kind="local", root=tmp_path / "store", cache_dir=tmp_path / "cache"))
     assert isinstance(built, LocalFolderStore)
     return built
 

@@ -1,7 +1,6 @@
 """Percentile bootstrap confidence intervals over cases (seeded, resampling with replacement)."""
 
 import numpy as np
-
 from binary_metrics import FloatArray, IntArray, Metric
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import yaml
-
 from binary_metrics import METRICS
 from bootstrap import bootstrap_ci
 
@@ -37,7 +36,9 @@ def _read_two_columns(path: Path, name: str, header: list[str]) -> dict[str, str
 
 def read_inputs(predictions: Path, labels: Path) -> tuple[np.ndarray, np.ndarray]:
     """Labels (0/1) and probabilities aligned by case id; every labelled case needs exactly one prediction."""
-    probs = _read_two_columns(predictions / "predictions.csv", "predictions/predictions.csv", ["case_id", "probability"])
+    probs = _read_two_columns(
+        predictions / "predictions.csv", "predictions/predictions.csv", ["case_id", "probability"]
+    )
     labs = _read_two_columns(labels / "labels.csv", "labels/labels.csv", ["case_id", "label"])
     if set(probs) != set(labs):
         raise EvaluationError(

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from prep_errors import PrepError
 from prepare_task import run_prepare
 from sanity_task import run_sanity_check
@@ -52,8 +51,13 @@ def main(argv: list[str] | None = None) -> int:
         parameters = load_parameters(args.parameters_file)
         if args.task == "prepare":
             n = run_prepare(
-                args.data_path, args.labels_path, args.additional_files,
-                args.output_path, args.output_labels_path, args.report_file, parameters,
+                args.data_path,
+                args.labels_path,
+                args.additional_files,
+                args.output_path,
+                args.output_labels_path,
+                args.report_file,
+                parameters,
             )
             print(f"prepared {n} cases")
         elif args.task == "sanity_check":

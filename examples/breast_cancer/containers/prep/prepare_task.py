@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from canonical_features import CASES_FILE, LABELS_FILE
 from prep_errors import PrepError, display_name
 from prepared_table import cases_rows, labels_rows
@@ -81,4 +80,3 @@ def run_prepare(
         outputs[report_file] = yaml.safe_dump(report, sort_keys=False)
     _write_all(outputs)
     return len(cases)
-

@@ -27,7 +27,9 @@ def read_csv_cases(path: Path, spec: FormatSpec, name: str) -> list[RawCase]:
                 continue
             if len(row) != len(header):
                 raise RawDataError(
-                    name, row_number, header[min(len(row), len(header) - 1)],
+                    name,
+                    row_number,
+                    header[min(len(row), len(header) - 1)],
                     f"row has {len(row)} cells, the header has {len(header)}",
                 )
             case_id = parse_case_id(row[index[spec.id_column]], name, row_number, spec.id_column)

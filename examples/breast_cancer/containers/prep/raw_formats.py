@@ -77,9 +77,7 @@ def detect_format(data_path: Path) -> tuple[str, list[Path]]:
     found = [s for s in by_suffix if s in kinds]
     if len(found) != 1:
         listed = ", ".join(p.name for p in files[:5]) or "nothing"
-        raise PrepError(
-            f"data_path: expected one .csv, one .xlsx or .json files (one per case), found {listed}"
-        )
+        raise PrepError(f"data_path: expected one .csv, one .xlsx or .json files (one per case), found {listed}")
     suffix = found[0]
     if suffix in (".csv", ".xlsx") and len(by_suffix[suffix]) != 1:
         raise PrepError(f"data_path: expected exactly one {suffix} file, found {len(by_suffix[suffix])}")

@@ -50,9 +50,7 @@ def match_labels(
     matched: list[int] = []
     for case in cases:
         if case.case_id not in labels:
-            raise RawDataError(
-                case.file, case.row, case_id_column, f"case {case.case_id!r} has no label in {name}"
-            )
+            raise RawDataError(case.file, case.row, case_id_column, f"case {case.case_id!r} has no label in {name}")
         matched.append(labels[case.case_id][0])
     known = {case.case_id for case in cases}
     for case_id, (_, row) in labels.items():

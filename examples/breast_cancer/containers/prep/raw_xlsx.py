@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import openpyxl
-
 from canonical_features import FEATURES
 from prep_errors import PrepError, RawDataError
 from raw_cases import CaseCollector, RawCase, parse_case_id, parse_number

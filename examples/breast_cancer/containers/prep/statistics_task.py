@@ -5,7 +5,6 @@ from typing import Any
 
 import numpy as np
 import yaml
-
 from canonical_features import FEATURES
 from prep_errors import SanityCheckError
 from prepared_table import read_prepared_cases, read_prepared_labels
@@ -13,9 +12,7 @@ from prepared_table import read_prepared_cases, read_prepared_labels
 LABEL_NAMES = {0: "benign", 1: "malignant"}
 
 
-def compute_statistics(
-    values: list[tuple[float, ...]], labels: list[int], min_cell_count: int
-) -> dict[str, Any]:
+def compute_statistics(values: list[tuple[float, ...]], labels: list[int], min_cell_count: int) -> dict[str, Any]:
     """Statistics of one dataset; a count below min_cell_count becomes null and is listed in `suppressed`."""
     n = len(values)
     suppressed: list[str] = []

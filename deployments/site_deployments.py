@@ -1,0 +1,86 @@
+"""Deploy a site's flows on its work pool: prepare_dataset, evaluate_model and the scheduled continuous evaluation."""
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from prefect import Flow
+from prefect.client.schemas.objects import WorkPool
+from prefect.schedules import Schedule
+
+from deployments.site_plan import SitePlan
+from deployments.work_pool import ensure_work_pool
+from medperf.campaign.deployment_names import CONTINUOUS_FLOW, EVALUATE_FLOW, PREPARE_FLOW, deployment_name
+
+ENTRYPOINTS = {
+    PREPARE_FLOW: "flows/prepare_dataset.py:prepare_dataset",
+    EVALUATE_FLOW: "flows/evaluate_model.py:evaluate_model",
+    CONTINUOUS_FLOW: "flows/continuous_evaluation.py:continuous_evaluation",
+}
+
+
+@dataclass(frozen=True)
+class SiteDeployments:
+    """What `deploy_site` created or updated: the pool and each deployment's full name and id."""
+
+    pool: WorkPool
+    deployments: dict[str, UUID]
+
+
+def _schedule(plan: SitePlan) -> Schedule | None:
+    if plan.continuous_interval is not None:
+        return Schedule(interval=plan.continuous_interval)
+    if plan.continuous_cron:
+        return Schedule(cron=plan.continuous_cron, timezone=plan.timezone)
+    return None
+
+
+def _deploy(
+    plan: SitePlan,
+    flow_name: str,
+    pool: str,
+    *,
+    parameters: dict[str, Any] | None = None,
+    schedules: list[Schedule] | None = None,
+    paused: bool | None = None,
+    description: str | None = None,
+) -> UUID:
+    source_flow = Flow.from_source(source=str(plan.repo_dir), entrypoint=ENTRYPOINTS[flow_name])
+    if not isinstance(source_flow, Flow):  # only an async caller gets a coroutine; this module is sync
+        raise TypeError("deploy_site must be called from synchronous code")
+    deployment_id = source_flow.deploy(
+        name=plan.settings.name,
+        work_pool_name=pool,
+        job_variables=plan.job_variables(),
+        tags=[f"medperf-site:{plan.settings.name}"],
+        build=False,
+        push=False,
+        print_next_steps=False,
+        ignore_warnings=True,
+        parameters=parameters,
+        schedules=schedules,
+        paused=paused,
+        description=description,
+    )
+    return UUID(str(deployment_id))
+
+
+def deploy_site(plan: SitePlan) -> SiteDeployments:
+    """Create or update the site's pool (with its concurrency limit) and its three deployments."""
+    pool = ensure_work_pool(plan.pool, plan.pool_type, plan.pool_concurrency)
+    site = plan.settings.name
+    ids = {
+        deployment_name(PREPARE_FLOW, site): _deploy(plan, PREPARE_FLOW, plan.pool),
+        deployment_name(EVALUATE_FLOW, site): _deploy(plan, EVALUATE_FLOW, plan.pool),
+    }
+    schedule = _schedule(plan)
+    ids[deployment_name(CONTINUOUS_FLOW, site)] = _deploy(
+        plan,
+        CONTINUOUS_FLOW,
+        plan.continuous_pool or plan.pool,
+        parameters={"site": site},
+        schedules=[schedule] if schedule is not None else None,
+        paused=plan.continuous_paused,
+        description=f"Re-evaluate changed (model, dataset) pairs at {site}",
+    )
+    return SiteDeployments(pool, ids)

@@ -1,0 +1,64 @@
+"""Reading the Prefect side of a campaign: the latest evaluation run of each (model, dataset) pair."""
+
+from collections.abc import Iterable
+from uuid import UUID
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterTags
+from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.sorting import FlowRunSort
+
+from medperf.campaign.cells import RunState
+from medperf.campaign.run_tags import benchmark_tag, parse_run_tags
+
+PAGE = 200
+
+
+def _state(run: FlowRun) -> RunState:
+    state_type = run.state.type.value if run.state else "PENDING"
+    state_name = (run.state.name or state_type) if run.state else "Pending"
+    return RunState(str(run.id), state_type, state_name, run.created)
+
+
+def latest_runs(benchmark_id: int) -> dict[tuple[int, int], RunState]:
+    """{(model_id, dataset_id): state of its newest tagged run} for one benchmark."""
+    runs: list[FlowRun] = []
+    with get_client(sync_client=True) as client:
+        offset = 0
+        while True:
+            page = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[benchmark_tag(benchmark_id)])),
+                sort=FlowRunSort.ID_DESC,
+                limit=PAGE,
+                offset=offset,
+            )
+            runs.extend(page)
+            offset += len(page)
+            if len(page) < PAGE:
+                break
+    latest: dict[tuple[int, int], FlowRun] = {}
+    for run in runs:
+        ids = parse_run_tags(list(run.tags))
+        if "model" not in ids or "dataset" not in ids:
+            continue
+        key = (ids["model"], ids["dataset"])
+        known = latest.get(key)
+        if known is None or (run.created and known.created and run.created > known.created):
+            latest[key] = run
+    return {key: _state(run) for key, run in latest.items()}
+
+
+def run_states(flow_run_ids: Iterable[str]) -> dict[str, RunState]:
+    """The current state of the given runs, by id."""
+    ids = [UUID(run_id) for run_id in flow_run_ids]
+    if not ids:
+        return {}
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)), limit=len(ids))
+    return {str(run.id): _state(run) for run in runs}
+
+
+def in_flight(runs: dict[tuple[int, int], RunState]) -> set[tuple[int, int]]:
+    """Pairs whose newest run is not final yet (queued, late, running or awaiting approval)."""
+    final = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+    return {pair for pair, run in runs.items() if run.state_type.upper() not in final}
