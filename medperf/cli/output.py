@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Any
 
 import typer
+import yaml
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
@@ -60,7 +61,7 @@ def print_page(page: Page[Any], columns: Sequence[str], *, as_json: bool, title:
 
 
 def print_entity(entity: BaseModel, *, as_json: bool, title: str = "") -> None:
-    """One entity: a field/value table, or its JSON."""
+    """One entity: a field/value table (nested values as YAML), or its JSON."""
     if as_json:
         echo_json(entity.model_dump(mode="json"))
         return
@@ -68,7 +69,8 @@ def print_entity(entity: BaseModel, *, as_json: bool, title: str = "") -> None:
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     for name, value in entity:
-        text = json.dumps(value, indent=1, default=str) if isinstance(value, dict | list) and value else cell(value)
+        nested = isinstance(value, dict | list) and value
+        text = yaml.safe_dump(value, sort_keys=False, width=100).rstrip() if nested else cell(value)
         table.add_row(name, text)
     console().print(table)
 

@@ -1,0 +1,115 @@
+"""The site's Prefect worker as a background process: pid and log under $MEDPERF_HOME/sites/NAME/."""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from deployments.site_plan import WORKER_ENV, SitePlan
+from medperf.settings import default_home
+
+STOP_DEADLINE_S = 20.0
+
+
+@dataclass(frozen=True)
+class WorkerFiles:
+    """Where a site's worker keeps its pid and its log."""
+
+    folder: Path
+
+    @property
+    def pid_file(self) -> Path:
+        """worker.pid."""
+        return self.folder / "worker.pid"
+
+    @property
+    def log_file(self) -> Path:
+        """worker.log."""
+        return self.folder / "worker.log"
+
+
+def worker_files(site: str, home: Path | None = None) -> WorkerFiles:
+    """$MEDPERF_HOME/sites/<site>/."""
+    return WorkerFiles((home or default_home()) / "sites" / site)
+
+
+def running_pid(files: WorkerFiles) -> int | None:
+    """The pid of the site's worker when it is alive, else None (a stale pid file is removed)."""
+    try:
+        pid = int(files.pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        files.pid_file.unlink(missing_ok=True)
+        return None
+    except PermissionError:
+        return pid
+    return pid
+
+
+def worker_command(plan: SitePlan) -> list[str]:
+    """`prefect worker start` on the site's pool, of the pool's type."""
+    prefect = Path(sys.executable).with_name("prefect")
+    return [str(prefect), "worker", "start", "--pool", plan.pool, "--type", plan.pool_type,
+            "--name", f"{plan.pool}-worker"]
+
+
+def start_worker(plan: SitePlan, env: dict[str, str] | None = None, home: Path | None = None) -> tuple[int, bool]:
+    """Start the worker in the background unless it runs already; returns (pid, started_now)."""
+    files = worker_files(plan.pool, home)
+    pid = running_pid(files)
+    if pid is not None:
+        return pid, False
+    files.folder.mkdir(parents=True, exist_ok=True)
+    variables = plan.job_variables()["env"]
+    assert isinstance(variables, dict)
+    child_env = {**os.environ, **(env or {}), **WORKER_ENV, **{k: str(v) for k, v in variables.items()}}
+    with files.log_file.open("ab") as log:
+        process = subprocess.Popen(
+            worker_command(plan),
+            env=child_env,
+            cwd=plan.repo_dir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    files.pid_file.write_text(str(process.pid))
+    return process.pid, True
+
+
+def stop_worker(site: str, home: Path | None = None) -> int | None:
+    """Stop the site's worker (its whole process group); returns the pid it stopped, or None."""
+    files = worker_files(site, home)
+    pid = running_pid(files)
+    if pid is None:
+        return None
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_DEADLINE_S
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.2)
+    if _alive(pid):
+        os.killpg(pid, signal.SIGKILL)
+    files.pid_file.unlink(missing_ok=True)
+    return pid
+
+
+def _alive(pid: int) -> bool:
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)
+        if reaped == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -1,0 +1,126 @@
+"""`medperf site up|status|down`: a data site's work pool, deployments and background worker."""
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from medperf.cli.output import print_message
+from medperf.settings import SiteSettings
+
+app = typer.Typer(
+    name="site", help="This machine as a data site: work pool, deployments, worker.", no_args_is_help=True
+)
+
+SiteName = Annotated[str, typer.Option("--site", help="Site name (= its work pool; DatasetPublic.site).")]
+PoolType = Literal["process", "docker", "kubernetes"]
+
+
+def _prefect_urls() -> tuple[str | None, str | None]:
+    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
+
+    api = PREFECT_API_URL.value()
+    ui = PREFECT_UI_URL.value() or (api[: -len("/api")] if api and api.endswith("/api") else api)
+    return api, ui
+
+
+@app.command("up")
+def up(
+    site: SiteName,
+    data_root: Annotated[
+        Path | None, typer.Option("--data-root", help="Site data folder (default: MEDPERF_SITE_DATA_ROOT).")
+    ] = None,
+    runner: Annotated[
+        str | None, typer.Option("--runner", help="docker or sandbox (default: MEDPERF_SITE_RUNNER).")
+    ] = None,
+    pool_type: Annotated[str, typer.Option("--pool-type", help="process, docker or kubernetes.")] = "process",
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Runs at once on this site.")] = 2,
+    cron: Annotated[
+        str, typer.Option("--continuous-cron", help="Schedule of the continuous evaluation (cron).")
+    ] = "0 2 * * *",
+    interval: Annotated[
+        int | None, typer.Option("--continuous-interval", min=10, help="Or every N seconds (tests, demos).")
+    ] = None,
+    continuous_pool: Annotated[
+        str | None, typer.Option("--continuous-pool", help="Run the continuous evaluation on another pool.")
+    ] = None,
+    start_worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Start the worker.")] = True,
+) -> None:
+    """Check the site's settings, create or update its pool and deployments, and start its worker."""
+    from deployments.site_checks import check_data_root, check_prefect, check_registry, check_runner
+    from deployments.site_deployments import deploy_site
+    from deployments.site_plan import SitePlan
+    from deployments.site_worker import start_worker as start
+    from deployments.site_worker import worker_files
+
+    overrides: dict[str, object] = {"name": site}
+    if data_root is not None:
+        overrides["data_root"] = data_root.expanduser().resolve()
+    if runner is not None:
+        overrides["runner"] = runner
+    settings = SiteSettings(**overrides)  # type: ignore[arg-type]
+    if pool_type not in ("process", "docker", "kubernetes"):
+        raise typer.BadParameter("must be process, docker or kubernetes", param_hint="--pool-type")
+    check_data_root(settings)
+    runner_note = check_runner(settings)
+    registry_url = check_registry()
+    api_url, ui_url = _prefect_urls()
+    check_prefect(api_url)
+    print_message(f"site {site}: data root {settings.data_root}; {runner_note}; registry {registry_url}")
+    plan = SitePlan(
+        settings,
+        pool_type=pool_type,  # type: ignore[arg-type]
+        pool_concurrency=concurrency,
+        continuous_cron=None if interval else cron,
+        continuous_interval=timedelta(seconds=interval) if interval else None,
+        continuous_pool=continuous_pool,
+    )
+    created = deploy_site(plan)
+    for name in created.deployments:
+        print_message(f"deployment {name} ready")
+    if start_worker:
+        pid, started = start(plan)
+        files = worker_files(site)
+        print_message(f"worker {'started' if started else 'already running'} (pid {pid}, log {files.log_file})")
+    print_message(f"Prefect UI: {ui_url}")
+
+
+@app.command("status")
+def status(site: SiteName) -> None:
+    """Whether the site's worker runs, its pool's state and the deployments the server knows."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterTags
+    from prefect.exceptions import ObjectNotFound
+
+    from deployments.site_worker import running_pid, worker_files
+
+    files = worker_files(site)
+    pid = running_pid(files)
+    print_message(f"worker: {'running (pid ' + str(pid) + ')' if pid else 'not running'}; log {files.log_file}")
+    with get_client(sync_client=True) as client:
+        try:
+            pool = client.read_work_pool(site)
+        except ObjectNotFound:
+            print_message(f"work pool {site}: missing (run `medperf site up --site {site}`)")
+            return
+        workers = client.read_workers_for_work_pool(site)
+        online = [w.name for w in workers if str(w.status.value if w.status else "").upper() == "ONLINE"]
+        print_message(
+            f"work pool {site}: {pool.type}, status {pool.status.value if pool.status else '-'}, "
+            f"concurrency {pool.concurrency_limit}, workers online {online or 'none'}"
+        )
+        tagged = DeploymentFilter(tags=DeploymentFilterTags(all_=[f"medperf-site:{site}"]))
+        for deployment in client.read_deployments(deployment_filter=tagged):
+            print_message(f"deployment {deployment.name} (pool {deployment.work_pool_name})")
+    _, ui = _prefect_urls()
+    print_message(f"Prefect UI: {ui}")
+
+
+@app.command("down")
+def down(site: SiteName) -> None:
+    """Stop the site's worker; queued runs wait (Late) until it comes back."""
+    from deployments.site_worker import stop_worker
+
+    pid = stop_worker(site)
+    print_message(f"worker of {site} stopped (pid {pid})" if pid else f"no worker of {site} was running")
