@@ -1,12 +1,16 @@
 """`medperf result`: list and view evaluation results you may see."""
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from medperf.cli.context import open_client
 from medperf.cli.options import BenchmarkFilter, DatasetFilter, JsonFlag, Limit, ModelFilter, Offset
 from medperf.cli.output import print_entity, print_page
+from medperf.leaderboard.fetch import fetch_leaderboard
+from medperf.leaderboard.render import to_csv, to_json, to_rich_table
 from medperf.schemas import ResultStatus
 
 app = typer.Typer(name="result", help="Evaluation results.", no_args_is_help=True)
@@ -42,3 +46,30 @@ def view(ctx: typer.Context, result_id: int, as_json: JsonFlag = False) -> None:
     """Show one result with its metrics."""
     with open_client(ctx) as client:
         print_entity(client.results.get(result_id), as_json=as_json)
+
+
+@app.command("leaderboard")
+def leaderboard(
+    ctx: typer.Context,
+    benchmark: Annotated[int, typer.Option("-b", "--benchmark", help="Benchmark id.")],
+    metric: Annotated[str, typer.Option("--metric", help="Metric to rank and show.")] = "auc",
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    as_json: JsonFlag = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Also write report.html and leaderboard.png into this folder.")
+    ] = None,
+) -> None:
+    """Per model: each site's metric with its 95 % CI, the mean over sites and the worst site."""
+    with open_client(ctx) as client:
+        board = fetch_leaderboard(client, benchmark, primary_metric=metric)
+    if as_csv:
+        typer.echo(to_csv(board), nl=False)
+    elif as_json:
+        typer.echo(to_json(board))
+    else:
+        Console().print(to_rich_table(board, metric))
+    if report is not None:
+        from medperf.leaderboard.report import write_report  # matplotlib: imported only when asked
+
+        path = write_report(board, report)
+        typer.echo(f"report written to {path}", err=as_csv or as_json)
