@@ -1,0 +1,1 @@
+"""Unit tests of the campaign planning functions (medperf/campaign)."""

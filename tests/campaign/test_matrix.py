@@ -8,7 +8,8 @@ from medperf.campaign.cells import CellStatus, RunState, status_of_run
 from medperf.campaign.matrix import build_matrix
 from medperf.campaign.run_tags import parse_run_tags, run_tags
 from medperf.errors import ConfigError
-from tests.campaign.snapshot_builder import dataset, model, result, snapshot
+
+from .snapshot_builder import dataset, model, result, snapshot
 
 
 @pytest.mark.parametrize(

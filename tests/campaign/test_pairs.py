@@ -5,7 +5,8 @@ import pytest
 from medperf.campaign.freshness import StaleReason, stale_reason
 from medperf.campaign.pairs import Pair, approved_pairs, pairs_to_run
 from medperf.errors import ConfigError
-from tests.campaign.snapshot_builder import dataset, model, result, snapshot
+
+from .snapshot_builder import dataset, model, result, snapshot
 
 
 def test_every_approved_pair_runs_once_on_its_datasets_site() -> None:

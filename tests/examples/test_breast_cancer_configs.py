@@ -99,3 +99,15 @@ def test_benchmark_release_policy_matches_what_the_containers_emit() -> None:
     for key in ("data_path", "labels_path"):
         assert Path(EXAMPLE / benchmark["demo_dataset"][key]).is_dir()
     assert benchmark["reference_model"] == "containers/model-logreg"
+
+
+KIND_OF = {"prep": "data_preparator", "evaluator": "evaluator"}
+
+
+@pytest.mark.parametrize("container", list(TASKS_OF))
+def test_config_is_valid_for_the_runners(container: str) -> None:
+    from medperf.containers.config import container_kind, load_container_config
+
+    config = load_container_config(CONTAINERS / container / "container_config.yaml")
+    assert container_kind(config) == KIND_OF.get(container, "model")
+    assert set(config.tasks) == TASKS_OF[container]

@@ -38,6 +38,9 @@ def prefect_api() -> Iterator[str]:
         with temporary_settings(updates={PREFECT_API_URL: server.api_url, PREFECT_HOME: str(server.home)}):
             os.environ.update({"PREFECT_API_URL": server.api_url, "DO_NOT_TRACK": "1"})
             yield server.api_url
+            from prefect.logging.handlers import APILogWorker
+
+            APILogWorker.drain_all(timeout=10)
     finally:
         server.stop()
 

@@ -1,6 +1,7 @@
 """Drive site flows as a user would: start them, wait for the approval form, answer it via the run-input API."""
 
 import contextvars
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -93,7 +94,8 @@ def form_description(flow_run_id: str) -> str:
     keyset = run.state.state_details.run_input_keyset
     assert keyset is not None
     with get_client(sync_client=True) as client:
-        return str(client.read_flow_run_input(UUID(flow_run_id), keyset["description"]))
+        stored = client.read_flow_run_input(UUID(flow_run_id), keyset["description"])
+    return str(json.loads(stored))
 
 
 def site_code(site_home: Path, pending: PendingApproval) -> str:

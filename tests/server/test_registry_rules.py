@@ -10,7 +10,10 @@ from medperf.server.tables import ApiToken
 
 def _assoc(reg: Registry, token: str, kind: str, bench: int, entity: int, status: int = 201) -> dict[str, Any]:
     field = "dataset_id" if kind == "datasets" else "model_id"
-    return reg.ok("POST", f"/associations/{kind}", token, {"benchmark_id": bench, field: entity}, status)  # type: ignore[no-any-return]
+    answer: dict[str, Any] = reg.ok(
+        "POST", f"/associations/{kind}", token, {"benchmark_id": bench, field: entity}, status
+    )
+    return answer
 
 
 def test_admin_approves_or_rejects_a_benchmark_once(registry: Registry) -> None:
@@ -233,3 +236,27 @@ def test_lists_paginate_and_filter(registry: Registry) -> None:
     assert registry.ok("GET", "/containers?state=OPERATION", owner)["count"] == 1
     assert registry.call("GET", "/containers?limit=501", owner).status_code == 422
     assert registry.ok("GET", "/benchmarks?approval_status=REJECTED", owner)["count"] == 0
+
+
+def test_text_the_database_cannot_store_is_a_422_not_a_500(registry: Registry) -> None:
+    response = registry.call("POST", "/users", registry.admin, {"email": "nul\u0000@example.org", "name": "x"})
+    assert response.status_code in (201, 422), response.text  # SQLite stores NUL; Postgres refuses it
+    huge = registry.call("GET", f"/containers/{2**70}", registry.admin)
+    assert huge.status_code == 404 and "container" in huge.json()["detail"]
+
+
+def test_unknown_container_task_is_rejected_naming_the_field(registry: Registry) -> None:
+    _, owner = registry.user("owner")
+    body = {"name": "bad", "config": {"tasks": {"train": {}}}, "image": "x:1"}
+    assert "config.tasks" in registry.ok("POST", "/containers", owner, body, 422)["detail"]
+    body = {"name": "bad", "config": {"no_tasks": 1}, "image": "x:1"}
+    assert "config.tasks" in registry.ok("POST", "/containers", owner, body, 422)["detail"]
+
+
+def test_create_admin_returns_a_working_token_each_time(registry: Registry, settings: Any) -> None:
+    from medperf.server.admin import create_admin
+
+    second = create_admin(settings, "admin@example.org", "Admin")
+    assert second != registry.admin
+    assert registry.ok("GET", "/users/me", second)["is_admin"] is True
+    assert registry.ok("GET", "/users?is_admin=true", second)["count"] == 1

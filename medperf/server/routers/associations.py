@@ -27,9 +27,7 @@ def request_dataset_association(
 
 
 @router.post("/models", status_code=status.HTTP_201_CREATED)
-def request_model_association(
-    payload: AssociationCreate, session: SessionDep, actor: CurrentUser
-) -> AssociationPublic:
+def request_model_association(payload: AssociationCreate, session: SessionDep, actor: CurrentUser) -> AssociationPublic:
     """Ask to associate a model with a benchmark (model owner or benchmark owner)."""
     return _public(associations.request_association(session, actor, "models", payload))
 

@@ -18,9 +18,7 @@ def _public(row: StandingConsent) -> StandingConsentPublic:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def grant_consent(
-    payload: StandingConsentCreate, session: SessionDep, actor: CurrentUser
-) -> StandingConsentPublic:
+def grant_consent(payload: StandingConsentCreate, session: SessionDep, actor: CurrentUser) -> StandingConsentPublic:
     """Grant a standing consent for a benchmark on one of the caller's datasets."""
     return _public(consents.grant_consent(session, actor, payload))
 

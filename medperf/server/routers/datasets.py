@@ -46,9 +46,7 @@ def list_datasets(
     if site is not None:
         stmt = stmt.where(Dataset.site == site)
     if benchmark_id is not None:
-        associated = select(DatasetAssociation.dataset_id).where(
-            DatasetAssociation.benchmark_id == benchmark_id
-        )
+        associated = select(DatasetAssociation.dataset_id).where(DatasetAssociation.benchmark_id == benchmark_id)
         stmt = stmt.where(or_(Dataset.benchmark_id == benchmark_id, col(Dataset.id).in_(associated)))
     return paginate(session, stmt, DatasetPublic, limit, offset)
 
@@ -56,15 +54,11 @@ def list_datasets(
 @router.get("/{dataset_id}")
 def read_dataset(dataset_id: int, session: SessionDep, actor: CurrentUser) -> DatasetPublic:
     """One dataset, if the caller may see it."""
-    return DatasetPublic.model_validate(
-        datasets.visible_dataset(session, actor, dataset_id), from_attributes=True
-    )
+    return DatasetPublic.model_validate(datasets.visible_dataset(session, actor, dataset_id), from_attributes=True)
 
 
 @router.patch("/{dataset_id}")
-def update_dataset(
-    dataset_id: int, payload: DatasetUpdate, session: SessionDep, actor: CurrentUser
-) -> DatasetPublic:
+def update_dataset(dataset_id: int, payload: DatasetUpdate, session: SessionDep, actor: CurrentUser) -> DatasetPublic:
     """Change a dataset (owner only; frozen in OPERATION)."""
     row = datasets.update_dataset(session, actor, dataset_id, payload)
     return DatasetPublic.model_validate(row, from_attributes=True)

@@ -14,9 +14,7 @@ router = APIRouter(prefix="/results", tags=["results"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_result(
-    payload: ResultCreate, session: SessionDep, actor: CurrentUser, response: Response
-) -> ResultPublic:
+def create_result(payload: ResultCreate, session: SessionDep, actor: CurrentUser, response: Response) -> ResultPublic:
     """Open a PENDING result (dataset owner); a retry with the same client_key returns it (200)."""
     row, created = results.create_result(session, actor, payload)
     if not created:
@@ -25,9 +23,7 @@ def create_result(
 
 
 @router.post("/{result_id}/finalize")
-def finalize_result(
-    result_id: int, payload: ResultFinalize, session: SessionDep, actor: CurrentUser
-) -> ResultPublic:
+def finalize_result(result_id: int, payload: ResultFinalize, session: SessionDep, actor: CurrentUser) -> ResultPublic:
     """Record the metrics of a PENDING result, once."""
     row = results.finalize_result(session, actor, result_id, payload)
     return ResultPublic.model_validate(row, from_attributes=True)
@@ -45,7 +41,9 @@ def list_results(
     offset: Offset = 0,
 ) -> Page[ResultPublic]:
     """Results the caller may see (its datasets', benchmarks' or models'), filtered."""
-    stmt = select(Result).where(results_visible_to(actor))
+    stmt = select(Result)
+    if not results.sees_all_of(session, actor, benchmark_id, model_id, dataset_id):
+        stmt = stmt.where(results_visible_to(actor))
     if benchmark_id is not None:
         stmt = stmt.where(Result.benchmark_id == benchmark_id)
     if model_id is not None:
@@ -60,6 +58,4 @@ def list_results(
 @router.get("/{result_id}")
 def read_result(result_id: int, session: SessionDep, actor: CurrentUser) -> ResultPublic:
     """One result, if the caller may see it."""
-    return ResultPublic.model_validate(
-        results.visible_result(session, actor, result_id), from_attributes=True
-    )
+    return ResultPublic.model_validate(results.visible_result(session, actor, result_id), from_attributes=True)

@@ -3,8 +3,9 @@
 Rows are append-only: each request is a new row and the latest row of a (benchmark, entity) pair wins.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -47,9 +48,7 @@ def latest(session: Session, kind: Kind, benchmark_id: int, entity_id: int) -> A
     if kind == "datasets":
         return session.exec(
             select(DatasetAssociation)
-            .where(
-                DatasetAssociation.benchmark_id == benchmark_id, DatasetAssociation.dataset_id == entity_id
-            )
+            .where(DatasetAssociation.benchmark_id == benchmark_id, DatasetAssociation.dataset_id == entity_id)
             .order_by(col(DatasetAssociation.id).desc())
         ).first()
     return session.exec(
@@ -100,9 +99,7 @@ def _entity_name(kind: Kind) -> str:
     return "dataset_association" if kind == "datasets" else "model_association"
 
 
-def decide_association(
-    session: Session, actor: User, kind: Kind, association_id: int, approve: bool
-) -> Association:
+def decide_association(session: Session, actor: User, kind: Kind, association_id: int, approve: bool) -> Association:
     """The other party approves; either party rejects; a decided request cannot be decided again."""
     table: type[Association] = DatasetAssociation if kind == "datasets" else ModelAssociation
     label = f"{kind[:-1]} association"
@@ -168,9 +165,9 @@ def list_associations(
     return paginate(session, stmt, AssociationPublic, limit, offset, convert=to_public)
 
 
-def to_public(row: Association) -> AssociationPublic:
+def to_public(row: Association | Mapping[str, Any]) -> AssociationPublic:
     """The wire shape of either kind of association (the other kind's id is None)."""
-    data = row.model_dump()
+    data = dict(row) if isinstance(row, Mapping) else row.model_dump()
     data.setdefault("dataset_id", None)
     data.setdefault("model_id", None)
     return AssociationPublic.model_validate(data)

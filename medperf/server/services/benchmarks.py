@@ -25,9 +25,7 @@ def create_benchmark(session: Session, actor: User, payload: BenchmarkCreate) ->
     get_or_404(session, Model, payload.reference_model_id, "reference_model_id")
     get_or_404(session, Container, payload.evaluator_container_id, "evaluator_container_id")
     pending = session.exec(
-        select(Benchmark.id).where(
-            Benchmark.owner_id == actor.id, Benchmark.approval_status == ApprovalStatus.PENDING
-        )
+        select(Benchmark.id).where(Benchmark.owner_id == actor.id, Benchmark.approval_status == ApprovalStatus.PENDING)
     ).first()
     if pending is not None:
         raise Conflict(f"a user may have one PENDING benchmark at a time; benchmark {pending} is pending")
@@ -79,9 +77,7 @@ def update_benchmark(session: Session, actor: User, benchmark_id: int, payload: 
     benchmark = _owned(session, actor, benchmark_id)
     changes: dict[str, Any] = payload.model_dump(mode="json", exclude_unset=True, exclude_none=True)
     if benchmark.state == EntityState.OPERATION:
-        frozen = sorted(
-            set(changes) - {"description"} - ({"state"} if changes.get("state") == "OPERATION" else set())
-        )
+        frozen = sorted(set(changes) - {"description"} - ({"state"} if changes.get("state") == "OPERATION" else set()))
         if frozen:
             raise Conflict(f"{frozen[0]}: benchmark {benchmark_id} is in OPERATION and frozen")
     elif changes.get("state") == EntityState.OPERATION:

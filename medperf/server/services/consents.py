@@ -22,9 +22,7 @@ def grant_consent(session: Session, actor: User, payload: StandingConsentCreate)
     if not _is_future(payload.expires_at):
         raise Invalid("expires_at: must be a time in the future")
     if not is_approved(session, "datasets", benchmark.id or 0, dataset.id or 0):
-        raise Conflict(
-            f"dataset_id: dataset {dataset.id} has no APPROVED association with benchmark {benchmark.id}"
-        )
+        raise Conflict(f"dataset_id: dataset {dataset.id} has no APPROVED association with benchmark {benchmark.id}")
     consent = StandingConsent(**payload.model_dump(), granted_by=actor.id)
     commit_change(session, actor, "grant", consent, "standing_consent", None)
     return consent

@@ -45,9 +45,7 @@ def visible_dataset(session: Session, actor: User, dataset_id: int) -> Dataset:
     """The dataset if the caller may see it; 404 otherwise."""
     row = None
     if 1 <= dataset_id <= MAX_ID:
-        row = session.exec(
-            select(Dataset).where(Dataset.id == dataset_id, datasets_visible_to(actor))
-        ).first()
+        row = session.exec(select(Dataset).where(Dataset.id == dataset_id, datasets_visible_to(actor))).first()
     if row is None:
         raise NotFound(f"dataset {dataset_id} not found")
     return row

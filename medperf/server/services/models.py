@@ -34,11 +34,7 @@ def update_model(session: Session, actor: User, model_id: int, payload: ModelUpd
             raise Conflict("version: a new container_id needs a new version")
     container = session.get(Container, changes.get("container_id", model.container_id))
     target_state = changes.get("state", model.state)
-    if (
-        target_state == EntityState.OPERATION
-        and container is not None
-        and (container.state != EntityState.OPERATION)
-    ):
+    if target_state == EntityState.OPERATION and container is not None and (container.state != EntityState.OPERATION):
         raise Conflict(f"state: model {model_id} may enter OPERATION only once its container is in OPERATION")
     before = snapshot(model)
     for field, value in changes.items():

@@ -10,7 +10,7 @@ from medperf.server.services.datasets import visible_dataset
 from medperf.server.services.errors import Conflict, Forbidden, NotFound
 from medperf.server.services.lookup import MAX_ID, get_or_404, id_of
 from medperf.server.services.visibility import results_visible_to
-from medperf.server.tables import Benchmark, Model, Result, User, utcnow
+from medperf.server.tables import Benchmark, Dataset, Model, Result, User, utcnow
 
 
 def create_result(session: Session, actor: User, payload: ResultCreate) -> tuple[Result, bool]:
@@ -22,9 +22,7 @@ def create_result(session: Session, actor: User, payload: ResultCreate) -> tuple
         if existing is not None:
             for field in ("benchmark_id", "model_id", "dataset_id"):
                 if getattr(existing, field) != getattr(payload, field):
-                    raise Conflict(
-                        f"client_key: already used for result {existing.id} with a different {field}"
-                    )
+                    raise Conflict(f"client_key: already used for result {existing.id} with a different {field}")
             return existing, False
     dataset = visible_dataset(session, actor, payload.dataset_id)
     if dataset.owner_id != actor.id:
@@ -32,15 +30,11 @@ def create_result(session: Session, actor: User, payload: ResultCreate) -> tuple
     benchmark = get_or_404(session, Benchmark, payload.benchmark_id, "benchmark_id")
     get_or_404(session, Model, payload.model_id, "model_id")
     if not is_approved(session, "datasets", benchmark.id or 0, dataset.id or 0):
-        raise Conflict(
-            f"dataset_id: dataset {dataset.id} has no APPROVED association with benchmark {benchmark.id}"
-        )
+        raise Conflict(f"dataset_id: dataset {dataset.id} has no APPROVED association with benchmark {benchmark.id}")
     if payload.model_id != benchmark.reference_model_id and not is_approved(
         session, "models", benchmark.id or 0, payload.model_id
     ):
-        raise Conflict(
-            f"model_id: model {payload.model_id} has no APPROVED association with benchmark {benchmark.id}"
-        )
+        raise Conflict(f"model_id: model {payload.model_id} has no APPROVED association with benchmark {benchmark.id}")
     result = Result(**payload.model_dump(), owner_id=id_of(actor))
     try:
         commit_change(session, actor, "create", result, "result", None)
@@ -50,6 +44,20 @@ def create_result(session: Session, actor: User, payload: ResultCreate) -> tuple
             raise
         return create_result(session, actor, payload)  # a concurrent retry won: replay it
     return result, True
+
+
+def sees_all_of(
+    session: Session, actor: User, benchmark_id: int | None, model_id: int | None, dataset_id: int | None
+) -> bool:
+    """Whether a filter already limits a result list to rows the actor may see (skips the scoping joins)."""
+    if actor.is_admin:
+        return True
+    owners = [
+        session.get(Benchmark, benchmark_id) if benchmark_id is not None else None,
+        session.get(Model, model_id) if model_id is not None else None,
+        session.get(Dataset, dataset_id) if dataset_id is not None else None,
+    ]
+    return any(row is not None and row.owner_id == actor.id for row in owners)
 
 
 def visible_result(session: Session, actor: User, result_id: int) -> Result:

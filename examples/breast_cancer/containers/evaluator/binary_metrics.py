@@ -16,14 +16,10 @@ Metric = Callable[[IntArray, FloatArray, float], float | None]
 
 def average_ranks(values: FloatArray) -> FloatArray:
     """1-based ranks; tied values share the mean of their ranks."""
-    order = np.argsort(values, kind="mergesort")
-    sorted_values = values[order]
-    ranks = np.empty(len(values), dtype=float)
-    boundaries = np.flatnonzero(np.diff(sorted_values)) + 1
-    starts = np.concatenate(([0], boundaries))
-    ends = np.concatenate((boundaries, [len(values)]))
-    for start, end in zip(starts, ends, strict=True):
-        ranks[order[start:end]] = (start + end + 1) / 2.0
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    first_rank = np.cumsum(counts) - counts + 1
+    mean_rank = first_rank + (counts - 1) / 2.0
+    ranks: FloatArray = mean_rank[np.reshape(inverse, -1)]
     return ranks
 
 

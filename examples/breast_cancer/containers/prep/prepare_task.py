@@ -33,7 +33,7 @@ def read_raw_cases(data_path: Path, dictionary: FormatDictionary) -> tuple[Forma
 
 
 def _write_all(outputs: dict[Path, str]) -> None:
-    """Write every file under a temporary name first and rename them only when all are written."""
+    """Write every file under a temporary name in its folder and rename them only when all are written."""
     temps: list[tuple[Path, Path]] = []
     try:
         for final, text in outputs.items():
@@ -75,8 +75,10 @@ def run_prepare(
         output_path / CASES_FILE: _csv_text(cases_rows(ids, [cases[i].values for i in order])),
         output_labels_path / LABELS_FILE: _csv_text(labels_rows(ids, [labels[i] for i in order])),
     }
-    if report_file is not None:
-        report = {"source_format": spec.kind, "num_cases": len(cases), "status": "prepared"}
-        outputs[report_file] = yaml.safe_dump(report, sort_keys=False)
     _write_all(outputs)
+    if report_file is not None:
+        # A file output is mounted on its own, so it is overwritten in place (a rename onto it would fail).
+        report = {"source_format": spec.kind, "num_cases": len(cases), "status": "prepared"}
+        report_file.parent.mkdir(parents=True, exist_ok=True)
+        report_file.write_text(yaml.safe_dump(report, sort_keys=False), encoding="utf-8")
     return len(cases)

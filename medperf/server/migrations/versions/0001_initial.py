@@ -194,9 +194,7 @@ def upgrade() -> None:
     with op.batch_alter_table("datasets", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_datasets_benchmark_id"), ["benchmark_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_datasets_owner_id"), ["owner_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_datasets_prepared_data_hash"), ["prepared_data_hash"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_datasets_prepared_data_hash"), ["prepared_data_hash"], unique=False)
         batch_op.create_index(batch_op.f("ix_datasets_site"), ["site"], unique=False)
         batch_op.create_index(batch_op.f("ix_datasets_state"), ["state"], unique=False)
 
@@ -229,9 +227,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("model_associations", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_model_associations_approval_status"), ["approval_status"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_model_associations_approval_status"), ["approval_status"], unique=False)
         batch_op.create_index(batch_op.f("ix_model_associations_model_id"), ["model_id"], unique=False)
         batch_op.create_index("ix_model_associations_pair", ["benchmark_id", "model_id", "id"], unique=False)
 
@@ -264,13 +260,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("dataset_associations", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_dataset_associations_approval_status"), ["approval_status"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_dataset_associations_approval_status"), ["approval_status"], unique=False)
         batch_op.create_index(batch_op.f("ix_dataset_associations_dataset_id"), ["dataset_id"], unique=False)
-        batch_op.create_index(
-            "ix_dataset_associations_pair", ["benchmark_id", "dataset_id", "id"], unique=False
-        )
+        batch_op.create_index("ix_dataset_associations_pair", ["benchmark_id", "dataset_id", "id"], unique=False)
 
     op.create_table(
         "results",

@@ -1,0 +1,48 @@
+"""The central stack for the deployment tests: Postgres, SeaweedFS, Prefect on Postgres, MedPerf on Postgres."""
+
+import importlib.util
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+REUSE_STACK = "MEDPERF_TEST_STACK_DIR"  # a folder where `python infra/stack.py up --dir DIR` already ran
+
+
+def stack_module() -> ModuleType:
+    """infra/stack.py, loaded by path (infra/ is a folder of scripts)."""
+    spec = importlib.util.spec_from_file_location("medperf_infra_stack", ROOT / "infra" / "stack.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The whole central stack, started by infra/stack.py (or reused from $MEDPERF_TEST_STACK_DIR)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    module = stack_module()
+    reuse = os.environ.get(REUSE_STACK)
+    root = Path(reuse) if reuse else tmp_path_factory.mktemp("stack")
+    state = module.up(root)  # raises with the service's log path when a service cannot start
+    saved = {key: os.environ.get(key) for key in state.env()}
+    os.environ.update(state.env())
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: state.prefect_api_url}):
+            yield state
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        if not reuse:
+            module.down(root)

@@ -1,0 +1,34 @@
+"""Run the site flows end to end as the data owner would, answering the approval form via the API."""
+
+from pathlib import Path
+from typing import Any
+
+from flow_harness import answer, site_code, start_flow, wait_for_approval_form
+from prefect.client.schemas.objects import State
+
+from flows.evaluate_model import evaluate_model
+from flows.prepare_dataset import prepare_dataset
+from medperf.site.run_store import RunStore
+
+
+def approve_next(flow: Any, data_root: Path, site_home: Path, **parameters: Any) -> State:
+    """Start the flow in-process, approve its payload with the site's code, return its final state."""
+    before = {item.flow_run_id for item in RunStore(data_root).approvals()}
+    run = start_flow(flow, **parameters)
+    pending = wait_for_approval_form(data_root, before, run)
+    answer(pending.flow_run_id, approve=True, code=site_code(site_home, pending), comment="ok")
+    return run.state()
+
+
+def prepare_approved(data_root: Path, site_home: Path, benchmark_id: int, raw: Path, labels: Path) -> int:
+    """A dataset prepared and approved on the site; returns its registry id."""
+    state = approve_next(prepare_dataset, data_root, site_home, benchmark_id=benchmark_id, data_path=str(raw),
+                         labels_path=str(labels), name="tiny-data")
+    assert state.is_completed(), state.message
+    return int(state.result())  # type: ignore[arg-type]
+
+
+def execute_approved(data_root: Path, site_home: Path, benchmark_id: int, model_id: int, dataset_id: int) -> State:
+    """An evaluation approved on the site; returns its final state."""
+    return approve_next(evaluate_model, data_root, site_home, benchmark_id=benchmark_id, model_id=model_id,
+                        dataset_id=dataset_id)
