@@ -241,8 +241,14 @@ def main() -> int:
     parser.add_argument("--reads", type=int, default=250, help="reads per client")
     parser.add_argument("--creations", type=int, default=100, help="creations per client")
     args = parser.parse_args()
-    tmp = tempfile.mkdtemp(prefix="medperf-bench-")
-    url = args.database_url or f"sqlite:///{Path(tmp) / 'registry.db'}"
+    with tempfile.TemporaryDirectory(prefix="medperf-bench-") as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'registry.db'}"
+        print(json.dumps(run(url, args), indent=2))
+    return 0
+
+
+def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Seed the database at `url`, serve it, measure reads and creations."""
     t0 = time.perf_counter()
     seeded = seed(ServerSettings(database_url=url))
     seed_s = time.perf_counter() - t0
@@ -272,7 +278,7 @@ def main() -> int:
         proc.terminate()
         proc.wait(timeout=30)
     backend = "postgres" if url.startswith("postgres") else "sqlite"
-    report = {
+    return {
         "backend": backend,
         "workers": args.workers,
         "clients": args.clients,
@@ -281,8 +287,6 @@ def main() -> int:
         "reads_results_page_limit_100": reads,
         "result_creations": creations,
     }
-    print(json.dumps(report, indent=2))
-    return 0
 
 
 if __name__ == "__main__":

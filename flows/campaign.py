@@ -19,6 +19,11 @@ def campaign(benchmark_id: int, model_ids: list[int] | None = None, dataset_ids:
     dispatched = dispatch_campaign(snapshot, models=model_ids or (), datasets=dataset_ids or ())
     logger = get_run_logger()
     for run in dispatched:
-        logger.info("model %s on dataset %s at %s -> run %s", run.pair.model_id, run.pair.dataset_id,
-                    run.pair.site, run.flow_run_id)
+        logger.info(
+            "model %s on dataset %s at %s -> run %s",
+            run.pair.model_id,
+            run.pair.dataset_id,
+            run.pair.site,
+            run.flow_run_id,
+        )
     return [run.flow_run_id for run in dispatched]

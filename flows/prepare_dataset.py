@@ -56,9 +56,7 @@ def prepare_dataset(
 
         report = RunStore(settings.data_root).run_dir(run_id) / SANITY_REPORT
         sanity_key = step_key("sanity", ckey, prepared.prepared_hash, payload_sha256(benchmark.sanity_suite))
-        sanity = site_task(sanity_check, settings)(
-            sanity_key, spec, prepared, benchmark.sanity_suite, report, settings
-        )
+        sanity = site_task(sanity_check, settings)(sanity_key, spec, prepared, benchmark.sanity_suite, report, settings)
         stats_key = step_key("statistics", ckey, prepared.prepared_hash, payload_sha256(sanity))
         stats = site_task(statistics, settings)(stats_key, spec, prepared, sanity, settings)
 
@@ -72,8 +70,9 @@ def prepare_dataset(
             statistics=stats,
         )
         check_dataset_payload(payload, benchmark.release_policy)
-        await_approval(run_id, f"Register dataset '{name}' for benchmark {benchmark_id}", payload, settings,
-                       approval_timeout_s)
+        await_approval(
+            run_id, f"Register dataset '{name}' for benchmark {benchmark_id}", payload, settings, approval_timeout_s
+        )
         dataset = upload_dataset(payload, client_key=f"prepare-{run_id}")
         DatasetIndex(settings.data_root).record(dataset.id, prepared)
         get_run_logger().info("dataset %s registered", dataset.id)

@@ -4,6 +4,7 @@ SQLite in the temp home by default; a Postgres URL via PREFECT_API_DATABASE_CONN
 Usage as a script: `python infra/prefect_server.py` prints the API URL and serves until Ctrl-C.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -52,8 +53,10 @@ class PrefectServer:
         self.home = Path(self._tmp.name)
         self.port = free_port()
         self.api_url = f"http://127.0.0.1:{self.port}/api"
-        self.database_url = database_url or os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL") or (
-            f"sqlite+aiosqlite:///{self.home / 'prefect.db'}"
+        self.database_url = (
+            database_url
+            or os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL")
+            or (f"sqlite+aiosqlite:///{self.home / 'prefect.db'}")
         )
         self.deadline_s = deadline_s
         self.log_path = self.home / "server.log"
@@ -118,7 +121,5 @@ class PrefectServer:
 if __name__ == "__main__":
     with PrefectServer() as server:
         print(server.api_url, flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             signal.pause()
-        except KeyboardInterrupt:
-            pass

@@ -1,12 +1,11 @@
 """The database engine (SQLite file by default, Postgres by URL) and per-request sessions."""
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlmodel import create_engine
 
 from medperf.server.settings_url import normalize_database_url
 
@@ -37,9 +36,3 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA mmap_size=268435456")
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
-
-
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """Yield one session; the caller's work is committed by the services, rolled back on error."""
-    with Session(engine, expire_on_commit=False) as session:
-        yield session

@@ -32,8 +32,7 @@ class DatasetIndex:
         path = self.root / f"{dataset_id}.json"
         if not path.is_file():
             raise ConfigError(
-                f"dataset {dataset_id} was not prepared on this site ({path} missing); "
-                "run `medperf prepare` here first"
+                f"dataset {dataset_id} was not prepared on this site ({path} missing); run `medperf prepare` here first"
             )
         data = json.loads(path.read_text())
         return PreparedDataset(

@@ -64,8 +64,7 @@ def check_result_payload(payload: ResultPayload, policy: ReleasePolicy, num_case
     """Raise PolicyViolation for a metric not allowed, a non-scalar metric or too few cases."""
     if 0 < num_cases < policy.min_cell_count:
         raise PolicyViolation(
-            f"release policy: the metrics come from {num_cases} cases < k={policy.min_cell_count}; "
-            "nothing was uploaded"
+            f"release policy: the metrics come from {num_cases} cases < k={policy.min_cell_count}; nothing was uploaded"
         )
     if policy.allowed_metric_keys is not None:
         extra = sorted(set(payload.metrics) - set(policy.allowed_metric_keys))

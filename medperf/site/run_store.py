@@ -89,7 +89,7 @@ class RunStore:
 
     def approvals(self) -> list[PendingApproval]:
         """Every approval recorded on this site, newest first, with its decision if any."""
-        out = []
+        out: list[PendingApproval] = []
         if not self.root.is_dir():
             return out
         for folder in self.root.iterdir():

@@ -35,9 +35,7 @@ def read_container_statistics(path: Path) -> dict[str, Any]:
     return {str(key): value for key, value in data.items()}
 
 
-def summarise(
-    labels: pd.DataFrame, sanity: Mapping[str, int], container_stats: Mapping[str, Any]
-) -> dict[str, Any]:
+def summarise(labels: pd.DataFrame, sanity: Mapping[str, int], container_stats: Mapping[str, Any]) -> dict[str, Any]:
     """The statistics payload: container statistics, then the platform's summary on top."""
     summary: dict[str, Any] = dict(container_stats)
     summary["num_cases"] = int(len(labels))

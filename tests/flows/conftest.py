@@ -103,8 +103,9 @@ def store(store_root: Path) -> ObjectStore:
 
 
 @pytest.fixture(scope="session")
-def site_env(prefect_api: str, site_home: Path, store_root: Path, tmp_path_factory: pytest.TempPathFactory
-             ) -> Iterator[dict[str, str]]:
+def site_env(
+    prefect_api: str, site_home: Path, store_root: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
     """The site's environment (sandbox runner, its data root); also used for served deployments."""
     data_root = tmp_path_factory.mktemp("site-data")
     env = {

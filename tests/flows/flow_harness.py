@@ -32,7 +32,8 @@ class FlowThread:
         assert not self.thread.is_alive(), "the flow did not finish in time"
         if "error" in self.outcome:
             raise self.outcome["error"]
-        return self.outcome["state"]  # type: ignore[no-any-return]
+        state: State = self.outcome["state"]
+        return state
 
 
 def start_flow(flow: Callable[..., Any], **parameters: Any) -> FlowThread:

@@ -29,8 +29,7 @@ SUITE: dict[str, Any] = {
         {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "case_id"}},
         {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "case_id"}},
         {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "label", "value_set": [0, 1]}},
-        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "size", "min_value": 0,
-                                                                  "max_value": 100}},
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "size", "min_value": 0, "max_value": 100}},
     ],
 }
 POLICY = ReleasePolicy(allowed_statistics_keys=["num_cases", "label_counts", "sanity", "mean_size"])

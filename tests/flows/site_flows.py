@@ -22,13 +22,21 @@ def approve_next(flow: Any, data_root: Path, site_home: Path, **parameters: Any)
 
 def prepare_approved(data_root: Path, site_home: Path, benchmark_id: int, raw: Path, labels: Path) -> int:
     """A dataset prepared and approved on the site; returns its registry id."""
-    state = approve_next(prepare_dataset, data_root, site_home, benchmark_id=benchmark_id, data_path=str(raw),
-                         labels_path=str(labels), name="tiny-data")
+    state = approve_next(
+        prepare_dataset,
+        data_root,
+        site_home,
+        benchmark_id=benchmark_id,
+        data_path=str(raw),
+        labels_path=str(labels),
+        name="tiny-data",
+    )
     assert state.is_completed(), state.message
-    return int(state.result())  # type: ignore[arg-type]
+    return int(state.result())
 
 
 def execute_approved(data_root: Path, site_home: Path, benchmark_id: int, model_id: int, dataset_id: int) -> State:
     """An evaluation approved on the site; returns its final state."""
-    return approve_next(evaluate_model, data_root, site_home, benchmark_id=benchmark_id, model_id=model_id,
-                        dataset_id=dataset_id)
+    return approve_next(
+        evaluate_model, data_root, site_home, benchmark_id=benchmark_id, model_id=model_id, dataset_id=dataset_id
+    )

@@ -16,19 +16,26 @@ pytestmark = pytest.mark.prefect
 
 
 def test_model_crash_then_rerun_finalizes_exactly_one_result(
-    admin: RegistryClient, bench_owner: RegistryClient, data_owner: RegistryClient, store: ObjectStore,
-    site_env: dict[str, str], site_home: Path, tmp_path: Path,
+    admin: RegistryClient,
+    bench_owner: RegistryClient,
+    data_owner: RegistryClient,
+    store: ObjectStore,
+    site_env: dict[str, str],
+    site_home: Path,
+    tmp_path: Path,
 ) -> None:
     data_root = Path(site_env["MEDPERF_SITE_DATA_ROOT"])
-    world = make_benchmark(admin, bench_owner, data_owner, store, tmp_path,
-                           model_parameters={"threshold": 10, "crash": "true"})
+    world = make_benchmark(
+        admin, bench_owner, data_owner, store, tmp_path, model_parameters={"threshold": 10, "crash": "true"}
+    )
     raw, labels = write_raw_data(tmp_path / "in", 40)
     dataset_id = prepare_approved(data_root, site_home, world.benchmark.id, raw, labels)
     associate_dataset(world, dataset_id)
     model_id = world.reference_model.id
 
-    crashed = evaluate_model(benchmark_id=world.benchmark.id, model_id=model_id, dataset_id=dataset_id,
-                             return_state=True)
+    crashed = evaluate_model(
+        benchmark_id=world.benchmark.id, model_id=model_id, dataset_id=dataset_id, return_state=True
+    )
     assert crashed.is_failed()
     assert "step 'infer'" in (crashed.message or "") and "exit code 3" in (crashed.message or "")
     failure = RunStore(data_root).read(str(crashed.state_details.flow_run_id), "failure.json")
@@ -48,17 +55,30 @@ def test_model_crash_then_rerun_finalizes_exactly_one_result(
 
 
 def test_owner_may_approve_a_partial_result_marked_as_such(
-    admin: RegistryClient, bench_owner: RegistryClient, data_owner: RegistryClient, store: ObjectStore,
-    site_env: dict[str, str], site_home: Path, tmp_path: Path,
+    admin: RegistryClient,
+    bench_owner: RegistryClient,
+    data_owner: RegistryClient,
+    store: ObjectStore,
+    site_env: dict[str, str],
+    site_home: Path,
+    tmp_path: Path,
 ) -> None:
     data_root = Path(site_env["MEDPERF_SITE_DATA_ROOT"])
-    world = make_benchmark(admin, bench_owner, data_owner, store, tmp_path,
-                           model_parameters={"threshold": 10, "crash": "true"})
+    world = make_benchmark(
+        admin, bench_owner, data_owner, store, tmp_path, model_parameters={"threshold": 10, "crash": "true"}
+    )
     raw, labels = write_raw_data(tmp_path / "in", 40)
     dataset_id = prepare_approved(data_root, site_home, world.benchmark.id, raw, labels)
     associate_dataset(world, dataset_id)
-    state = approve_next(evaluate_model, data_root, site_home, benchmark_id=world.benchmark.id,
-                         model_id=world.reference_model.id, dataset_id=dataset_id, offer_partial=True)
+    state = approve_next(
+        evaluate_model,
+        data_root,
+        site_home,
+        benchmark_id=world.benchmark.id,
+        model_id=world.reference_model.id,
+        dataset_id=dataset_id,
+        offer_partial=True,
+    )
     assert state.is_completed(), state.message
     (result,) = data_owner.results.list(dataset_id=dataset_id).items
     assert result.partial and result.status == ResultStatus.FINALIZED

@@ -4,22 +4,26 @@ import json
 from pathlib import Path
 
 import pytest
+from flow_harness import answer, form_description, site_code, start_flow, wait_for_approval_form
+from flow_world import World, case_id, make_benchmark, write_raw_data
 
 from flows.prepare_dataset import prepare_dataset
 from medperf.client import RegistryClient
 from medperf.schemas import ReleasePolicy
 from medperf.site.run_store import RunStore
 from medperf.storage import ObjectStore
-from flow_harness import answer, form_description, site_code, start_flow, wait_for_approval_form
-from flow_world import World, case_id, make_benchmark, write_raw_data
 
 pytestmark = pytest.mark.prefect
 
 
 @pytest.fixture
 def world(
-    admin: RegistryClient, bench_owner: RegistryClient, data_owner: RegistryClient, store: ObjectStore,
-    tmp_path: Path, site_env: dict[str, str],
+    admin: RegistryClient,
+    bench_owner: RegistryClient,
+    data_owner: RegistryClient,
+    store: ObjectStore,
+    tmp_path: Path,
+    site_env: dict[str, str],
 ) -> World:
     return make_benchmark(admin, bench_owner, data_owner, store, tmp_path)
 
@@ -41,8 +45,13 @@ def test_approved_prepare_uploads_exactly_the_payload_shown(
 ) -> None:
     raw, labels = write_raw_data(tmp_path / "in", 40)
     before = known(site_env)
-    run = start_flow(prepare_dataset, benchmark_id=world.benchmark.id, data_path=str(raw),
-                     labels_path=str(labels), name="tiny-approved")
+    run = start_flow(
+        prepare_dataset,
+        benchmark_id=world.benchmark.id,
+        data_path=str(raw),
+        labels_path=str(labels),
+        name="tiny-approved",
+    )
     pending = wait_for_approval_form(data_root(site_env), before, run)
     shown = form_description(pending.flow_run_id)
     assert json.dumps(pending.payload, indent=2, sort_keys=True) in shown
@@ -58,18 +67,31 @@ def test_approved_prepare_uploads_exactly_the_payload_shown(
     assert dataset.statistics["sanity"]["expectations_failed"] == 0
 
 
-@pytest.mark.parametrize(("approve", "use_site_code", "message"), [
-    (False, True, "rejected the upload"),
-    (True, False, "approval code does not match"),
-])
+@pytest.mark.parametrize(
+    ("approve", "use_site_code", "message"),
+    [
+        (False, True, "rejected the upload"),
+        (True, False, "approval code does not match"),
+    ],
+)
 def test_rejection_or_wrong_code_uploads_nothing(
-    world: World, site_env: dict[str, str], site_home: Path, tmp_path: Path,
-    approve: bool, use_site_code: bool, message: str,
+    world: World,
+    site_env: dict[str, str],
+    site_home: Path,
+    tmp_path: Path,
+    approve: bool,
+    use_site_code: bool,
+    message: str,
 ) -> None:
     raw, labels = write_raw_data(tmp_path / "in", 40)
     before = known(site_env)
-    run = start_flow(prepare_dataset, benchmark_id=world.benchmark.id, data_path=str(raw),
-                     labels_path=str(labels), name="tiny-declined")
+    run = start_flow(
+        prepare_dataset,
+        benchmark_id=world.benchmark.id,
+        data_path=str(raw),
+        labels_path=str(labels),
+        name="tiny-declined",
+    )
     pending = wait_for_approval_form(data_root(site_env), before, run)
     code = site_code(site_home, pending) if use_site_code else "AAAAA-BBBBB"
     answer(pending.flow_run_id, approve=approve, code=code)
@@ -84,8 +106,9 @@ def test_failing_expectation_stops_before_upload_and_names_it(
 ) -> None:
     raw, labels = write_raw_data(tmp_path / "in", 40, bad_sizes=3)
     before = known(site_env)
-    state = prepare_dataset(benchmark_id=world.benchmark.id, data_path=str(raw), labels_path=str(labels),
-                            name="tiny-bad", return_state=True)
+    state = prepare_dataset(
+        benchmark_id=world.benchmark.id, data_path=str(raw), labels_path=str(labels), name="tiny-bad", return_state=True
+    )
     assert state.is_failed()
     assert "expect_column_values_to_be_between(size): 3 cases" in (state.message or "")
     assert case_id(0) not in (state.message or "")
@@ -97,13 +120,22 @@ def test_failing_expectation_stops_before_upload_and_names_it(
 
 
 def test_policy_violation_stops_the_flow(
-    admin: RegistryClient, bench_owner: RegistryClient, data_owner: RegistryClient, store: ObjectStore,
-    site_env: dict[str, str], tmp_path: Path,
+    admin: RegistryClient,
+    bench_owner: RegistryClient,
+    data_owner: RegistryClient,
+    store: ObjectStore,
+    site_env: dict[str, str],
+    tmp_path: Path,
 ) -> None:
     strict = make_benchmark(admin, bench_owner, data_owner, store, tmp_path, policy=ReleasePolicy())
     raw, labels = write_raw_data(tmp_path / "in", 40)
-    state = prepare_dataset(benchmark_id=strict.benchmark.id, data_path=str(raw), labels_path=str(labels),
-                            name="tiny-policy", return_state=True)
+    state = prepare_dataset(
+        benchmark_id=strict.benchmark.id,
+        data_path=str(raw),
+        labels_path=str(labels),
+        name="tiny-policy",
+        return_state=True,
+    )
     assert state.is_failed()
     assert "statistics keys ['mean_size'] may not leave the site" in (state.message or "")
     assert datasets_of(strict) == 0

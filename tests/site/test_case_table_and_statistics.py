@@ -42,8 +42,9 @@ def test_summary_counts_cases_and_labels_on_top_of_container_stats(tmp_path: Pat
     data, labels = write_prepared(tmp_path)
     stats_file = tmp_path / "statistics.yaml"
     stats_file.write_text("num_cases: 999\nmean_age: 52.7\n")
-    summary = summarise(build_case_table(data, labels), {"expectations_failed": 0},
-                        read_container_statistics(stats_file))
+    summary = summarise(
+        build_case_table(data, labels), {"expectations_failed": 0}, read_container_statistics(stats_file)
+    )
     assert summary == {
         "num_cases": 3,
         "label_counts": {"0": 1, "1": 2},

@@ -1,12 +1,11 @@
 """Which pairs a campaign dispatches: approved pairs without a current finalized result or a live run."""
 
 import pytest
+from campaign_snapshots import dataset, model, result, snapshot
 
 from medperf.campaign.freshness import StaleReason, stale_reason
 from medperf.campaign.pairs import Pair, approved_pairs, pairs_to_run
 from medperf.errors import ConfigError
-
-from .snapshot_builder import dataset, model, result, snapshot
 
 
 def test_every_approved_pair_runs_once_on_its_datasets_site() -> None:

@@ -3,13 +3,12 @@
 from pathlib import Path
 
 import pytest
+from campaign_snapshots import dataset, model, result, snapshot
 
 from medperf.campaign.cells import CellStatus, RunState, status_of_run
 from medperf.campaign.matrix import build_matrix
 from medperf.campaign.run_tags import parse_run_tags, run_tags
 from medperf.errors import ConfigError
-
-from .snapshot_builder import dataset, model, result, snapshot
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,176 @@
+"""Print JSON figures of a federated campaign on the real stack (infra/stack.py) with tiny fixture containers.
+
+- dispatch latency: run_deployment(timeout=0) -> the flow run's start time on the site's worker (target <= 3 s);
+- a 3 sites x 5 models campaign: wall time (approvals answered at once by a bot) against the sum of its
+  container work (infer + evaluate task run times) divided by the parallelism (min(sites x pool limit, cores));
+- a site worker's idle memory: RSS of its process group (target <= 150 MB).
+
+Usage: .venv/bin/python benchmarks/campaign.py [--sites 3] [--models 5] [--stack-dir DIR]
+Reuses the world helpers of tests/deployments/campaign_world.py.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "deployments"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def rss_mb(pgid: int) -> float:
+    """Resident memory of every process in the process group, in MB (from /proc)."""
+    total_kb = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry.name)) != pgid:
+                continue
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+        except (OSError, ProcessLookupError, ValueError):
+            continue
+    return round(total_kb / 1024, 1)
+
+
+def container_seconds(flow_run_ids: list[str]) -> float:
+    """Sum of the infer and evaluate task run times of the given flow runs (cached re-runs add ~0)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        tasks = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(i) for i in flow_run_ids])), limit=1000
+        )
+    return sum(t.total_run_time.total_seconds() for t in tasks if t.name.split("-")[0] in ("infer", "evaluate"))
+
+
+def main() -> int:
+    """Run the measurements and print one JSON object."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sites", type=int, default=3)
+    parser.add_argument("--models", type=int, default=5)
+    parser.add_argument("--stack-dir", type=Path, default=None, help="reuse a stack started by infra/stack.py")
+    args = parser.parse_args()
+
+    import importlib.util
+
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    spec = importlib.util.spec_from_file_location("medperf_infra_stack", ROOT / "infra" / "stack.py")
+    assert spec is not None and spec.loader is not None
+    stack_module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = stack_module
+    spec.loader.exec_module(stack_module)
+
+    from campaign_world import Committee, finish_with_approvals, make_site, new_user, prepare_dataset_at, store_settings
+
+    from deployments.site_plan import DEFAULT_POOL_CONCURRENCY
+    from deployments.site_worker import running_pid, worker_files
+    from medperf.campaign.dispatch import dispatch_campaign, dispatch_pair
+    from medperf.campaign.pairs import Pair
+    from medperf.campaign.snapshot import load_snapshot
+    from medperf.client import RegistryClient
+    from medperf.storage import make_store
+
+    work = Path(tempfile.mkdtemp(prefix="medperf-campaign-bench-"))
+    root = args.stack_dir or work / "stack"
+    started = time.monotonic()
+    stack = stack_module.up(root)
+    stack_up_s = time.monotonic() - started
+    os.environ.update(stack.env())
+    figures: dict[str, Any] = {"stack_up_s": round(stack_up_s, 1)}
+    sites = []
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: stack.prefect_api_url}):
+            admin = RegistryClient(stack.registry_url, stack.admin_token)
+            token = new_user(admin, f"committee-{os.getpid()}@bench.example")
+            (work / "archives").mkdir()
+            committee = Committee(
+                RegistryClient(stack.registry_url, token),
+                token,
+                admin,
+                make_store(store_settings(stack, work / "cache")),
+                work / "archives",
+            )
+            benchmark = committee.create_benchmark()
+            for index in range(args.sites):
+                owner = new_user(admin, f"owner-{index}-{os.getpid()}@hospital.example")
+                sites.append(
+                    make_site(f"bench-site-{index}-{os.getpid() % 10000}", work, stack.registry_url, owner, stack)
+                )
+            for site in sites:
+                site.up(continuous_paused=True)
+            prepared = [prepare_dataset_at(site, benchmark.id) for site in sites]
+            finish_with_approvals(sites, prepared, "datasets prepared", deadline_s=900)
+            for site in sites:
+                dataset = site.owner.datasets.list(site=site.name).items[0]
+                site.dataset_id = dataset.id
+                request = site.owner.associations.request_dataset(benchmark.id, dataset.id)
+                committee.client.associations.approve("dataset", request.id)
+
+            time.sleep(5)  # let the workers settle after the preparation runs before measuring idle memory
+            idle = [rss_mb(pid) for site in sites if (pid := running_pid(worker_files(site.name, site.home)))]
+            figures["worker_idle_rss_mb"] = {"max": max(idle), "mean": round(statistics.mean(idle), 1)}
+
+            latencies = []
+            for site in sites:
+                t0 = time.time()
+                pair = Pair(benchmark.reference_model_id, site.dataset_id or 0, site.name)
+                run_id = dispatch_pair(benchmark.id, pair)
+                with get_client(sync_client=True) as client:
+                    deadline = time.monotonic() + 120
+                    while time.monotonic() < deadline:
+                        run = client.read_flow_run(UUID(run_id))
+                        if run.start_time is not None:
+                            latencies.append(run.start_time.timestamp() - t0)
+                            break
+                        time.sleep(0.1)
+                finish_with_approvals([site], [run_id], "latency run", deadline_s=600)
+            figures["dispatch_latency_s"] = {
+                "median": round(statistics.median(latencies), 2),
+                "max": round(max(latencies), 2),
+                "target": 3.0,
+            }
+
+            for threshold in range(args.models):
+                committee.associate_model(committee.register_model(threshold=6 + threshold))
+            t0 = time.monotonic()
+            dispatched = dispatch_campaign(load_snapshot(committee.client, benchmark.id))
+            run_ids = [d.flow_run_id for d in dispatched]
+            finish_with_approvals(sites, run_ids, "the campaign", deadline_s=3600)
+            wall = time.monotonic() - t0
+            work_s = container_seconds(run_ids)
+            parallelism = min(args.sites * DEFAULT_POOL_CONCURRENCY, os.cpu_count() or 1)
+            figures["campaign"] = {
+                "sites": args.sites,
+                "models": args.models,
+                "runs": len(run_ids),
+                "wall_s": round(wall, 1),
+                "container_work_s": round(work_s, 1),
+                "parallelism": parallelism,
+                "ideal_s": round(work_s / parallelism, 1),
+                "overhead_ratio": round(wall / max(work_s / parallelism, 1e-9), 1),
+            }
+    finally:
+        for site in sites:
+            site.down()
+        if args.stack_dir is None:
+            stack_module.down(root)
+    print(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""register_benchmark_folder: containers, models and the benchmark of a folder, as the right identities."""
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from medperf.bundle.benchmark_file import BenchmarkFile, load_benchmark_file
+from medperf.bundle.container_project import load_container_project, pack_project
+from medperf.client import RegistryClient, iter_all
+from medperf.containers.config import ContainerKind
+from medperf.containers.tarball import pack_folder
+from medperf.errors import ConfigError
+from medperf.schemas import (
+    BenchmarkCreate,
+    BenchmarkPublic,
+    ContainerCreate,
+    ContainerPublic,
+    ModelCreate,
+    ModelPublic,
+    ModelUpdate,
+)
+from medperf.settings import SiteSettings
+from medperf.storage import ObjectStore, StoredObject
+
+RunnerKind = Literal["sandbox", "docker"]
+Report = Callable[[str], None]
+COMPARED = ("config", "parameters", "image", "image_digest", "additional_files_sha256", "source_archive_sha256")
+
+
+@dataclass(frozen=True)
+class BundleIdentities:
+    """Who registers what: the benchmark owner (prep, evaluator, benchmark) and the model owner (models)."""
+
+    benchmark_owner: RegistryClient
+    model_owner: RegistryClient | None = None
+
+    @property
+    def models_by(self) -> RegistryClient:
+        """The model owner, or the benchmark owner when the committee ships the models itself."""
+        return self.model_owner or self.benchmark_owner
+
+
+@dataclass
+class RegisteredBenchmark:
+    """What the folder is in the registry, and which entries this call created (the rest existed already)."""
+
+    benchmark: BenchmarkPublic
+    prep: ContainerPublic
+    evaluator: ContainerPublic
+    models: dict[str, ModelPublic]
+    reference_model: str
+    created: list[str] = field(default_factory=list)
+
+
+def container_name(benchmark: str, project: Path) -> str:
+    """The registry name of a project: "<benchmark>-<folder>", e.g. breast-cancer-wdbc-prep."""
+    return f"{benchmark}-{project.name}"[:128]
+
+
+def _same(existing: ContainerPublic, wanted: ContainerCreate) -> bool:
+    return all(getattr(existing, key) == getattr(wanted, key) for key in COMPARED)
+
+
+def container_payload(name: str, folder: Path, store: ObjectStore, runner: RunnerKind = "sandbox", *,
+                      expected: ContainerKind | None = None, site: SiteSettings | None = None) -> ContainerCreate:
+    """Pack a project into the store (and build its image for docker) and describe it for the registry."""
+    project = load_container_project(folder)
+    if expected is not None and project.kind != expected:
+        raise ConfigError(
+            f"{folder / 'container_config.yaml'}: tasks: this is a {project.kind} container, "
+            f"but benchmark.yaml uses it as the {expected}; point the key at the right folder"
+        )
+    packed = pack_project(project, store)
+    digest, archive = None, None
+    if runner == "docker":
+        from medperf.bundle.docker_image import build_image
+
+        built = build_image(project, store, site or SiteSettings(runner="docker"))
+        digest, archive = built.digest, built.archive
+    return ContainerCreate(
+        name=name,
+        config=project.config,
+        parameters=project.parameters,
+        image=project.image,
+        image_digest=digest,
+        image_archive_url=archive.url if archive else None,
+        image_archive_sha256=archive.sha256 if archive else None,
+        additional_files_url=packed.additional_files.url if packed.additional_files else None,
+        additional_files_sha256=packed.additional_files.sha256 if packed.additional_files else None,
+        source_archive_url=packed.source.url,
+        source_archive_sha256=packed.source.sha256,
+    )
+
+
+class _Registrar:
+    """One registration run: finds what exists, creates what is missing, records what it created."""
+
+    def __init__(self, file: BenchmarkFile, who: BundleIdentities, store: ObjectStore, runner: RunnerKind,
+                 site: SiteSettings | None, report: Report) -> None:
+        self.file, self.who, self.store, self.runner, self.site = file, who, store, runner, site
+        self.report = report
+        self.created: list[str] = []
+
+    def container(self, client: RegistryClient, folder: Path, kind: ContainerKind) -> ContainerPublic:
+        name = container_name(self.file.name, folder)
+        wanted = container_payload(name, folder, self.store, self.runner, expected=kind, site=self.site)
+        me = client.users.me()
+        for existing in iter_all(client.containers.list, owner_id=me.id):
+            if existing.name != name:
+                continue
+            if _same(existing, wanted):
+                self.report(f"container {name} already registered (id {existing.id})")
+                return existing
+            if wanted.image_digest is None and existing.image_digest is not None and all(
+                getattr(existing, key) == getattr(wanted, key) for key in COMPARED if not key.startswith("image_d")
+            ):
+                self.report(f"container {name} already registered with a docker image (id {existing.id})")
+                return existing
+            raise ConfigError(
+                f"{folder}: container {name!r} is already registered (id {existing.id}) with other content; "
+                "registered containers are immutable: change `name` in benchmark.yaml or the project's `image` tag"
+            )
+        created = client.containers.create(wanted)
+        self.created.append(f"container {created.name} (id {created.id})")
+        self.report(f"container {created.name} registered (id {created.id})")
+        return created
+
+    def model(self, key: str, folder: Path) -> ModelPublic:
+        client = self.who.models_by
+        container = self.container(client, folder, "model")
+        name = f"{self.file.name}-{key}"[:128]
+        me = client.users.me()
+        for existing in iter_all(client.models.list, owner_id=me.id):
+            if existing.name != name:
+                continue
+            if existing.container_id == container.id:
+                self.report(f"model {name} already registered (id {existing.id})")
+                return existing
+            version = str(int(existing.version) + 1) if existing.version.isdigit() else existing.version + "+1"
+            updated = client.models.update(existing.id, ModelUpdate(container_id=container.id, version=version))
+            self.created.append(f"model {name} version {version} (id {updated.id})")
+            return updated
+        created = client.models.create(ModelCreate(name=name, container_id=container.id))
+        self.created.append(f"model {created.name} (id {created.id})")
+        self.report(f"model {created.name} registered (id {created.id})")
+        return created
+
+    def demo_dataset(self) -> StoredObject | None:
+        if self.file.demo_data is None:
+            return None
+        with tempfile.TemporaryDirectory(prefix="medperf-demo-") as tmp:
+            staging = Path(tmp) / "demo"
+            shutil.copytree(self.file.demo_data[0], staging / "data")
+            shutil.copytree(self.file.demo_data[1], staging / "labels")
+            return self.store.put_file(pack_folder(staging, Path(tmp) / "demo.tar.gz"))
+
+    def benchmark(self, prep: ContainerPublic, evaluator: ContainerPublic, reference: ModelPublic) -> BenchmarkPublic:
+        client = self.who.benchmark_owner
+        demo = self.demo_dataset()
+        wanted = BenchmarkCreate(
+            name=self.file.name,
+            description=self.file.description,
+            data_preparation_container_id=prep.id,
+            reference_model_id=reference.id,
+            evaluator_container_id=evaluator.id,
+            demo_dataset_url=demo.url if demo else None,
+            demo_dataset_sha256=demo.sha256 if demo else None,
+            sanity_suite=self.file.sanity_suite,
+            release_policy=self.file.release_policy,
+        )
+        me = client.users.me()
+        for existing in iter_all(client.benchmarks.list, owner_id=me.id):
+            if existing.name != wanted.name:
+                continue
+            parts = ("data_preparation_container_id", "reference_model_id", "evaluator_container_id")
+            if all(getattr(existing, key) == getattr(wanted, key) for key in parts):
+                self.report(f"benchmark {existing.name} already registered (id {existing.id})")
+                return existing
+            raise ConfigError(
+                f"{self.file.path}: name: benchmark {wanted.name!r} already exists (id {existing.id}) with other "
+                "containers; give the new benchmark another name"
+            )
+        created = client.benchmarks.create(wanted)
+        self.created.append(f"benchmark {created.name} (id {created.id})")
+        self.report(f"benchmark {created.name} submitted (id {created.id}, {created.approval_status.value})")
+        return created
+
+
+def register_benchmark_folder(
+    folder: Path,
+    who: BundleIdentities,
+    store: ObjectStore,
+    runner: RunnerKind = "sandbox",
+    *,
+    site: SiteSettings | None = None,
+    report: Report = lambda _line: None,
+) -> RegisteredBenchmark:
+    """Pack and register every container of the folder, the models and the benchmark; idempotent.
+
+    The benchmark owner registers the preparator, the evaluator and the benchmark; the model owner the
+    models (each wraps its own container). With runner "docker" each image is built and saved to the store.
+    Re-running with the same folder returns the existing entries; changed content is a ConfigError.
+    """
+    file = load_benchmark_file(folder)
+    registrar = _Registrar(file, who, store, runner, site, report)
+    prep = registrar.container(who.benchmark_owner, file.prep_dir, "data_preparator")
+    evaluator = registrar.container(who.benchmark_owner, file.evaluator_dir, "evaluator")
+    models = {key: registrar.model(key, path) for key, path in file.models.items()}
+    benchmark = registrar.benchmark(prep, evaluator, models[file.reference_model])
+    return RegisteredBenchmark(benchmark, prep, evaluator, models, file.reference_model, registrar.created)

@@ -1,0 +1,113 @@
+"""The site operator's part of the demo: show each payload waiting at a site, answer it with the site's code."""
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from uuid import UUID
+
+from medperf.demo.layout import SiteFolders
+from medperf.errors import MedPerfError
+from medperf.site.approval_code import approval_code, load_or_create_site_secret
+from medperf.site.run_store import PendingApproval, RunStore
+
+Answer = Literal["approve", "reject", "ui"]
+Decide = Callable[[SiteFolders, PendingApproval, str], Answer]
+Show = Callable[[str], None]
+POLL_S = 0.5
+
+
+class DemoRunFailed(MedPerfError):
+    """A site flow run of the demo did not complete."""
+
+
+def _number(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else json.dumps(value)
+
+
+def payload_lines(pending: PendingApproval) -> list[str]:
+    """The payload as the owner reads it: every field; per-feature statistics summarised to one line."""
+    payload = dict(pending.payload)
+    lines = [f"{pending.title}  (payload sha256 {pending.payload_sha256[:16]}...)"]
+    if pending.kind == "result":
+        metrics = payload.pop("metrics", {})
+        shown = []
+        for name in ("auc", "accuracy", "sensitivity", "specificity"):
+            if name in metrics:
+                low, high = metrics.get(f"{name}_ci_low"), metrics.get(f"{name}_ci_high")
+                shown.append(f"{name} {_number(metrics[name])} [{_number(low)}, {_number(high)}]")
+        lines.append("metrics: " + "; ".join(shown) + f"; num_cases {metrics.get('num_cases')}")
+    else:
+        statistics = dict(payload.pop("statistics", {}))
+        features = statistics.pop("features", None)
+        lines.append("statistics: " + json.dumps(statistics, sort_keys=True))
+        if isinstance(features, dict):
+            lines.append(f"statistics.features: mean and std of {len(features)} features "
+                         f"(e.g. {next(iter(sorted(features)), '-')}: {json.dumps(features[min(features)])})")
+    lines.append("other fields: " + json.dumps({k: v for k, v in payload.items() if k != "kind"}, sort_keys=True))
+    return lines
+
+
+@dataclass
+class ApprovalDesk:
+    """Answers the approval forms of a set of site flow runs until they all end."""
+
+    sites: list[SiteFolders]
+    decide: Decide
+    show: Show
+    answered: set[str] = field(default_factory=set)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def _paused(self, client: Any, flow_run_id: str) -> bool:
+        run = client.read_flow_run(UUID(flow_run_id))
+        return bool(run.state and run.state.is_paused() and run.state.state_details.run_input_keyset)
+
+    def answer_waiting(self, client: Any) -> None:
+        """Show and answer every payload a site recorded whose run waits at its approval form."""
+        for site in self.sites:
+            for pending in RunStore(site.data_root).approvals():
+                if pending.flow_run_id in self.answered or pending.decision is not None:
+                    continue
+                if not self._paused(client, pending.flow_run_id):
+                    continue
+                code = approval_code(load_or_create_site_secret(site.home), pending.flow_run_id,
+                                     pending.payload_sha256)
+                self.show(f"[{site.name}] " + "\n    ".join(payload_lines(pending)))
+                answer = self.decide(site, pending, code)
+                self.answered.add(pending.flow_run_id)
+                self.counts[answer] = self.counts.get(answer, 0) + 1
+                if answer == "ui":
+                    continue
+                client.resume_flow_run(
+                    UUID(pending.flow_run_id),
+                    run_input={"approve": answer == "approve", "comment": "medperf demo", "approval_code": code},
+                )
+                self.show(f"[{site.name}] {'approved' if answer == 'approve' else 'rejected'} with code {code}: "
+                          f"`medperf approve {pending.flow_run_id[:8]} --yes`")
+
+    def finish(self, flow_run_ids: Iterable[str], deadline_s: float, what: str) -> dict[str, str]:
+        """Answer forms until every run is final; returns run id -> final state name (DemoRunFailed otherwise)."""
+        from prefect.client.orchestration import get_client
+
+        ids = list(flow_run_ids)
+        end = time.monotonic() + deadline_s
+        with get_client(sync_client=True) as client:
+            while True:
+                self.answer_waiting(client)
+                states = {run_id: client.read_flow_run(UUID(run_id)).state for run_id in ids}
+                if all(state is not None and state.is_final() for state in states.values()):
+                    break
+                if time.monotonic() > end:
+                    unfinished = [s for s in states.values() if not (s and s.is_final())]
+                    late = sorted({str(s.name) if s else "unknown" for s in unfinished})
+                    raise DemoRunFailed(f"{what}: runs not finished after {deadline_s:.0f} s (states {late}); "
+                                        "see the site worker logs under <home>/sites/<site>/home/sites/")
+                time.sleep(POLL_S)
+        names = {run_id: str(state.name) if state else "unknown" for run_id, state in states.items()}
+        failed = {run_id: name for run_id, name in names.items() if name != "Completed"}
+        if failed:
+            first, name = next(iter(failed.items()))
+            raise DemoRunFailed(f"{what}: {len(failed)} run(s) did not complete (run {first}: {name}); "
+                                "see the failure record under <home>/sites/<site>/data/runs/<run id>/")
+        return names

@@ -1,0 +1,29 @@
+"""What the user chose for a demo run (`medperf demo` flags)."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from medperf.settings import default_home
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+EXAMPLE_DIR = REPO_DIR / "examples" / "breast_cancer"
+SITES = ("site-a", "site-b", "site-c")
+
+
+def default_demo_home() -> Path:
+    """$MEDPERF_HOME/demo (~/.medperf/demo by default)."""
+    return default_home() / "demo"
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """--yes/--interactive, --keep/--no-keep, --runner, --home and the benchmark folder."""
+
+    home: Path
+    assume_yes: bool = True
+    keep: bool = True
+    runner: Literal["sandbox", "docker"] = "sandbox"
+    example: Path = EXAMPLE_DIR
+    sites: tuple[str, ...] = SITES
+    deadline_s: float = 600.0

@@ -1,0 +1,196 @@
+"""`medperf demo`: the whole federated evaluation of the breast-cancer benchmark on this machine, step by step."""
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from medperf.bundle import BundleIdentities, register_benchmark_folder
+from medperf.demo.approvals import Answer, ApprovalDesk
+from medperf.demo.layout import MARKER, QUIET_PREFECT, DemoLayout, SiteFolders
+from medperf.demo.operation import approve_and_operate, associate_dataset, associate_models
+from medperf.demo.options import DemoOptions
+from medperf.demo.people import BENCHMARK_OWNER, MODEL_OWNER, DemoPeople, create_people
+from medperf.demo.sites import site_up, start_preparation
+from medperf.demo.stack import DemoState, is_running, start_stack, stop_demo, write_state
+from medperf.demo.steps import StepLog
+from medperf.errors import ConfigError
+from medperf.settings import ObjectStoreSettings
+from medperf.site.run_store import PendingApproval
+from medperf.storage import make_store
+
+STEPS = 9
+
+
+def prepare_home(layout: DemoLayout) -> None:
+    """A fresh demo folder: refuse a running demo or a foreign non-empty folder; clear an old stopped demo."""
+    root = layout.root
+    if is_running(layout):
+        raise ConfigError(f"a demo is already running in {root}; stop it first: medperf demo down --home {root}")
+    if root.exists() and any(root.iterdir()):
+        if not (root / MARKER).exists():
+            raise ConfigError(f"--home {root} is not empty and holds no earlier demo; choose an empty folder")
+        shutil.rmtree(root)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / MARKER).write_text("created by `medperf demo`; `medperf demo` may delete this folder\n")
+
+
+def _decider(console: Console, options: DemoOptions, ui_url: str) -> Any:
+    def decide(site: SiteFolders, pending: PendingApproval, code: str) -> Answer:
+        if options.assume_yes:
+            return "approve"
+        console.print(Text(f"    approval code on {site.name}'s machine: {code} "
+                           f"(or answer in the Prefect UI {ui_url}/runs/flow-run/{pending.flow_run_id})"))
+        choice = typer.prompt("    approve here (y), reject (n) or answer in the Prefect UI (u)?", default="y")
+        return {"y": "approve", "n": "reject", "u": "ui"}.get(choice.strip().lower()[:1], "reject")  # type: ignore[return-value]
+
+    return decide
+
+
+def _print_leaderboard(console: Console, client: Any, benchmark_id: int, report: Path) -> dict[str, Any]:
+    import json
+
+    from medperf.leaderboard.fetch import fetch_leaderboard
+    from medperf.leaderboard.render import to_json, to_rich_table
+    from medperf.leaderboard.report import write_report
+    from medperf.leaderboard.table import HEADLINE_METRICS
+
+    board = fetch_leaderboard(client, benchmark_id)
+    for metric in HEADLINE_METRICS:
+        console.print(to_rich_table(board, metric))
+    html = write_report(board, report)
+    (report / "leaderboard.json").write_text(to_json(board))
+    console.print(f"  report: {html} (plot {report / 'leaderboard.png'}); JSON: {report / 'leaderboard.json'}")
+    data: dict[str, Any] = json.loads(to_json(board))
+    return data
+
+
+def run_demo(options: DemoOptions, console: Console | None = None) -> dict[str, Any]:
+    """Run every step; returns the leaderboard JSON and the timings. Stops the stack at the end with keep=False."""
+    console = console or Console(highlight=False)
+    layout = DemoLayout(options.home.expanduser().resolve())
+    prepare_home(layout)
+    log = StepLog(console, STEPS + (0 if options.keep else 1))
+    os.environ.update({**QUIET_PREFECT, "PREFECT_HOME": str(layout.prefect / "client")})
+    os.environ.update(layout.store_env(layout.central / "cache"))
+    os.environ["MEDPERF_HOME"] = str(layout.central)
+    succeeded = False
+    try:
+        with log.step("Start the central stack: registry (SQLite), object store (folder), Prefect server (SQLite)",
+                      f"MEDPERF_HOME={layout.registry} medperf server start --database-url "
+                      f"sqlite:///{layout.registry}/registry.db",
+                      f"PREFECT_HOME={layout.prefect} prefect server start"):
+            state = start_stack(layout)
+            state.sites = list(options.sites)
+            write_state(layout, state)
+            os.environ["PREFECT_API_URL"] = state.prefect_api_url
+            log.note(f"registry {state.registry_url}; Prefect UI {state.prefect_ui_url}; store {layout.store}")
+        result = _with_prefect(state, lambda: _federated_run(options, layout, state, log, console))
+        succeeded = True
+        result["timings"] = log.as_dict()
+        return result
+    finally:
+        if not options.keep:
+            with log.step("Stop the stack", f"medperf demo down --home {layout.root}"):
+                for line in stop_demo(layout.root):
+                    log.note(f"stopped {line}")
+        console.print(log.summary())
+        if options.keep:
+            _print_running(console, layout, succeeded)
+
+
+def _with_prefect(state: DemoState, body: Any) -> Any:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: state.prefect_api_url}):
+        return body()
+
+
+def _print_running(console: Console, layout: DemoLayout, succeeded: bool) -> None:
+    from medperf.demo.stack import read_state
+
+    state = read_state(layout)
+    if state is None:
+        return
+    console.print(Text(("The stack keeps running" if succeeded else "The demo failed; the stack keeps running "
+                        "for inspection") + f": registry {state.registry_url}, Prefect UI {state.prefect_ui_url}",
+                       style="bold"))
+    console.print(f"  use it:  export MEDPERF_HOME={layout.central} PREFECT_API_URL={state.prefect_api_url}")
+    console.print(f"  stop it: medperf demo down --home {layout.root}")
+
+
+def _federated_run(options: DemoOptions, layout: DemoLayout, state: DemoState, log: StepLog,
+                   console: Console) -> dict[str, Any]:
+    from medperf.campaign.dispatch import dispatch_campaign
+    from medperf.campaign.snapshot import load_snapshot
+
+    sites = options.sites
+    central = f"MEDPERF_HOME={layout.central}"
+    with log.step("Create the people: admin, benchmark owner, model owner, one data owner per site",
+                  "medperf server create-admin --email admin@demo.local --name 'Demo admin' --save-profile admin",
+                  "medperf --profile admin user create --email committee@demo.local --name 'Benchmark committee'",
+                  "medperf --profile admin token create USER_ID ; medperf auth login --profile benchmark-owner ..."):
+        people: DemoPeople = create_people(layout, state.registry_url, sites)
+        log.note(f"profiles admin, {BENCHMARK_OWNER}, {MODEL_OWNER} in {layout.central}/profiles.yaml; "
+                 f"each data owner's profile on its site ({layout.root}/sites/<site>/home)")
+    try:
+        store = make_store(ObjectStoreSettings(kind="local", root=layout.store, cache_dir=layout.central / "cache"))
+        with log.step(f"Register the benchmark folder {options.example.name} (containers, models, benchmark)",
+                      f"{central} medperf --profile {BENCHMARK_OWNER} benchmark submit-folder {options.example} "
+                      f"--model-owner-profile {MODEL_OWNER} --runner {options.runner}"):
+            done = register_benchmark_folder(
+                options.example, BundleIdentities(people.benchmark_owner, people.model_owner), store,
+                options.runner, report=log.note,
+            )
+        benchmark_id = done.benchmark.id
+        with log.step("Approve the benchmark, associate the models, move everything to OPERATION",
+                      f"medperf --profile admin benchmark approve {benchmark_id}",
+                      f"medperf --profile {MODEL_OWNER} model associate -b {benchmark_id} -m MODEL_ID",
+                      f"medperf --profile {BENCHMARK_OWNER} association approve ASSOCIATION_ID model"):
+            approve_and_operate(done, people.admin, people.benchmark_owner, people.model_owner, log.note)
+            associate_models(done, people.benchmark_owner, people.model_owner, log.note)
+        with log.step("Bring up the sites: a work pool, deployments and a process worker each",
+                      *(f"MEDPERF_HOME={layout.site(s).home} medperf site up --site {s} --runner {options.runner}"
+                        for s in sites)):
+            for site in sites:
+                log.note(site_up(layout, site, options.runner))
+        desk = ApprovalDesk([layout.site(s) for s in sites], _decider(console, options, state.prefect_ui_url),
+                            log.note)
+        data_dir = options.example / "data"
+        with log.step("Prepare each site's data (prepare, sanity checks incl. Great Expectations, statistics) "
+                      "and approve the statistics upload",
+                      f"MEDPERF_HOME={layout.site(sites[0]).home} medperf prepare -b {benchmark_id} "
+                      f"--data-path {data_dir}/{sites[0]}/data --labels-path {data_dir}/{sites[0]}/labels",
+                      f"MEDPERF_HOME={layout.site(sites[0]).home} medperf approvals ls ; medperf approve RUN --yes"):
+            runs = {
+                site: start_preparation(site, benchmark_id, (data_dir / site / "data", data_dir / site / "labels"),
+                                        f"{site}-wdbc")
+                for site in sites
+            }
+            desk.finish(runs.values(), options.deadline_s, "data preparation")
+        with log.step("Associate each dataset with the benchmark (data owner asks, benchmark owner approves)",
+                      f"MEDPERF_HOME={layout.site(sites[0]).home} medperf dataset associate -b {benchmark_id} -d ID",
+                      f"medperf --profile {BENCHMARK_OWNER} association approve ASSOCIATION_ID dataset"):
+            for site in sites:
+                owner = people.data_owners[site]
+                me = owner.users.me()
+                dataset = next(d for d in owner.datasets.list(owner_id=me.id, benchmark_id=benchmark_id).items)
+                associate_dataset(benchmark_id, dataset.id, owner, people.benchmark_owner, log.note)
+        with log.step("Run the campaign (benchmark owner, remotely) and approve each result at its site",
+                      f"medperf --profile {BENCHMARK_OWNER} benchmark run -b {benchmark_id}",
+                      "MEDPERF_HOME=<site home> medperf approvals ls ; medperf approve RUN --yes"):
+            dispatched = dispatch_campaign(load_snapshot(people.benchmark_owner, benchmark_id))
+            log.note(f"{len(dispatched)} evaluations dispatched to {', '.join(sites)}")
+            desk.finish([run.flow_run_id for run in dispatched], options.deadline_s, "evaluation campaign")
+        with log.step("Leaderboard and report",
+                      f"medperf --profile {BENCHMARK_OWNER} result leaderboard -b {benchmark_id} "
+                      f"--report {layout.report}"):
+            board = _print_leaderboard(console, people.benchmark_owner, benchmark_id, layout.report)
+        return {"benchmark_id": benchmark_id, "leaderboard": board, "report": str(layout.report / "report.html"),
+                "approvals": desk.counts}
+    finally:
+        people.close()

@@ -1,0 +1,57 @@
+"""`medperf test run`: the benchmark's whole pipeline on its demo data, locally; nothing is uploaded."""
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from medperf.client.registry import RegistryClient
+from medperf.containers.factory import make_runner
+from medperf.containers.tarball import fetch_tarball
+from medperf.errors import ConfigError
+from medperf.settings import SiteSettings
+from medperf.site import dataset_steps, evaluation_steps
+from medperf.site.container_fetch import container_spec
+from medperf.site.container_steps import StepContext
+from medperf.storage import ObjectStore
+
+
+def demo_folders(root: Path) -> tuple[Path, Path]:
+    """The demo tarball holds data/ and labels/ (at its top or inside one top folder)."""
+    for base in (root, *sorted(p for p in root.iterdir() if p.is_dir())):
+        if (base / "data").is_dir() and (base / "labels").is_dir():
+            return base / "data", base / "labels"
+    raise ConfigError(f"demo dataset {root}: needs data/ and labels/ folders; fix the benchmark's demo tarball")
+
+
+def run_compatibility_test(
+    registry: RegistryClient, store: ObjectStore, settings: SiteSettings, benchmark_id: int, model_id: int | None
+) -> dict[str, Any]:
+    """prepare -> sanity (container + GX) -> statistics -> infer -> evaluate on the demo data; a local report."""
+    benchmark = registry.benchmarks.get(benchmark_id)
+    if not (benchmark.demo_dataset_url and benchmark.demo_dataset_sha256):
+        raise ConfigError(f"benchmark {benchmark_id} has no demo dataset; the committee must register one")
+    model = registry.models.get(model_id or benchmark.reference_model_id)
+    cache = settings.data_root / "cache"
+    specs = {
+        "prep": container_spec(registry.containers.get(benchmark.data_preparation_container_id), store, cache),
+        "model": container_spec(registry.containers.get(model.container_id), store, cache),
+        "evaluator": container_spec(registry.containers.get(benchmark.evaluator_container_id), store, cache),
+    }
+    runner = make_runner(settings)
+    timeout = settings.task_timeout_seconds
+    settings.data_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="medperf-test-", dir=settings.data_root) as tmp:
+        work = Path(tmp)
+        demo = fetch_tarball(store, benchmark.demo_dataset_url, benchmark.demo_dataset_sha256, work / "demo")
+        data, labels = demo_folders(demo)
+        prep = StepContext(runner, specs["prep"], work / "prepare", timeout)
+        prepared = dataset_steps.prepare(prep, data, labels)
+        sanity = dataset_steps.sanity_check(prep, prepared, benchmark.sanity_suite, work / "sanity_report.json")
+        stats = dataset_steps.statistics(StepContext(runner, specs["prep"], work / "stats", timeout), prepared, sanity)
+        predictions = evaluation_steps.infer(
+            StepContext(runner, specs["model"], work / "infer", timeout), prepared.data
+        )
+        metrics = evaluation_steps.evaluate(
+            StepContext(runner, specs["evaluator"], work / "eval", timeout), predictions.path, prepared.labels
+        )
+    return {"benchmark_id": benchmark_id, "model_id": model.id, "statistics": stats, "metrics": metrics}

@@ -1,1 +1,0 @@
-"""Unit tests of the campaign planning functions (medperf/campaign)."""
