@@ -48,10 +48,11 @@ def container_seconds(flow_run_ids: list[str]) -> float:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
+    tasks = []
     with get_client(sync_client=True) as client:
-        tasks = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(i) for i in flow_run_ids])), limit=1000
-        )
+        for start in range(0, len(flow_run_ids), 20):
+            ids = [UUID(i) for i in flow_run_ids[start : start + 20]]
+            tasks += client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)), limit=200)
     return sum(t.total_run_time.total_seconds() for t in tasks if t.name.split("-")[0] in ("infer", "evaluate"))
 
 
@@ -138,6 +139,7 @@ def main() -> int:
                             break
                         time.sleep(0.1)
                 finish_with_approvals([site], [run_id], "latency run", deadline_s=600)
+            print(json.dumps(figures), file=sys.stderr)
             figures["dispatch_latency_s"] = {
                 "median": round(statistics.median(latencies), 2),
                 "max": round(max(latencies), 2),

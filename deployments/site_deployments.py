@@ -1,5 +1,7 @@
 """Deploy a site's flows on its work pool: prepare_dataset, evaluate_model and the scheduled continuous evaluation."""
 
+import contextlib
+import io
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -48,20 +50,21 @@ def _deploy(
     source_flow = Flow.from_source(source=str(plan.repo_dir), entrypoint=ENTRYPOINTS[flow_name])
     if not isinstance(source_flow, Flow):  # only an async caller gets a coroutine; this module is sync
         raise TypeError("deploy_site must be called from synchronous code")
-    deployment_id = source_flow.deploy(
-        name=plan.settings.name,
-        work_pool_name=pool,
-        job_variables=plan.job_variables(),
-        tags=[f"medperf-site:{plan.settings.name}"],
-        build=False,
-        push=False,
-        print_next_steps=False,
-        ignore_warnings=True,
-        parameters=parameters,
-        schedules=schedules,
-        paused=paused,
-        description=description,
-    )
+    with contextlib.redirect_stdout(io.StringIO()):  # Prefect prints a table per deployment; we print our own
+        deployment_id = source_flow.deploy(
+            name=plan.settings.name,
+            work_pool_name=pool,
+            job_variables=plan.job_variables(),
+            tags=[f"medperf-site:{plan.settings.name}"],
+            build=False,
+            push=False,
+            print_next_steps=False,
+            ignore_warnings=True,
+            parameters=parameters,
+            schedules=schedules,
+            paused=paused,
+            description=description,
+        )
     return UUID(str(deployment_id))
 
 

@@ -14,7 +14,7 @@ from medperf.site.run_store import RunStore
 from tasks.approval import request_approval
 
 APPROVAL_KEY = "medperf-approval"
-IN_PROCESS_POLL_SECONDS = 2
+IN_PROCESS_POLL_SECONDS = 1
 
 
 class ApprovalInput(RunInput):

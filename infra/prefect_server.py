@@ -17,7 +17,7 @@ from types import TracebackType
 
 import httpx
 
-STARTUP_DEADLINE_S = 90.0
+STARTUP_DEADLINE_S = 180.0
 
 
 def free_port() -> int:
@@ -81,15 +81,18 @@ class PrefectServer:
         deadline = time.monotonic() + self.deadline_s
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise RuntimeError(f"prefect server exited early ({self._proc.returncode}):\n{self._tail()}")
+                tail = self._tail()
+                self.stop()
+                raise RuntimeError(f"prefect server exited early ({self._proc.returncode}):\n{tail}")
             try:
                 if httpx.get(f"{self.api_url}/health", timeout=2.0).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
             time.sleep(0.25)
+        tail = self._tail()
         self.stop()
-        raise RuntimeError(f"prefect server not healthy within {self.deadline_s:.0f}s:\n{self._tail()}")
+        raise RuntimeError(f"prefect server not healthy within {self.deadline_s:.0f}s:\n{tail}")
 
     def _tail(self, lines: int = 30) -> str:
         try:

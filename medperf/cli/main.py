@@ -14,6 +14,7 @@ from medperf.cli import (
     models,
     results,
     server,
+    site_commands,
     tokens,
     users,
 )
@@ -33,6 +34,7 @@ COMMAND_GROUPS: tuple[typer.Typer, ...] = (
     associations.app,
     results.app,
     audit.app,
+    site_commands.app,
 )
 
 app = typer.Typer(

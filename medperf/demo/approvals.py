@@ -4,10 +4,12 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
 from uuid import UUID
 
 from medperf.demo.layout import SiteFolders
+from medperf.demo.transient import retrying
 from medperf.errors import MedPerfError
 from medperf.site.approval_code import approval_code, load_or_create_site_secret
 from medperf.site.run_store import PendingApproval, RunStore
@@ -60,7 +62,7 @@ class ApprovalDesk:
     counts: dict[str, int] = field(default_factory=dict)
 
     def _paused(self, client: Any, flow_run_id: str) -> bool:
-        run = client.read_flow_run(UUID(flow_run_id))
+        run = retrying(partial(client.read_flow_run, UUID(flow_run_id)))
         return bool(run.state and run.state.is_paused() and run.state.state_details.run_input_keyset)
 
     def answer_waiting(self, client: Any) -> None:
@@ -79,10 +81,8 @@ class ApprovalDesk:
                 self.counts[answer] = self.counts.get(answer, 0) + 1
                 if answer == "ui":
                     continue
-                client.resume_flow_run(
-                    UUID(pending.flow_run_id),
-                    run_input={"approve": answer == "approve", "comment": "medperf demo", "approval_code": code},
-                )
+                run_input = {"approve": answer == "approve", "comment": "medperf demo", "approval_code": code}
+                retrying(partial(client.resume_flow_run, UUID(pending.flow_run_id), run_input=run_input))
                 self.show(f"[{site.name}] {'approved' if answer == 'approve' else 'rejected'} with code {code}: "
                           f"`medperf approve {pending.flow_run_id[:8]} --yes`")
 
@@ -95,7 +95,7 @@ class ApprovalDesk:
         with get_client(sync_client=True) as client:
             while True:
                 self.answer_waiting(client)
-                states = {run_id: client.read_flow_run(UUID(run_id)).state for run_id in ids}
+                states = {run_id: retrying(partial(client.read_flow_run, UUID(run_id))).state for run_id in ids}
                 if all(state is not None and state.is_final() for state in states.values()):
                     break
                 if time.monotonic() > end:

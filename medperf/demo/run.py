@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ from medperf.demo.operation import approve_and_operate, associate_dataset, assoc
 from medperf.demo.options import DemoOptions
 from medperf.demo.people import BENCHMARK_OWNER, MODEL_OWNER, DemoPeople, create_people
 from medperf.demo.sites import site_up, start_preparation
-from medperf.demo.stack import DemoState, is_running, start_stack, stop_demo, write_state
+from medperf.demo.stack import DemoState, is_running, start_stack, stop_demo, wait_for_prefect, write_state
 from medperf.demo.steps import StepLog
+from medperf.demo.transient import RETRY_FOR_S
 from medperf.errors import ConfigError
 from medperf.settings import ObjectStoreSettings
 from medperf.site.run_store import PendingApproval
@@ -88,7 +90,8 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> dict[str, 
             state.sites = list(options.sites)
             write_state(layout, state)
             os.environ["PREFECT_API_URL"] = state.prefect_api_url
-            log.note(f"registry {state.registry_url}; Prefect UI {state.prefect_ui_url}; store {layout.store}")
+            log.note(f"registry {state.registry_url} is up; store {layout.store}; the Prefect server "
+                     f"({state.prefect_ui_url}) finishes starting while the registry steps run")
         result = _with_prefect(state, lambda: _federated_run(options, layout, state, log, console))
         succeeded = True
         result["timings"] = log.as_dict()
@@ -123,11 +126,27 @@ def _print_running(console: Console, layout: DemoLayout, succeeded: bool) -> Non
     console.print(f"  stop it: medperf demo down --home {layout.root}")
 
 
-def _federated_run(options: DemoOptions, layout: DemoLayout, state: DemoState, log: StepLog,
-                   console: Console) -> dict[str, Any]:
+def dispatch_all(owner: Any, benchmark_id: int) -> list[str]:
+    """`medperf benchmark run`: dispatch every pending pair; a busy Prefect server (503) is retried, and a
+    retry dispatches only the pairs not yet in flight."""
     from medperf.campaign.dispatch import dispatch_campaign
     from medperf.campaign.snapshot import load_snapshot
+    from medperf.demo.transient import is_transient
 
+    run_ids: list[str] = []
+    end = time.monotonic() + RETRY_FOR_S
+    while True:
+        try:
+            run_ids += [run.flow_run_id for run in dispatch_campaign(load_snapshot(owner, benchmark_id))]
+            return run_ids
+        except Exception as err:
+            if not is_transient(err) or time.monotonic() > end:
+                raise
+        time.sleep(1.0)
+
+
+def _federated_run(options: DemoOptions, layout: DemoLayout, state: DemoState, log: StepLog,
+                   console: Console) -> dict[str, Any]:
     sites = options.sites
     central = f"MEDPERF_HOME={layout.central}"
     with log.step("Create the people: admin, benchmark owner, model owner, one data owner per site",
@@ -156,6 +175,8 @@ def _federated_run(options: DemoOptions, layout: DemoLayout, state: DemoState, l
         with log.step("Bring up the sites: a work pool, deployments and a process worker each",
                       *(f"MEDPERF_HOME={layout.site(s).home} medperf site up --site {s} --runner {options.runner}"
                         for s in sites)):
+            wait_for_prefect(layout, state)
+            log.note(f"Prefect server up; UI {state.prefect_ui_url}")
             for site in sites:
                 log.note(site_up(layout, site, options.runner))
         desk = ApprovalDesk([layout.site(s) for s in sites], _decider(console, options, state.prefect_ui_url),
@@ -183,9 +204,9 @@ def _federated_run(options: DemoOptions, layout: DemoLayout, state: DemoState, l
         with log.step("Run the campaign (benchmark owner, remotely) and approve each result at its site",
                       f"medperf --profile {BENCHMARK_OWNER} benchmark run -b {benchmark_id}",
                       "MEDPERF_HOME=<site home> medperf approvals ls ; medperf approve RUN --yes"):
-            dispatched = dispatch_campaign(load_snapshot(people.benchmark_owner, benchmark_id))
-            log.note(f"{len(dispatched)} evaluations dispatched to {', '.join(sites)}")
-            desk.finish([run.flow_run_id for run in dispatched], options.deadline_s, "evaluation campaign")
+            run_ids = dispatch_all(people.benchmark_owner, benchmark_id)
+            log.note(f"{len(run_ids)} evaluations dispatched to {', '.join(sites)}")
+            desk.finish(run_ids, options.deadline_s, "evaluation campaign")
         with log.step("Leaderboard and report",
                       f"medperf --profile {BENCHMARK_OWNER} result leaderboard -b {benchmark_id} "
                       f"--report {layout.report}"):

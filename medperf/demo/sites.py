@@ -1,5 +1,7 @@
 """The hospitals of the demo: their work pools, deployments and workers, and their preparation runs."""
 
+import contextlib
+import io
 from pathlib import Path
 
 from medperf.demo.layout import DemoLayout
@@ -20,7 +22,8 @@ def site_up(layout: DemoLayout, site: str, runner: str) -> str:
     settings = SiteSettings(name=site, data_root=folders.data_root, runner=runner)
     runner_note = check_runner(settings)
     plan = SitePlan(settings, pool_concurrency=POOL_CONCURRENCY, continuous_cron=None)
-    deployed = deploy_site(plan)
+    with contextlib.redirect_stdout(io.StringIO()):  # Prefect prints a table per deployment
+        deployed = deploy_site(plan)
     pid, _ = start_worker(plan, env=layout.site_env(site), home=folders.home)
     deployments = len(deployed.deployments)
     return f"{site}: pool {deployed.pool.name}, {deployments} deployments, worker pid {pid}; {runner_note}"
@@ -31,13 +34,11 @@ def start_preparation(site: str, benchmark_id: int, raw: tuple[Path, Path], name
     from prefect.client.schemas.objects import FlowRun
     from prefect.deployments import run_deployment
 
-    run = run_deployment(
-        f"prepare_dataset/{site}",
-        parameters={"benchmark_id": benchmark_id, "data_path": str(raw[0]), "labels_path": str(raw[1]),
-                    "name": name},
-        timeout=0,
-        as_subflow=False,
-    )
+    from medperf.demo.transient import retrying
+
+    parameters = {"benchmark_id": benchmark_id, "data_path": str(raw[0]), "labels_path": str(raw[1]), "name": name}
+    run = retrying(lambda: run_deployment(f"prepare_dataset/{site}", parameters=parameters, timeout=0,
+                                          as_subflow=False))
     if not isinstance(run, FlowRun):
         raise TypeError("start_preparation must be called from synchronous code")
     return str(run.id)

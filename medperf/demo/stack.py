@@ -75,24 +75,23 @@ def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pop
                                 stdin=subprocess.DEVNULL, start_new_session=True)
 
 
-def _wait_healthy(services: dict[str, tuple[str, subprocess.Popen[bytes], Path]]) -> None:
-    waiting = dict(services)
+def _wait_healthy(name: str, url: str, pid: int, log: Path) -> None:
     deadline = time.monotonic() + STARTUP_DEADLINE_S
-    while waiting and time.monotonic() < deadline:
-        for name, (url, process, log) in list(waiting.items()):
-            if process.poll() is not None:
-                raise ConfigError(f"the {name} exited with code {process.returncode} at start; see {log}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url, timeout=2.0).status_code == 200:
-                    del waiting[name]
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            raise ConfigError(f"the {name} exited at start; see {log}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2.0).status_code == 200:
+                return
         time.sleep(0.2)
-    if waiting:
-        name, (url, _, log) = next(iter(waiting.items()))
-        raise ConfigError(f"the {name} did not answer {url} within {STARTUP_DEADLINE_S:.0f} s; see {log}")
+    raise ConfigError(f"the {name} did not answer {url} within {STARTUP_DEADLINE_S:.0f} s; see {log}")
 
 
 def start_stack(layout: DemoLayout) -> DemoState:
-    """Start `medperf server start` (SQLite) and `prefect server start` (SQLite) on 127.0.0.1; wait for both."""
+    """Start `medperf server start` and `prefect server start` (both SQLite, 127.0.0.1); wait for the registry.
+
+    The Prefect server takes longest to start (migrations, block types): `wait_for_prefect` waits for it later.
+    """
     registry_port, prefect_port = free_port(), free_port()
     base = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     registry_env = {**base, **QUIET_PREFECT, "MEDPERF_HOME": str(layout.registry)}
@@ -108,6 +107,11 @@ def start_stack(layout: DemoLayout) -> DemoState:
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{layout.prefect / 'prefect.db'}",
         "PREFECT_UI_ENABLED": "true",
         "PREFECT_LOGGING_LEVEL": "WARNING",
+        # SQLite: wait longer for the write lock; no schedules or automations in the demo, so fewer writers
+        "PREFECT_SERVER_DATABASE_TIMEOUT": "30",
+        "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
+        "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+        "PREFECT_SERVER_SERVICES_CANCELLATION_CLEANUP_ENABLED": "false",
     }
     prefect_bin = str(Path(sys.executable).with_name("prefect"))
     prefect = _spawn([prefect_bin, "server", "start", "--host", "127.0.0.1", "--port", str(prefect_port)],
@@ -115,11 +119,15 @@ def start_stack(layout: DemoLayout) -> DemoState:
     state = DemoState(f"http://127.0.0.1:{registry_port}", f"http://127.0.0.1:{prefect_port}/api",
                       {"registry": registry.pid, "prefect": prefect.pid})
     write_state(layout, state)
-    _wait_healthy({
-        "registry server": (f"{state.registry_url}/health", registry, layout.registry / "registry-server.log"),
-        "Prefect server": (f"{state.prefect_api_url}/health", prefect, layout.prefect / "prefect-server.log"),
-    })
+    _wait_healthy("registry server", f"{state.registry_url}/health", registry.pid,
+                  layout.registry / "registry-server.log")
     return state
+
+
+def wait_for_prefect(layout: DemoLayout, state: DemoState) -> None:
+    """Block until the Prefect server answers /api/health (it starts while the registry steps run)."""
+    _wait_healthy("Prefect server", f"{state.prefect_api_url}/health", state.pids["prefect"],
+                  layout.prefect / "prefect-server.log")
 
 
 def _stop_group(pid: int) -> None:

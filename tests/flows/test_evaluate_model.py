@@ -26,7 +26,7 @@ def test_model_crash_then_rerun_finalizes_exactly_one_result(
 ) -> None:
     data_root = Path(site_env["MEDPERF_SITE_DATA_ROOT"])
     world = make_benchmark(
-        admin, bench_owner, data_owner, store, tmp_path, model_parameters={"threshold": 10, "crash": "true"}
+        admin, bench_owner, data_owner, store, tmp_path, model_parameters={"threshold": 10, "crash": True}
     )
     raw, labels = write_raw_data(tmp_path / "in", 40)
     dataset_id = prepare_approved(data_root, site_home, world.benchmark.id, raw, labels)
@@ -34,7 +34,11 @@ def test_model_crash_then_rerun_finalizes_exactly_one_result(
     model_id = world.reference_model.id
 
     crashed = evaluate_model(
-        benchmark_id=world.benchmark.id, model_id=model_id, dataset_id=dataset_id, return_state=True
+        benchmark_id=world.benchmark.id,
+        model_id=model_id,
+        dataset_id=dataset_id,
+        approval_timeout_s=60,
+        return_state=True,
     )
     assert crashed.is_failed()
     assert "step 'infer'" in (crashed.message or "") and "exit code 3" in (crashed.message or "")
@@ -65,7 +69,7 @@ def test_owner_may_approve_a_partial_result_marked_as_such(
 ) -> None:
     data_root = Path(site_env["MEDPERF_SITE_DATA_ROOT"])
     world = make_benchmark(
-        admin, bench_owner, data_owner, store, tmp_path, model_parameters={"threshold": 10, "crash": "true"}
+        admin, bench_owner, data_owner, store, tmp_path, model_parameters={"threshold": 10, "crash": True}
     )
     raw, labels = write_raw_data(tmp_path / "in", 40)
     dataset_id = prepare_approved(data_root, site_home, world.benchmark.id, raw, labels)

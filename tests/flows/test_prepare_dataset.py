@@ -107,7 +107,12 @@ def test_failing_expectation_stops_before_upload_and_names_it(
     raw, labels = write_raw_data(tmp_path / "in", 40, bad_sizes=3)
     before = known(site_env)
     state = prepare_dataset(
-        benchmark_id=world.benchmark.id, data_path=str(raw), labels_path=str(labels), name="tiny-bad", return_state=True
+        benchmark_id=world.benchmark.id,
+        data_path=str(raw),
+        labels_path=str(labels),
+        name="tiny-bad",
+        approval_timeout_s=60,
+        return_state=True,
     )
     assert state.is_failed()
     assert "expect_column_values_to_be_between(size): 3 cases" in (state.message or "")
@@ -134,6 +139,7 @@ def test_policy_violation_stops_the_flow(
         data_path=str(raw),
         labels_path=str(labels),
         name="tiny-policy",
+        approval_timeout_s=60,
         return_state=True,
     )
     assert state.is_failed()

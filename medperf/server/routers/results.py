@@ -1,16 +1,19 @@
 """Results: opened before a run and finalized once by the data owner; scoped reads."""
 
 from fastapi import APIRouter, Response, status
+from pydantic import TypeAdapter
 from sqlmodel import select
 
 from medperf.schemas import Page, ResultCreate, ResultFinalize, ResultPublic, ResultStatus
 from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
 from medperf.server.services import results
-from medperf.server.services.paging import paginate
+from medperf.server.services.paging import paginate_json
 from medperf.server.services.visibility import results_visible_to
 from medperf.server.tables import Result
 
 router = APIRouter(prefix="/results", tags=["results"])
+
+_RESULT_PAGE: TypeAdapter[Page[ResultPublic]] = TypeAdapter(Page[ResultPublic])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -29,7 +32,7 @@ def finalize_result(result_id: int, payload: ResultFinalize, session: SessionDep
     return ResultPublic.model_validate(row, from_attributes=True)
 
 
-@router.get("")
+@router.get("", response_model=Page[ResultPublic])
 def list_results(
     session: SessionDep,
     actor: CurrentUser,
@@ -39,7 +42,7 @@ def list_results(
     status: ResultStatus | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> Page[ResultPublic]:
+) -> Response:
     """Results the caller may see (its datasets', benchmarks' or models'), filtered."""
     stmt = select(Result)
     if not results.sees_all_of(session, actor, benchmark_id, model_id, dataset_id):
@@ -52,7 +55,7 @@ def list_results(
         stmt = stmt.where(Result.dataset_id == dataset_id)
     if status is not None:
         stmt = stmt.where(Result.status == status)
-    return paginate(session, stmt, ResultPublic, limit, offset)
+    return paginate_json(session, stmt, _RESULT_PAGE, limit, offset)
 
 
 @router.get("/{result_id}")

@@ -1,9 +1,10 @@
-"""One page of a filtered query plus the total count, as the wire `Page` shape."""
+"""One page of a filtered query plus the total count, as the wire `Page` shape (object or JSON bytes)."""
 
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from fastapi import Response
+from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import func
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
@@ -11,6 +12,23 @@ from sqlmodel.sql.expression import SelectOfScalar
 from medperf.schemas import Page
 
 PublicT = TypeVar("PublicT", bound=BaseModel)
+
+
+def page_rows(
+    session: Session, stmt: SelectOfScalar[Any], limit: int, offset: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """The number of rows `stmt` matches, and one page of them (ordered by id) as plain column dicts.
+
+    Rows are read with Core on the session's connection (no ORM objects): a page of 100 is cheap.
+    """
+    connection = session.connection()
+    total = connection.execute(stmt.with_only_columns(func.count()).order_by(None)).scalar_one()
+    entity = stmt.column_descriptions[0]["entity"]
+    table = entity.__table__
+    columns = stmt.with_only_columns(*table.columns).order_by(table.c.id).limit(limit).offset(offset)
+    result = connection.execute(columns)
+    keys = tuple(result.keys())
+    return int(total), [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
 def paginate(
@@ -21,13 +39,19 @@ def paginate(
     offset: int,
     convert: Callable[[Any], PublicT] | None = None,
 ) -> Page[PublicT]:
-    """Run `stmt` ordered by id with limit/offset, and count all rows it matches.
-
-    Rows are read as plain column mappings (no ORM objects): a page of 100 is cheap to build.
-    """
-    total = session.execute(stmt.with_only_columns(func.count()).order_by(None)).scalar_one()
-    entity = stmt.column_descriptions[0]["entity"]
-    columns = stmt.with_only_columns(*entity.__table__.columns).order_by(entity.id).limit(limit).offset(offset)
-    rows = session.execute(columns).mappings().all()
+    """Run `stmt` ordered by id with limit/offset, and count all rows it matches."""
+    total, rows = page_rows(session, stmt, limit, offset)
     make = convert or public.model_validate
     return Page[public](items=[make(row) for row in rows], count=total, limit=limit, offset=offset)  # type: ignore[valid-type]
+
+
+def paginate_json(
+    session: Session, stmt: SelectOfScalar[Any], page: TypeAdapter[Any], limit: int, offset: int
+) -> Response:
+    """Like `paginate`, but validated and serialized in one pass by `page` (a TypeAdapter of `Page[...]`).
+
+    The route declares `response_model=Page[...]` so the OpenAPI document still describes the body.
+    """
+    total, rows = page_rows(session, stmt, limit, offset)
+    value = page.validate_python({"items": rows, "count": total, "limit": limit, "offset": offset})
+    return Response(page.dump_json(value), media_type="application/json")

@@ -1,5 +1,6 @@
 """Results: created (PENDING) before the run by the data owner, finalized once, immutable after."""
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -46,18 +47,25 @@ def create_result(session: Session, actor: User, payload: ResultCreate) -> tuple
     return result, True
 
 
+_OWNER_OF = {
+    table: select(table.owner_id).where(table.id == bindparam("row_id"))
+    for table in (Benchmark, Model, Dataset)
+}
+
+
 def sees_all_of(
     session: Session, actor: User, benchmark_id: int | None, model_id: int | None, dataset_id: int | None
 ) -> bool:
     """Whether a filter already limits a result list to rows the actor may see (skips the scoping joins)."""
     if actor.is_admin:
         return True
-    owners = [
-        session.get(Benchmark, benchmark_id) if benchmark_id is not None else None,
-        session.get(Model, model_id) if model_id is not None else None,
-        session.get(Dataset, dataset_id) if dataset_id is not None else None,
-    ]
-    return any(row is not None and row.owner_id == actor.id for row in owners)
+    connection = session.connection()
+    for table, row_id in ((Benchmark, benchmark_id), (Model, model_id), (Dataset, dataset_id)):
+        if row_id is not None:
+            owner = connection.execute(_OWNER_OF[table], {"row_id": row_id}).scalar()
+            if owner is not None and owner == actor.id:
+                return True
+    return False
 
 
 def visible_result(session: Session, actor: User, result_id: int) -> Result:

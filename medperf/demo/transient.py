@@ -1,0 +1,32 @@
+"""Retry Prefect API calls that fail for a moment (the embedded SQLite Prefect server answers 503 when busy)."""
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import httpx
+
+T = TypeVar("T")
+RETRY_FOR_S = 60.0
+
+
+def is_transient(err: BaseException) -> bool:
+    """A 5xx answer, a timeout or a dropped connection: worth trying again."""
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    if isinstance(err, PrefectHTTPStatusError):
+        return err.response.status_code >= 500
+    return isinstance(err, httpx.TransportError)
+
+
+def retrying(call: Callable[[], T], *, for_s: float = RETRY_FOR_S) -> T:
+    """call(), again after a short backoff while it fails transiently, for at most `for_s` seconds."""
+    end, delay = time.monotonic() + for_s, 0.25
+    while True:
+        try:
+            return call()
+        except Exception as err:
+            if not is_transient(err) or time.monotonic() + delay > end:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 4.0)

@@ -1,0 +1,99 @@
+"""Egress: after prepare + execute, no case id or per-case value is in Prefect, the registry or the store."""
+
+import gzip
+import io
+import json
+import sqlite3
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flow_world import associate_dataset, case_id, make_benchmark, write_raw_data
+from prefect.client.orchestration import get_client
+from site_flows import execute_approved, prepare_approved
+
+from medperf.cli.local_server import LocalRegistry
+from medperf.client import RegistryClient
+from medperf.storage import ObjectStore
+
+pytestmark = pytest.mark.prefect
+CASES = 30
+
+
+def _paged(read: object, page: int = 200) -> Iterator[object]:
+    offset = 0
+    while True:
+        batch = read(limit=page, offset=offset)  # type: ignore[operator]
+        yield from batch
+        if len(batch) < page:
+            return
+        offset += page
+
+
+def prefect_text() -> str:
+    """Everything the Prefect server holds about runs: runs, task runs, logs, artifacts, run inputs."""
+    parts: list[str] = []
+    with get_client(sync_client=True) as client:
+        runs = list(_paged(client.read_flow_runs))
+        for run in runs:
+            parts.append(run.model_dump_json())
+            inputs = client.filter_flow_run_input(run.id, key_prefix="", limit=1000, exclude_keys=set())
+            parts.extend(item.model_dump_json() for item in inputs)
+        parts.extend(item.model_dump_json() for item in _paged(client.read_task_runs))  # type: ignore[attr-defined]
+        parts.extend(item.model_dump_json() for item in _paged(client.read_logs))  # type: ignore[attr-defined]
+        parts.extend(item.model_dump_json() for item in client.read_artifacts(limit=1000))
+    assert runs, "the Prefect server holds no runs: the egress check would prove nothing"
+    return "\n".join(parts)
+
+
+def registry_text(registry: LocalRegistry) -> str:
+    """A full SQL dump of the registry database."""
+    path = registry.settings.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as connection:
+        return "\n".join(connection.iterdump())
+
+
+def store_text(root: Path) -> str:
+    """Every object in the store, with the members of tarballs unpacked."""
+    parts: list[str] = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        parts.append(data.decode("utf-8", errors="replace"))
+        if data[:2] == b"\x1f\x8b":
+            parts.append(gzip.decompress(data).decode("utf-8", errors="replace"))
+            with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+                for member in tar.getmembers():
+                    handle = tar.extractfile(member)
+                    if handle is not None:
+                        parts.append(handle.read().decode("utf-8", errors="replace"))
+    return "\n".join(parts)
+
+
+def test_nothing_per_case_leaves_the_site(
+    admin: RegistryClient,
+    bench_owner: RegistryClient,
+    data_owner: RegistryClient,
+    store: ObjectStore,
+    store_root: Path,
+    registry: LocalRegistry,
+    site_env: dict[str, str],
+    site_home: Path,
+    tmp_path: Path,
+) -> None:
+    data_root = Path(site_env["MEDPERF_SITE_DATA_ROOT"])
+    world = make_benchmark(admin, bench_owner, data_owner, store, tmp_path)
+    raw, labels = write_raw_data(tmp_path / "in", CASES)
+    dataset_id = prepare_approved(data_root, site_home, world.benchmark.id, raw, labels)
+    associate_dataset(world, dataset_id)
+    state = execute_approved(data_root, site_home, world.benchmark.id, world.reference_model.id, dataset_id)
+    assert state.is_completed(), state.message
+
+    sizes = [line.split(",")[1] for line in (raw / "cases.csv").read_text().splitlines()[1:]]
+    needles = [case_id(i) for i in range(CASES)] + sizes + ["-secret"]
+    haystacks = {"prefect": prefect_text(), "registry": registry_text(registry), "store": store_text(store_root)}
+    assert str(world.benchmark.id) in haystacks["registry"]
+    leaks = {where: [n for n in needles if n in text] for where, text in haystacks.items()}
+    assert leaks == {"prefect": [], "registry": [], "store": []}
+    # what did leave is the approved payload: the aggregate statistics and the metrics
+    assert json.dumps(data_owner.datasets.get(dataset_id).statistics["label_counts"]) != "{}"

@@ -1,0 +1,108 @@
+"""A deployment run suspends at the approval form (no process held) and, resumed, reuses its cached steps."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flow_harness import DEADLINE_S, answer, read_run, site_code, wait_for_final_state
+from flow_world import make_benchmark, write_raw_data
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.deployments import run_deployment
+
+from medperf.client import RegistryClient
+from medperf.site.run_store import RunStore
+from medperf.storage import ObjectStore
+
+pytestmark = pytest.mark.prefect
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def served_site(prefect_api: str, site_env: dict[str, str], tmp_path: Path) -> Iterator[None]:
+    """serve_site.py in a child process; waits (with a deadline) until its deployments exist."""
+    log = (tmp_path / "serve.log").open("wb")
+    env = {
+        **os.environ,
+        **site_env,
+        "PREFECT_API_URL": prefect_api,
+        "PYTHONPATH": str(ROOT),
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("serve_site.py"))],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + DEADLINE_S
+        while True:
+            assert proc.poll() is None, f"serve_site.py exited; see {log.name}"
+            with get_client(sync_client=True) as client:
+                try:
+                    client.read_deployment_by_name("prepare_dataset/site-a")
+                    break
+                except Exception:
+                    assert time.monotonic() < deadline, "deployments not served in time"
+            time.sleep(0.5)
+        yield
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
+
+
+def test_suspended_run_resumes_with_cached_steps_and_uploads(
+    served_site: None,
+    admin: RegistryClient,
+    bench_owner: RegistryClient,
+    data_owner: RegistryClient,
+    store: ObjectStore,
+    site_env: dict[str, str],
+    site_home: Path,
+    tmp_path: Path,
+) -> None:
+    world = make_benchmark(admin, bench_owner, data_owner, store, tmp_path)
+    raw, labels = write_raw_data(tmp_path / "in", 40)
+    flow_run = run_deployment(
+        "prepare_dataset/site-a",
+        parameters={
+            "benchmark_id": world.benchmark.id,
+            "data_path": str(raw),
+            "labels_path": str(labels),
+            "name": "tiny-suspended",
+        },
+        timeout=0,
+    )
+    run_id = str(flow_run.id)
+    deadline = time.monotonic() + DEADLINE_S
+    while True:
+        state = read_run(run_id).state
+        if state is not None and state.name == "Suspended" and state.state_details.run_input_keyset:
+            break
+        assert state is None or not state.is_final(), f"run ended before suspending: {state}"
+        assert time.monotonic() < deadline, "the run did not suspend in time"
+        time.sleep(0.5)
+
+    (pending,) = [
+        item for item in RunStore(Path(site_env["MEDPERF_SITE_DATA_ROOT"])).approvals() if item.flow_run_id == run_id
+    ]
+    answer(run_id, approve=True, code=site_code(site_home, pending))
+    final = wait_for_final_state(run_id)
+    assert final.is_completed(), final.message
+
+    with get_client(sync_client=True) as client:
+        task_runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run.id])))
+    prepare_states = sorted(
+        str(run.state.name) for run in task_runs if run.name.startswith("prepare") and run.state is not None
+    )
+    assert prepare_states == ["Cached", "Completed"], "the re-run after resume must reuse the prepared data"
+    assert data_owner.datasets.list(benchmark_id=world.benchmark.id).count == 1

@@ -1,0 +1,49 @@
+"""A failed container step names the step, exit code and local log; never a log line (it may hold case data)."""
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from medperf.containers.config import parse_container_config
+from medperf.containers.spec import ContainerSpec, TaskResult
+from medperf.site.container_steps import StepContext, StepFailed, infer
+
+
+class CrashingRunner:
+    """A runner whose model exits 3 after logging a case id."""
+
+    def run(
+        self,
+        spec: ContainerSpec,
+        task: str,
+        mounts: Mapping[str, Path],
+        *,
+        log_dir: Path,
+        timeout_s: float | None = None,
+    ) -> TaskResult:
+        log = log_dir / "infer.log"
+        log.write_text("crashing at case pt-0007-secret\n")
+        return TaskResult(task, 3, log, "crashing at case pt-0007-secret", 0.1, False)
+
+
+def test_failure_message_has_no_log_content(tmp_path: Path) -> None:
+    config = parse_container_config(
+        {
+            "tasks": {
+                "infer": {
+                    "run_args": {"command": "python3 /workspace/m.py"},
+                    "input_volumes": {"data_path": {"mount_path": "/d", "type": "directory"}},
+                    "output_volumes": {"output_path": {"mount_path": "/o", "type": "directory"}},
+                }
+            }
+        }
+    )
+    spec = ContainerSpec(name="tiny-model", config=config, image="x")
+    ctx = StepContext(CrashingRunner(), spec, tmp_path / "work", 60)
+    with pytest.raises(StepFailed) as caught:
+        infer(ctx, tmp_path)
+    message = str(caught.value)
+    assert "step 'infer' of container 'tiny-model' failed with exit code 3" in message
+    assert str(tmp_path / "work" / "logs" / "infer.log") in message
+    assert "pt-0007" not in message
