@@ -1,7 +1,8 @@
 """Registry throughput: seed 10,000 results, then time result-page reads and result creation over HTTP.
 
 Run: .venv/bin/python benchmarks/registry.py [--database-url postgresql+psycopg://...] [--workers 2]
-Prints one JSON object: requests/s, p50 and p95 (ms) for reads and for creations.
+Prints one JSON object: requests/s, p50 and p95 (ms) for reads and for creations, and the CPU time the
+server processes spent per request (from /proc; steadier than requests/s on a shared, loaded machine).
 """
 
 from __future__ import annotations
@@ -197,7 +198,34 @@ def start_server(database_url: str, workers: int) -> tuple[subprocess.Popen[byte
     raise RuntimeError("server did not answer /health within 60 s")
 
 
-def measure(name: str, clients: int, per_client: int, request: Any) -> dict[str, float]:
+def server_cpu_seconds(pid: int) -> float:
+    """User+system CPU seconds of process `pid` and all its descendants (uvicorn workers); 0 off Linux."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return 0.0
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+    tree, total = {pid}, 0.0
+    changed = True
+    while changed:
+        changed = False
+        for child, (parent, _cpu) in stats.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                changed = True
+    for member in tree:
+        total += stats.get(member, (0, 0.0))[1]
+    return total
+
+
+def measure(name: str, clients: int, per_client: int, request: Any, server_pid: int = 0) -> dict[str, float]:
     """Run `per_client` calls of request(client, i) in each of `clients` threads; summarize latencies."""
     latencies: list[float] = []
     errors: list[str] = []
@@ -215,12 +243,14 @@ def measure(name: str, clients: int, per_client: int, request: Any) -> dict[str,
                         errors.append(f"{response.status_code} {response.text[:200]}")
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
+    cpu_before = server_cpu_seconds(server_pid) if server_pid else 0.0
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
+    cpu = server_cpu_seconds(server_pid) - cpu_before if server_pid else 0.0
     if errors:
         raise RuntimeError(f"{name}: {len(errors)} failed requests, first: {errors[0]}")
     ordered = sorted(latencies)
@@ -229,6 +259,7 @@ def measure(name: str, clients: int, per_client: int, request: Any) -> dict[str,
         "requests_per_s": round(len(ordered) / wall, 1),
         "p50_ms": round(statistics.median(ordered) * 1000, 1),
         "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 1),
+        "server_cpu_ms_per_request": round(cpu * 1000 / len(ordered), 2),
     }
 
 
@@ -272,8 +303,8 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
             return client.post(f"{base}/api/v1/results", json=body, headers=write_headers)
 
         measure("warm-up", 2, 10, read)
-        reads = measure("reads", args.clients, args.reads, read)
-        creations = measure("creations", args.clients, args.creations, create)
+        reads = measure("reads", args.clients, args.reads, read, proc.pid)
+        creations = measure("creations", args.clients, args.creations, create, proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -8,7 +8,7 @@ from prefect import Task
 
 from medperf.errors import MedPerfError
 from medperf.settings import SiteSettings
-from medperf.site.run_store import RunStore
+from medperf.site.run_store import FAILURE, RunStore
 from tasks.options import site_result_storage
 
 T = TypeVar("T", bound=Task[Any, Any])
@@ -27,5 +27,7 @@ def record_failures(settings: SiteSettings, flow_run_id: str) -> Iterator[None]:
     try:
         yield
     except MedPerfError as err:
-        RunStore(settings.data_root).record_failure(flow_run_id, type(err).__name__, str(err), {})
+        store = RunStore(settings.data_root)
+        if store.read(flow_run_id, FAILURE) is None:  # keep a step's own, more detailed record
+            store.record_failure(flow_run_id, type(err).__name__, str(err), {})
         raise

@@ -9,12 +9,14 @@ from medperf.cli import (
     audit,
     auth,
     benchmarks,
+    campaign_commands,
     containers,
     datasets,
     models,
     results,
     server,
     site_commands,
+    site_up_commands,
     tokens,
     users,
 )
@@ -35,6 +37,8 @@ COMMAND_GROUPS: tuple[typer.Typer, ...] = (
     results.app,
     audit.app,
     site_commands.app,
+    campaign_commands.app,
+    site_up_commands.app,
 )
 
 app = typer.Typer(

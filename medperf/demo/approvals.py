@@ -17,7 +17,7 @@ from medperf.site.run_store import PendingApproval, RunStore
 Answer = Literal["approve", "reject", "ui"]
 Decide = Callable[[SiteFolders, PendingApproval, str], Answer]
 Show = Callable[[str], None]
-POLL_S = 0.5
+POLL_S = 1.0
 
 
 class DemoRunFailed(MedPerfError):
@@ -61,17 +61,14 @@ class ApprovalDesk:
     answered: set[str] = field(default_factory=set)
     counts: dict[str, int] = field(default_factory=dict)
 
-    def _paused(self, client: Any, flow_run_id: str) -> bool:
-        run = retrying(partial(client.read_flow_run, UUID(flow_run_id)))
-        return bool(run.state and run.state.is_paused() and run.state.state_details.run_input_keyset)
-
-    def answer_waiting(self, client: Any) -> None:
-        """Show and answer every payload a site recorded whose run waits at its approval form."""
+    def answer_waiting(self, client: Any, runs: dict[str, Any]) -> None:
+        """Show and answer every payload a site recorded whose run (in `runs`) waits at its approval form."""
         for site in self.sites:
             for pending in RunStore(site.data_root).approvals():
-                if pending.flow_run_id in self.answered or pending.decision is not None:
+                run = runs.get(pending.flow_run_id)
+                if run is None or pending.flow_run_id in self.answered or pending.decision is not None:
                     continue
-                if not self._paused(client, pending.flow_run_id):
+                if not (run.state and run.state.is_paused() and run.state.state_details.run_input_keyset):
                     continue
                 code = approval_code(load_or_create_site_secret(site.home), pending.flow_run_id,
                                      pending.payload_sha256)
@@ -89,13 +86,17 @@ class ApprovalDesk:
     def finish(self, flow_run_ids: Iterable[str], deadline_s: float, what: str) -> dict[str, str]:
         """Answer forms until every run is final; returns run id -> final state name (DemoRunFailed otherwise)."""
         from prefect.client.orchestration import get_client
+        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
         ids = list(flow_run_ids)
+        wanted = FlowRunFilter(id=FlowRunFilterId(any_=[UUID(run_id) for run_id in ids]))
         end = time.monotonic() + deadline_s
         with get_client(sync_client=True) as client:
             while True:
-                self.answer_waiting(client)
-                states = {run_id: retrying(partial(client.read_flow_run, UUID(run_id))).state for run_id in ids}
+                found = retrying(partial(client.read_flow_runs, flow_run_filter=wanted, limit=len(ids)))
+                runs = {str(run.id): run for run in found}
+                self.answer_waiting(client, runs)
+                states = {run_id: runs[run_id].state if run_id in runs else None for run_id in ids}
                 if all(state is not None and state.is_final() for state in states.values()):
                     break
                 if time.monotonic() > end:

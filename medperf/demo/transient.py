@@ -7,7 +7,7 @@ from typing import TypeVar
 import httpx
 
 T = TypeVar("T")
-RETRY_FOR_S = 60.0
+RETRY_FOR_S = 180.0  # a CPU-starved SQLite Prefect server can refuse writes for a minute
 
 
 def is_transient(err: BaseException) -> bool:

@@ -1,8 +1,10 @@
 """The database engine (SQLite file by default, Postgres by URL) and per-request sessions."""
 
+import json
 from pathlib import Path
 from typing import Any
 
+from pydantic_core import from_json
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import create_engine
@@ -15,10 +17,20 @@ def make_engine(database_url: str) -> Engine:
     url = normalize_database_url(database_url)
     if url.startswith("sqlite"):
         _ensure_sqlite_folder(url)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, json_deserializer=_json_loads
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _json_loads(text: str) -> Any:
+    """Decode a JSON column (SQLite stores text): the Rust parser, or the stdlib for anything it refuses."""
+    try:
+        return from_json(text)
+    except ValueError:
+        return json.loads(text)
 
 
 def _ensure_sqlite_folder(url: str) -> None:

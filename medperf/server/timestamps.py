@@ -1,10 +1,24 @@
 """A DateTime column type that always stores and returns timezone-aware UTC values."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+
+
+def _to_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _sqlite_text_to_utc(value: Any) -> datetime | None:
+    """SQLite stores ISO text: parse it (as SQLAlchemy's SQLite DATETIME does) and attach UTC in one step."""
+    if value is None:
+        return None
+    return _to_utc(datetime.fromisoformat(value))
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -16,13 +30,15 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return _to_utc(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return _to_utc(value)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], datetime | None] | None:
+        """On SQLite, one function per value instead of the generic chain (pages read 200 timestamps)."""
+        if dialect.name == "sqlite":
+            return _sqlite_text_to_utc
+        return super().result_processor(dialect, coltype)

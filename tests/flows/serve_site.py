@@ -6,8 +6,5 @@ from flows.evaluate_model import evaluate_model
 from flows.prepare_dataset import prepare_dataset
 
 if __name__ == "__main__":
-    serve(
-        prepare_dataset.to_deployment(name="site-a"),
-        evaluate_model.to_deployment(name="site-a"),
-        limit=1,
-    )
+    deployments = [flow.to_deployment(name="site-a") for flow in (prepare_dataset, evaluate_model)]
+    serve(*deployments, limit=1)  # type: ignore[arg-type]

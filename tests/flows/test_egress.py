@@ -7,6 +7,7 @@ import sqlite3
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flow_world import associate_dataset, case_id, make_benchmark, write_raw_data
@@ -21,10 +22,10 @@ pytestmark = pytest.mark.prefect
 CASES = 30
 
 
-def _paged(read: object, page: int = 200) -> Iterator[object]:
+def _paged(read: Any, page: int = 200) -> Iterator[Any]:
     offset = 0
     while True:
-        batch = read(limit=page, offset=offset)  # type: ignore[operator]
+        batch = read(limit=page, offset=offset)
         yield from batch
         if len(batch) < page:
             return
@@ -40,8 +41,8 @@ def prefect_text() -> str:
             parts.append(run.model_dump_json())
             inputs = client.filter_flow_run_input(run.id, key_prefix="", limit=1000, exclude_keys=set())
             parts.extend(item.model_dump_json() for item in inputs)
-        parts.extend(item.model_dump_json() for item in _paged(client.read_task_runs))  # type: ignore[attr-defined]
-        parts.extend(item.model_dump_json() for item in _paged(client.read_logs))  # type: ignore[attr-defined]
+        parts.extend(item.model_dump_json() for item in _paged(client.read_task_runs))
+        parts.extend(item.model_dump_json() for item in _paged(client.read_logs))
         parts.extend(item.model_dump_json() for item in client.read_artifacts(limit=1000))
     assert runs, "the Prefect server holds no runs: the egress check would prove nothing"
     return "\n".join(parts)

@@ -13,6 +13,7 @@ from flow_harness import DEADLINE_S, answer, read_run, site_code, wait_for_final
 from flow_world import make_benchmark, write_raw_data
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 
 from medperf.client import RegistryClient
@@ -72,7 +73,7 @@ def test_suspended_run_resumes_with_cached_steps_and_uploads(
 ) -> None:
     world = make_benchmark(admin, bench_owner, data_owner, store, tmp_path)
     raw, labels = write_raw_data(tmp_path / "in", 40)
-    flow_run = run_deployment(
+    flow_run: FlowRun = run_deployment(  # type: ignore[assignment]
         "prepare_dataset/site-a",
         parameters={
             "benchmark_id": world.benchmark.id,

@@ -5,7 +5,7 @@ from typing import Any, TypeVar
 
 from fastapi import Response
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import func
+from sqlalchemy import func, select
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -19,14 +19,18 @@ def page_rows(
 ) -> tuple[int, list[dict[str, Any]]]:
     """The number of rows `stmt` matches, and one page of them (ordered by id) as plain column dicts.
 
-    Rows are read with Core on the session's connection (no ORM objects): a page of 100 is cheap.
+    `stmt` is `select(Table).where(...)`: its table and WHERE clause are re-read with Core statements on
+    the session's connection (no ORM compile step, no ORM objects), so a page of 100 is cheap.
     """
+    table = stmt.column_descriptions[0]["entity"].__table__
+    where = stmt.whereclause
+    count = select(func.count()).select_from(table)
+    page = select(*table.columns).order_by(table.c.id).limit(limit).offset(offset)
+    if where is not None:
+        count, page = count.where(where), page.where(where)
     connection = session.connection()
-    total = connection.execute(stmt.with_only_columns(func.count()).order_by(None)).scalar_one()
-    entity = stmt.column_descriptions[0]["entity"]
-    table = entity.__table__
-    columns = stmt.with_only_columns(*table.columns).order_by(table.c.id).limit(limit).offset(offset)
-    result = connection.execute(columns)
+    total = connection.execute(count).scalar_one()
+    result = connection.execute(page)
     keys = tuple(result.keys())
     return int(total), [dict(zip(keys, row, strict=True)) for row in result.all()]
 
