@@ -118,6 +118,7 @@ def measure(tmp: Path, cases: list[int]) -> dict[str, Any]:
         store = make_store(ObjectStoreSettings())
         settings = SiteSettings()
         for n in cases:
+            (tmp / f"w{n}").mkdir(parents=True, exist_ok=True)
             world = make_benchmark(admin, owner, data_owner, store, tmp / f"w{n}")
             raw, labels = write_raw_data(tmp / f"data{n}", n)
             direct_s = direct_run(world, store, settings, raw, labels, tmp / f"direct{n}")

@@ -14,10 +14,17 @@ from tasks.options import site_result_storage
 T = TypeVar("T", bound=Task[Any, Any])
 
 
+BACKSTOP_S = 60
+
+
 def site_task(task: T, settings: SiteSettings) -> T:
-    """The task with the site's timeout and results persisted on the site only."""
+    """The task with the site's timeout and results persisted on the site only.
+
+    The runner enforces settings.task_timeout_seconds (it kills the container and says so); Prefect's own
+    task timeout is a backstop a minute later, for a runner that hangs.
+    """
     return task.with_options(  # type: ignore[return-value]
-        timeout_seconds=settings.task_timeout_seconds, result_storage=site_result_storage(settings)
+        timeout_seconds=settings.task_timeout_seconds + BACKSTOP_S, result_storage=site_result_storage(settings)
     )
 
 

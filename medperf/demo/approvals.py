@@ -81,7 +81,7 @@ class ApprovalDesk:
                 run_input = {"approve": answer == "approve", "comment": "medperf demo", "approval_code": code}
                 retrying(partial(client.resume_flow_run, UUID(pending.flow_run_id), run_input=run_input))
                 self.show(f"[{site.name}] {'approved' if answer == 'approve' else 'rejected'} with code {code}: "
-                          f"`medperf approve {pending.flow_run_id[:8]} --yes`")
+                          f"`medperf approve {pending.flow_run_id}`")
 
     def finish(self, flow_run_ids: Iterable[str], deadline_s: float, what: str) -> dict[str, str]:
         """Answer forms until every run is final; returns run id -> final state name (DemoRunFailed otherwise)."""

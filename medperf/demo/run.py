@@ -62,8 +62,9 @@ def _print_leaderboard(console: Console, client: Any, benchmark_id: int, report:
     from medperf.leaderboard.table import HEADLINE_METRICS
 
     board = fetch_leaderboard(client, benchmark_id)
+    wide = console if console.is_terminal else Console(highlight=False, width=160)  # logs: no truncated names
     for metric in HEADLINE_METRICS:
-        console.print(to_rich_table(board, metric))
+        wide.print(to_rich_table(board, metric))
     html = write_report(board, report)
     (report / "leaderboard.json").write_text(to_json(board))
     console.print(f"  report: {html} (plot {report / 'leaderboard.png'}); JSON: {report / 'leaderboard.json'}")
@@ -185,8 +186,10 @@ def _federated_run(options: DemoOptions, layout: DemoLayout, state: DemoState, l
         with log.step("Prepare each site's data (prepare, sanity checks incl. Great Expectations, statistics) "
                       "and approve the statistics upload",
                       f"MEDPERF_HOME={layout.site(sites[0]).home} medperf prepare -b {benchmark_id} "
-                      f"--data-path {data_dir}/{sites[0]}/data --labels-path {data_dir}/{sites[0]}/labels",
-                      f"MEDPERF_HOME={layout.site(sites[0]).home} medperf approvals ls ; medperf approve RUN --yes"):
+                      f"-d {data_dir}/{sites[0]}/data -l {data_dir}/{sites[0]}/labels --name {sites[0]}-wdbc",
+                      f"(the demo runs that flow on the site's pool: prefect deployment run "
+                      f"prepare_dataset/{sites[0]} ...)",
+                      f"MEDPERF_HOME={layout.site(sites[0]).home} medperf approvals ls ; medperf approve RUN_ID"):
             runs = {
                 site: start_preparation(site, benchmark_id, (data_dir / site / "data", data_dir / site / "labels"),
                                         f"{site}-wdbc")
@@ -203,7 +206,7 @@ def _federated_run(options: DemoOptions, layout: DemoLayout, state: DemoState, l
                 associate_dataset(benchmark_id, dataset.id, owner, people.benchmark_owner, log.note)
         with log.step("Run the campaign (benchmark owner, remotely) and approve each result at its site",
                       f"medperf --profile {BENCHMARK_OWNER} benchmark run -b {benchmark_id}",
-                      "MEDPERF_HOME=<site home> medperf approvals ls ; medperf approve RUN --yes"):
+                      "MEDPERF_HOME=<site home> medperf approvals ls ; medperf approve RUN_ID"):
             run_ids = dispatch_all(people.benchmark_owner, benchmark_id)
             log.note(f"{len(run_ids)} evaluations dispatched to {', '.join(sites)}")
             desk.finish(run_ids, options.deadline_s, "evaluation campaign")

@@ -43,7 +43,7 @@ def prefect_text() -> str:
             parts.extend(item.model_dump_json() for item in inputs)
         parts.extend(item.model_dump_json() for item in _paged(client.read_task_runs))
         parts.extend(item.model_dump_json() for item in _paged(client.read_logs))
-        parts.extend(item.model_dump_json() for item in client.read_artifacts(limit=1000))
+        parts.extend(item.model_dump_json() for item in client.read_artifacts(limit=200))
     assert runs, "the Prefect server holds no runs: the egress check would prove nothing"
     return "\n".join(parts)
 

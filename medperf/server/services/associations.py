@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
 from medperf.schemas import ApprovalStatus, AssociationCreate, AssociationPublic, Page
@@ -43,19 +43,32 @@ def _entity_owner(session: Session, kind: Kind, entity_id: int) -> int:
     return dataset.owner_id
 
 
+_LATEST_DATASET = (
+    select(DatasetAssociation)
+    .where(
+        DatasetAssociation.benchmark_id == bindparam("benchmark_id"),
+        DatasetAssociation.dataset_id == bindparam("entity_id"),
+    )
+    .order_by(col(DatasetAssociation.id).desc())
+    .limit(1)
+)
+_LATEST_MODEL = (
+    select(ModelAssociation)
+    .where(
+        ModelAssociation.benchmark_id == bindparam("benchmark_id"), ModelAssociation.model_id == bindparam("entity_id")
+    )
+    .order_by(col(ModelAssociation.id).desc())
+    .limit(1)
+)
+"""Built once: every result creation runs both, and a reused statement skips construction work."""
+
+
 def latest(session: Session, kind: Kind, benchmark_id: int, entity_id: int) -> Association | None:
     """The latest association row of the pair, or None."""
+    params = {"benchmark_id": benchmark_id, "entity_id": entity_id}
     if kind == "datasets":
-        return session.exec(
-            select(DatasetAssociation)
-            .where(DatasetAssociation.benchmark_id == benchmark_id, DatasetAssociation.dataset_id == entity_id)
-            .order_by(col(DatasetAssociation.id).desc())
-        ).first()
-    return session.exec(
-        select(ModelAssociation)
-        .where(ModelAssociation.benchmark_id == benchmark_id, ModelAssociation.model_id == entity_id)
-        .order_by(col(ModelAssociation.id).desc())
-    ).first()
+        return session.exec(_LATEST_DATASET, params=params).first()
+    return session.exec(_LATEST_MODEL, params=params).first()
 
 
 def request_association(session: Session, actor: User, kind: Kind, payload: AssociationCreate) -> Association:

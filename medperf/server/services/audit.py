@@ -46,11 +46,18 @@ def commit_change(
     row: SQLModel,
     entity: str,
     before: dict[str, Any] | None,
+    *,
+    refresh: bool = True,
 ) -> None:
-    """Flush `row`, audit the change from `before` to its new state, commit and refresh it."""
+    """Flush `row`, audit the change from `before` to its new state, commit and (unless told not to) refresh it.
+
+    `refresh=False` is for rows whose every column is set in Python (no database-side default or
+    conversion), where re-reading the row would return exactly what is already in memory.
+    """
     session.add(row)
     session.flush()
     row_id = getattr(row, "id", None)
     record(session, actor, action, entity, row_id, before, snapshot(row))
     session.commit()
-    session.refresh(row)
+    if refresh:
+        session.refresh(row)

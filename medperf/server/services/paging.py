@@ -14,9 +14,7 @@ from medperf.schemas import Page
 PublicT = TypeVar("PublicT", bound=BaseModel)
 
 
-def page_rows(
-    session: Session, stmt: SelectOfScalar[Any], limit: int, offset: int
-) -> tuple[int, list[dict[str, Any]]]:
+def page_rows(session: Session, stmt: SelectOfScalar[Any], limit: int, offset: int) -> tuple[int, list[dict[str, Any]]]:
     """The number of rows `stmt` matches, and one page of them (ordered by id) as plain column dicts.
 
     `stmt` is `select(Table).where(...)`: its table and WHERE clause are re-read with Core statements on

@@ -25,7 +25,7 @@ def create_result(session: Session, actor: User, payload: ResultCreate) -> tuple
                 if getattr(existing, field) != getattr(payload, field):
                     raise Conflict(f"client_key: already used for result {existing.id} with a different {field}")
             return existing, False
-    dataset = visible_dataset(session, actor, payload.dataset_id)
+    dataset = _own_dataset(session, actor, payload.dataset_id) or visible_dataset(session, actor, payload.dataset_id)
     if dataset.owner_id != actor.id:
         raise Forbidden(f"only the owner of dataset {dataset.id} may submit results on it")
     benchmark = get_or_404(session, Benchmark, payload.benchmark_id, "benchmark_id")
@@ -38,7 +38,7 @@ def create_result(session: Session, actor: User, payload: ResultCreate) -> tuple
         raise Conflict(f"model_id: model {payload.model_id} has no APPROVED association with benchmark {benchmark.id}")
     result = Result(**payload.model_dump(), owner_id=id_of(actor))
     try:
-        commit_change(session, actor, "create", result, "result", None)
+        commit_change(session, actor, "create", result, "result", None, refresh=False)
     except IntegrityError:
         session.rollback()
         if payload.client_key is None:
@@ -48,9 +48,14 @@ def create_result(session: Session, actor: User, payload: ResultCreate) -> tuple
 
 
 _OWNER_OF = {
-    table: select(table.owner_id).where(table.id == bindparam("row_id"))
-    for table in (Benchmark, Model, Dataset)
+    table: select(table.owner_id).where(table.id == bindparam("row_id")) for table in (Benchmark, Model, Dataset)
 }
+
+
+def _own_dataset(session: Session, actor: User, dataset_id: int) -> Dataset | None:
+    """The dataset if the actor owns it (own datasets are always visible: no scoping subqueries needed)."""
+    row = session.get(Dataset, dataset_id) if 1 <= dataset_id <= MAX_ID else None
+    return row if row is not None and row.owner_id == actor.id else None
 
 
 def sees_all_of(
