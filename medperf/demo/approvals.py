@@ -18,6 +18,7 @@ Answer = Literal["approve", "reject", "ui"]
 Decide = Callable[[SiteFolders, PendingApproval, str], Answer]
 Show = Callable[[str], None]
 POLL_S = 1.0
+SLOW_POLL_S = 10.0
 
 
 class DemoRunFailed(MedPerfError):
@@ -93,7 +94,10 @@ class ApprovalDesk:
         end = time.monotonic() + deadline_s
         with get_client(sync_client=True) as client:
             while True:
+                began = time.monotonic()
                 found = retrying(partial(client.read_flow_runs, flow_run_filter=wanted, limit=len(ids)))
+                if time.monotonic() - began > SLOW_POLL_S:
+                    self.show(f"(the Prefect API took {time.monotonic() - began:.0f} s to answer; it is busy)")
                 runs = {str(run.id): run for run in found}
                 self.answer_waiting(client, runs)
                 states = {run_id: runs[run_id].state if run_id in runs else None for run_id in ids}

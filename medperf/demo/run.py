@@ -108,9 +108,11 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> dict[str, 
 
 
 def _with_prefect(state: DemoState, body: Any) -> Any:
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    """Prefect calls of this process go to the demo's server; a 503 from its busy SQLite database is retried
+    by `medperf.demo.transient` with short waits instead of the client's own backoff (2+4+...+32 s)."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: state.prefect_api_url}):
+    with temporary_settings(updates={PREFECT_API_URL: state.prefect_api_url, PREFECT_CLIENT_MAX_RETRIES: 1}):
         return body()
 
 

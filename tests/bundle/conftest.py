@@ -23,6 +23,7 @@ class Committee:
     admin: RegistryClient
     owner: RegistryClient
     modeller: RegistryClient
+    tokens: dict[str, str]
 
 
 @pytest.fixture(scope="session")
@@ -40,11 +41,14 @@ def committee(registry: LocalRegistry) -> Iterator[Committee]:
     token = create_admin(registry.settings, f"admin-{uuid.uuid4().hex[:8]}@example.org", "Admin")
     admin = RegistryClient(registry.url, token)
 
+    tokens: dict[str, str] = {}
+
     def user(role: str) -> RegistryClient:
         created = admin.users.create(UserCreate(email=f"{role}-{uuid.uuid4().hex[:8]}@example.org", name=role))
-        return RegistryClient(registry.url, admin.tokens.create(created.id).token)
+        tokens[role] = admin.tokens.create(created.id).token
+        return RegistryClient(registry.url, tokens[role])
 
-    people = Committee(admin, user("owner"), user("modeller"))
+    people = Committee(admin, user("owner"), user("modeller"), tokens)
     yield people
     for client in (people.admin, people.owner, people.modeller):
         client.close()
