@@ -25,14 +25,12 @@ def approve_and_operate(done: RegisteredBenchmark, admin: RegistryClient, owner:
     for container in (done.prep, done.evaluator):
         if container.state != EntityState.OPERATION:
             owner.containers.update(container.id, ContainerUpdate(state=EntityState.OPERATION))
-    for model in done.models.values():
+    for key, model in list(done.models.items()):
         container = modeller.containers.get(model.container_id)
         if container.state != EntityState.OPERATION:
             modeller.containers.update(container.id, ContainerUpdate(state=EntityState.OPERATION))
         if model.state != EntityState.OPERATION:
-            done.models[next(k for k, m in done.models.items() if m.id == model.id)] = modeller.models.update(
-                model.id, ModelUpdate(state=EntityState.OPERATION)
-            )
+            done.models[key] = modeller.models.update(model.id, ModelUpdate(state=EntityState.OPERATION))
     if done.benchmark.state != EntityState.OPERATION:
         done.benchmark = owner.benchmarks.update(done.benchmark.id, BenchmarkUpdate(state=EntityState.OPERATION))
     note(f"containers, models and benchmark {done.benchmark.id} are in {done.benchmark.state.value}")

@@ -1,10 +1,14 @@
 """The per-case table of prepared data: one row per case; it never leaves the site."""
 
-from pathlib import Path
+from __future__ import annotations
 
-import pandas as pd
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from medperf.errors import SanityCheckFailed
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CASE_TABLE = "case_table.csv"
 CASES = "cases.csv"
@@ -13,6 +17,8 @@ CASE_ID = "case_id"
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
+    import pandas as pd  # lazy: importing the flows must stay fast
+
     try:
         table = pd.read_csv(path, dtype={CASE_ID: str})
     except (OSError, ValueError) as exc:

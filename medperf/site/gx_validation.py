@@ -1,13 +1,16 @@
 """Validate the per-case table with the benchmark's Great Expectations 1.x suite in an ephemeral context."""
 
+from __future__ import annotations
+
 import logging
 from dataclasses import dataclass, field
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from medperf.errors import ConfigError
 from medperf.site.case_table import CASE_ID
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SAMPLE_SIZE = 5
 

@@ -1,13 +1,17 @@
 """The platform's own statistics of a prepared dataset, merged with the container's statistics.yaml."""
 
+from __future__ import annotations
+
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import yaml
 
 from medperf.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PLATFORM_KEYS = ("num_cases", "label_counts", "sanity")
 

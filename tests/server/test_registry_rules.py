@@ -260,3 +260,20 @@ def test_create_admin_returns_a_working_token_each_time(registry: Registry, sett
     assert second != registry.admin
     assert registry.ok("GET", "/users/me", second)["is_admin"] is True
     assert registry.ok("GET", "/users?is_admin=true", second)["count"] == 1
+
+
+def test_a_site_sees_the_model_associations_of_benchmarks_its_dataset_joined(registry: Registry) -> None:
+    _, bench_owner = registry.user("bench")
+    _, data_owner = registry.user("data")
+    _, model_owner = registry.user("modeler")
+    bench = registry.benchmark(bench_owner)
+    dataset = registry.dataset(data_owner, bench)
+    mreq = _assoc(registry, model_owner, "models", bench["id"], registry.model(model_owner))
+    registry.ok("POST", f"/associations/models/{mreq['id']}/approve", bench_owner)
+    listing = f"/associations/models?benchmark_id={bench['id']}"
+    assert registry.ok("GET", listing, data_owner)["count"] == 0  # not (yet) part of the benchmark
+    req = _assoc(registry, data_owner, "datasets", bench["id"], dataset["id"])
+    assert registry.ok("GET", listing, data_owner)["count"] == 0  # a pending request is not enough
+    registry.ok("POST", f"/associations/datasets/{req['id']}/approve", bench_owner)
+    assert [a["id"] for a in registry.ok("GET", listing, data_owner)["items"]] == [mreq["id"]]
+    registry.ok("POST", f"/associations/models/{mreq['id']}/approve", data_owner, status=404)  # not a party

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, true
+from sqlalchemy import ColumnElement, func, or_, true
 from sqlmodel import col, select
 
 from medperf.server.tables import (
@@ -53,13 +53,27 @@ def dataset_associations_visible_to(user: User) -> ColumnElement[bool]:
     )
 
 
+def _benchmarks_joined_by_datasets(user: User) -> Any:
+    """Benchmarks where the latest association request of one of the user's datasets is APPROVED."""
+    latest = (
+        select(func.max(DatasetAssociation.id))
+        .where(col(DatasetAssociation.dataset_id).in_(_owned_datasets(user)))
+        .group_by(col(DatasetAssociation.benchmark_id), col(DatasetAssociation.dataset_id))
+    )
+    return select(DatasetAssociation.benchmark_id).where(
+        col(DatasetAssociation.id).in_(latest), col(DatasetAssociation.approval_status) == "APPROVED"
+    )
+
+
 def model_associations_visible_to(user: User) -> ColumnElement[bool]:
-    """Requests where the user is a party: owner of the benchmark or of the model."""
+    """Requests where the user is a party (benchmark or model owner), and, for a data owner whose dataset
+    takes part in the benchmark, that benchmark's model associations (its site must know what to run)."""
     if user.is_admin:
         return true()
     return or_(
         col(ModelAssociation.benchmark_id).in_(_owned_benchmarks(user)),
         col(ModelAssociation.model_id).in_(_owned_models(user)),
+        col(ModelAssociation.benchmark_id).in_(_benchmarks_joined_by_datasets(user)),
     )
 
 
