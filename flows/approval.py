@@ -5,11 +5,13 @@ from prefect.context import FlowRunContext
 from prefect.input import RunInput
 from pydantic import Field
 
+from medperf.campaign.continuous import has_standing_consent
 from medperf.errors import ApprovalRejected
 from medperf.settings import SiteSettings, default_home
 from medperf.site.approval_code import load_or_create_site_secret
 from medperf.site.approval_form import Answer, Decision, form_description, judge
-from medperf.site.payloads import Payload
+from medperf.site.connections import site_registry
+from medperf.site.payloads import Payload, payload_dict, payload_digest
 from medperf.site.run_store import RunStore
 from tasks.approval import request_approval
 
@@ -63,3 +65,21 @@ def await_approval(flow_run_id: str, title: str, payload: Payload, settings: Sit
             "the approval code does not match this run and payload; nothing was uploaded "
             "(take the code from `medperf approvals ls` on the site machine and run the flow again)"
         )
+
+
+def consent_holds(benchmark_id: int, dataset_id: int) -> bool:
+    """Whether the site's own registry identity sees an active standing consent for this pair.
+
+    Checked by the flow itself (never taken on trust from whoever dispatched the run): the consent must be
+    in the registry, unexpired and unrevoked.
+    """
+    with site_registry(default_home()) as registry:
+        return has_standing_consent(registry, benchmark_id, dataset_id)
+
+
+def record_standing_consent(flow_run_id: str, title: str, payload: Payload, settings: SiteSettings) -> None:
+    """Record locally the payload uploaded under the data owner's standing consent, and that decision."""
+    store = RunStore(settings.data_root)
+    store.record_pending(flow_run_id, payload.kind, title, payload_dict(payload), payload_digest(payload))
+    store.record_decision(flow_run_id, Decision.STANDING_CONSENT.value, "uploaded under the standing consent")
+    get_run_logger().info("uploading under the data owner's standing consent; no approval pause")

@@ -5,10 +5,10 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
-from flows.approval import await_approval
+from flows.approval import await_approval, consent_holds, record_standing_consent
 from flows.site_run import record_failures, site_task
 from medperf.errors import ConfigError
-from medperf.schemas import ResultStatus
+from medperf.schemas import BenchmarkPublic, ModelPublic, ResultStatus
 from medperf.settings import SiteSettings, default_home
 from medperf.site.case_table import read_labels
 from medperf.site.connections import site_registry
@@ -28,9 +28,18 @@ from tasks.upload import open_result, upload_result
 ONE_WEEK_S = 7 * 24 * 3600
 
 
-def result_client_key(site: str, benchmark_id: int, model_id: int, version: str, dataset_id: int) -> str:
-    """Stable across re-runs of the same evaluation: a re-run finalizes the same result, never a second."""
-    return "evaluate-" + payload_sha256([site, benchmark_id, model_id, version, dataset_id])[:40]
+def result_client_key(
+    site: str,
+    benchmark: BenchmarkPublic,
+    model: ModelPublic,
+    dataset_id: int,
+) -> str:
+    """Stable across re-runs of the same inputs; a new model container or a new evaluator is a new result.
+
+    A re-run of the same evaluation finalizes the same PENDING result, never a second one.
+    """
+    parts = [site, benchmark.id, model.id, model.version, model.container_id, benchmark.evaluator_container_id]
+    return "evaluate-" + payload_sha256([*parts, dataset_id])[:40]
 
 
 @flow(name="evaluate_model", persist_result=False)
@@ -40,11 +49,15 @@ def evaluate_model(
     dataset_id: int,
     offer_partial: bool = False,
     approval_timeout_s: int = ONE_WEEK_S,
+    standing_consent: bool = False,
 ) -> int:
     """infer -> evaluate -> release policy -> approval -> finalize the result; returns the result id.
 
     A model crash leaves a failed record on the site and fails the run (the registry result stays PENDING
     and a re-run finalizes it); with offer_partial=True the owner is asked to approve a partial result.
+    With standing_consent=True the flow checks, as the site itself, that the data owner's standing consent
+    for this dataset in this benchmark is in the registry, unexpired and unrevoked; if so it uploads a
+    policy-checked complete result without pausing (recorded on the site as "standing-consent").
     """
     settings = SiteSettings()
     run_id = str(flow_run.id)
@@ -60,7 +73,7 @@ def evaluate_model(
                 f"dataset {dataset_id}: the prepared data on this site no longer matches its registered hash; "
                 "prepare it again"
             )
-        key = result_client_key(settings.name, benchmark_id, model_id, model.version, dataset_id)
+        key = result_client_key(settings.name, benchmark, model, dataset_id)
         result = open_result(benchmark_id, model_id, dataset_id, key)
         if result.status == ResultStatus.FINALIZED:
             logger.info("result %s is already finalized; nothing to do", result.id)
@@ -106,7 +119,10 @@ def evaluate_model(
         title = f"Result of model {model_id} on dataset {dataset_id} (benchmark {benchmark_id})"
         if partial:
             title = "PARTIAL " + title
-        await_approval(run_id, title, payload, settings, approval_timeout_s)
+        if standing_consent and not partial and consent_holds(benchmark_id, dataset_id):
+            record_standing_consent(run_id, title, payload, settings)
+        else:
+            await_approval(run_id, title, payload, settings, approval_timeout_s)
         final = upload_result(result.id, payload)
         logger.info("result %s finalized", final.id)
         return final.id

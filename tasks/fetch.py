@@ -8,12 +8,15 @@ from medperf.containers.spec import ContainerSpec
 from medperf.schemas import ContainerPublic
 from medperf.settings import SiteSettings, default_home
 from medperf.site.connections import site_registry, site_store
-from medperf.site.container_fetch import container_spec
+from medperf.site.container_fetch import site_container_spec
 
 
 @task(name="fetch_container", retries=3, retry_delay_seconds=exponential_backoff(2), cache_policy=NO_CACHE)
 def fetch_container(container_id: int, settings: SiteSettings) -> tuple[ContainerPublic, ContainerSpec]:
-    """The registry record of a container and its runnable spec (sources verified by sha256)."""
+    """The registry record of a container and its runnable spec (archives verified by sha256).
+
+    With the docker runner the container's image archive is loaded when its image is missing.
+    """
     with site_registry(default_home()) as registry:
         container = registry.containers.get(container_id)
-    return container, container_spec(container, site_store(), settings.data_root / "cache")
+    return container, site_container_spec(container, site_store(), settings)

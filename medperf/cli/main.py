@@ -9,9 +9,11 @@ from medperf.cli import (
     audit,
     auth,
     benchmarks,
+    bundle_commands,
     campaign_commands,
     containers,
     datasets,
+    demo_commands,
     models,
     results,
     server,
@@ -39,6 +41,8 @@ COMMAND_GROUPS: tuple[typer.Typer, ...] = (
     site_commands.app,
     campaign_commands.app,
     site_up_commands.app,
+    bundle_commands.app,
+    demo_commands.app,
 )
 
 app = typer.Typer(

@@ -178,8 +178,9 @@ def _federated_run(options: DemoOptions, layout: DemoLayout, state: DemoState, l
         with log.step("Bring up the sites: a work pool, deployments and a process worker each",
                       *(f"MEDPERF_HOME={layout.site(s).home} medperf site up --site {s} --runner {options.runner}"
                         for s in sites)):
+            waited = time.monotonic()
             wait_for_prefect(layout, state)
-            log.note(f"Prefect server up; UI {state.prefect_ui_url}")
+            log.note(f"Prefect server up (waited {time.monotonic() - waited:.1f} s); UI {state.prefect_ui_url}")
             for site in sites:
                 log.note(site_up(layout, site, options.runner))
         desk = ApprovalDesk([layout.site(s) for s in sites], _decider(console, options, state.prefect_ui_url),

@@ -46,6 +46,7 @@ class Decision(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     WRONG_CODE = "wrong-code"
+    STANDING_CONSENT = "standing-consent"
 
 
 @dataclass(frozen=True)

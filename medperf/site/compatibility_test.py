@@ -10,7 +10,7 @@ from medperf.containers.tarball import fetch_tarball
 from medperf.errors import ConfigError
 from medperf.settings import SiteSettings
 from medperf.site import dataset_steps, evaluation_steps
-from medperf.site.container_fetch import container_spec
+from medperf.site.container_fetch import site_container_spec
 from medperf.site.container_steps import StepContext
 from medperf.storage import ObjectStore
 
@@ -31,11 +31,10 @@ def run_compatibility_test(
     if not (benchmark.demo_dataset_url and benchmark.demo_dataset_sha256):
         raise ConfigError(f"benchmark {benchmark_id} has no demo dataset; the committee must register one")
     model = registry.models.get(model_id or benchmark.reference_model_id)
-    cache = settings.data_root / "cache"
     specs = {
-        "prep": container_spec(registry.containers.get(benchmark.data_preparation_container_id), store, cache),
-        "model": container_spec(registry.containers.get(model.container_id), store, cache),
-        "evaluator": container_spec(registry.containers.get(benchmark.evaluator_container_id), store, cache),
+        "prep": site_container_spec(registry.containers.get(benchmark.data_preparation_container_id), store, settings),
+        "model": site_container_spec(registry.containers.get(model.container_id), store, settings),
+        "evaluator": site_container_spec(registry.containers.get(benchmark.evaluator_container_id), store, settings),
     }
     runner = make_runner(settings)
     timeout = settings.task_timeout_seconds

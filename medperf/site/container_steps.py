@@ -1,11 +1,13 @@
 """The container steps of the site flows (prepare, sanity_check, statistics, infer, evaluate) as plain calls."""
 
 import shutil
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
-from medperf.containers.spec import ContainerRunner, ContainerSpec, TaskResult
+from medperf.containers.spec import ContainerRunner, ContainerSpec, TaskFailed, TaskResult
 from medperf.errors import ContainerTaskFailed
 
 
@@ -40,22 +42,50 @@ def fresh_dir(path: Path) -> Path:
     return path
 
 
-def run_step(ctx: StepContext, task: str, mounts: Mapping[str, Path]) -> TaskResult:
-    """Run one container task; a failure message carries no log line (logs may hold case data)."""
-    ctx.log_dir.mkdir(parents=True, exist_ok=True)
-    result = ctx.runner.run(ctx.spec, task, mounts, log_dir=ctx.log_dir, timeout_s=ctx.timeout_s)
+def show_log_tail_locally(result: TaskResult, stream: TextIO | None = None) -> None:
+    """Write the last log lines of a failed task to this process's stderr, never to a Prefect logger.
+
+    Container logs may hold case data: Prefect loggers and exception messages reach the Prefect API, the
+    site process's own stderr does not.
+    """
+    tail = result.log_tail.strip()
+    if not tail:
+        return
+    out = stream or sys.stderr
+    out.write(f"[medperf] last log lines of task '{result.task}' (on this site only; full log: {result.log_path}):\n")
+    out.write("".join(f"  {line}\n" for line in tail.splitlines()))
+    out.flush()
+
+
+def step_failure(ctx: StepContext, task: str, result: TaskResult) -> StepFailed:
+    """The summary error of a failed step: task, container, exit code or timeout, local log path; no log line."""
+    show_log_tail_locally(result)
     if result.timed_out:
-        raise StepFailed(
+        return StepFailed(
             f"step '{task}' of container '{ctx.spec.name}' passed its timeout of {ctx.timeout_s}s; "
             f"raise MEDPERF_SITE_TASK_TIMEOUT_SECONDS if it needs longer (log on this site: {result.log_path})",
             result,
         )
-    if result.exit_code != 0:
-        raise StepFailed(
-            f"step '{task}' of container '{ctx.spec.name}' failed with exit code {result.exit_code} "
-            f"(log on this site: {result.log_path})",
-            result,
-        )
+    return StepFailed(
+        f"step '{task}' of container '{ctx.spec.name}' failed with exit code {result.exit_code} "
+        f"(log on this site: {result.log_path})",
+        result,
+    )
+
+
+def run_step(ctx: StepContext, task: str, mounts: Mapping[str, Path]) -> TaskResult:
+    """Run one container task; a failure message carries no log line (logs may hold case data).
+
+    A runner that raises TaskFailed itself (its message ends with the log tail) is turned into the same
+    summary, without chaining, so the tail never reaches a Prefect state message or logged traceback.
+    """
+    ctx.log_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        result = ctx.runner.run(ctx.spec, task, mounts, log_dir=ctx.log_dir, timeout_s=ctx.timeout_s)
+    except TaskFailed as err:
+        raise step_failure(ctx, task, err.result) from None
+    if not result.ok:
+        raise step_failure(ctx, task, result)
     return result
 
 

@@ -28,12 +28,24 @@ def _count_cells(statistics: Mapping[str, Any]) -> Iterator[tuple[str, int]]:
                     yield f"{key}.{cell}", count
 
 
-def _nested_lists(value: Any, path: str) -> Iterator[str]:
+def _key_paths(value: Any, path: str = "") -> Iterator[str]:
+    """Every dotted key path of a nested mapping ("features", "features.radius_mean", ...)."""
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            inner_path = f"{path}.{key}" if path else str(key)
+            yield inner_path
+            yield from _key_paths(inner, inner_path)
+
+
+def _nested_lists(value: Any, path: str, names: frozenset[str]) -> Iterator[str]:
+    """Lists that could hold per-case values; a list of the payload's own key paths (e.g. the names of
+    suppressed cells) is structure, not data, and is allowed."""
     if isinstance(value, list | tuple):
-        yield path
+        if not all(isinstance(item, str) and item in names for item in value):
+            yield path
     elif isinstance(value, Mapping):
         for key, inner in value.items():
-            yield from _nested_lists(inner, f"{path}.{key}" if path else str(key))
+            yield from _nested_lists(inner, f"{path}.{key}" if path else str(key), names)
 
 
 def check_dataset_payload(payload: DatasetPayload, policy: ReleasePolicy) -> None:
@@ -52,7 +64,7 @@ def check_dataset_payload(payload: DatasetPayload, policy: ReleasePolicy) -> Non
                 "nothing was uploaded"
             )
     if not policy.allow_per_case:
-        lists = list(_nested_lists(stats, ""))
+        lists = list(_nested_lists(stats, "", frozenset(_key_paths(stats))))
         if lists:
             raise PolicyViolation(
                 f"release policy: statistics field '{lists[0]}' is a list (possible per-case values), "

@@ -1,4 +1,4 @@
-"""Egress: after prepare + execute, no case id or per-case value is in Prefect, the registry or the store."""
+"""Egress: no case id, per-case value or container log line is in Prefect, the registry or the store."""
 
 import gzip
 import io
@@ -14,6 +14,7 @@ from flow_world import associate_dataset, case_id, make_benchmark, write_raw_dat
 from prefect.client.orchestration import get_client
 from site_flows import execute_approved, prepare_approved
 
+from flows.evaluate_model import evaluate_model
 from medperf.cli.local_server import LocalRegistry
 from medperf.client import RegistryClient
 from medperf.storage import ObjectStore
@@ -98,3 +99,32 @@ def test_nothing_per_case_leaves_the_site(
     assert leaks == {"prefect": [], "registry": [], "store": []}
     # what did leave is the approved payload: the aggregate statistics and the metrics
     assert json.dumps(data_owner.datasets.get(dataset_id).statistics["label_counts"]) != "{}"
+
+
+def test_a_crashed_model_log_stays_on_the_site(
+    admin: RegistryClient,
+    bench_owner: RegistryClient,
+    data_owner: RegistryClient,
+    store: ObjectStore,
+    site_env: dict[str, str],
+    site_home: Path,
+    tmp_path: Path,
+) -> None:
+    data_root = Path(site_env["MEDPERF_SITE_DATA_ROOT"])
+    world = make_benchmark(
+        admin, bench_owner, data_owner, store, tmp_path, model_parameters={"threshold": 10, "crash": True}
+    )
+    raw, labels = write_raw_data(tmp_path / "in", CASES)
+    dataset_id = prepare_approved(data_root, site_home, world.benchmark.id, raw, labels)
+    associate_dataset(world, dataset_id)
+    state = evaluate_model(
+        benchmark_id=world.benchmark.id, model_id=world.reference_model.id, dataset_id=dataset_id, return_state=True
+    )
+    assert state.is_failed()
+    crash_line = f"crashing at case {case_id(CASES // 2)}"
+    # the summary names the step, the exit code and where the log is on the site
+    message = state.message or ""
+    assert "step 'infer'" in message and "exit code 3" in message and "log on this site" in message
+    logs = [p for p in (data_root / "work").rglob("*.log") if crash_line in p.read_text(errors="replace")]
+    assert logs, "the model's log with the crash line must stay on the site"
+    assert crash_line not in prefect_text() and case_id(CASES // 2) not in prefect_text()

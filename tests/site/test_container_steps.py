@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from medperf.containers.config import parse_container_config
-from medperf.containers.spec import ContainerSpec, TaskResult
+from medperf.containers.spec import ContainerSpec, TaskFailed, TaskResult, failure_message
 from medperf.site.container_steps import StepContext, StepFailed, infer
 
 
@@ -27,7 +27,23 @@ class CrashingRunner:
         return TaskResult(task, 3, log, "crashing at case pt-0007-secret", 0.1, False)
 
 
-def test_failure_message_has_no_log_content(tmp_path: Path) -> None:
+class RaisingRunner:
+    """A runner that raises TaskFailed itself, with the log tail in its message (as run_checked does)."""
+
+    def run(
+        self,
+        spec: ContainerSpec,
+        task: str,
+        mounts: Mapping[str, Path],
+        *,
+        log_dir: Path,
+        timeout_s: float | None = None,
+    ) -> TaskResult:
+        result = TaskResult(task, 3, log_dir / "infer.log", "crashing at case pt-0007-secret", 0.1, False)
+        raise TaskFailed(failure_message(spec, result, timeout_s), result)
+
+
+def _spec() -> ContainerSpec:
     config = parse_container_config(
         {
             "tasks": {
@@ -39,11 +55,25 @@ def test_failure_message_has_no_log_content(tmp_path: Path) -> None:
             }
         }
     )
-    spec = ContainerSpec(name="tiny-model", config=config, image="x")
-    ctx = StepContext(CrashingRunner(), spec, tmp_path / "work", 60)
+    return ContainerSpec(name="tiny-model", config=config, image="x")
+
+
+def test_failure_message_has_no_log_content(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ctx = StepContext(CrashingRunner(), _spec(), tmp_path / "work", 60)
     with pytest.raises(StepFailed) as caught:
         infer(ctx, tmp_path)
     message = str(caught.value)
     assert "step 'infer' of container 'tiny-model' failed with exit code 3" in message
     assert str(tmp_path / "work" / "logs" / "infer.log") in message
     assert "pt-0007" not in message
+    assert "crashing at case pt-0007-secret" in capsys.readouterr().err  # shown on the site's own console
+
+
+def test_a_runner_raising_with_the_log_tail_becomes_a_summary(tmp_path: Path) -> None:
+    ctx = StepContext(RaisingRunner(), _spec(), tmp_path / "work", 60)
+    with pytest.raises(StepFailed) as caught:
+        infer(ctx, tmp_path)
+    assert "failed with exit code 3" in str(caught.value)
+    assert "pt-0007" not in str(caught.value)
+    # not chained: a logged traceback of the summary would otherwise print the original message too
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__

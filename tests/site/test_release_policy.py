@@ -62,3 +62,12 @@ def test_metric_allow_list_and_scalars() -> None:
         check_result_payload(result({"auc": 0.9, "f1": 0.8}), policy, num_cases=50)
     with pytest.raises(PolicyViolation, match="'auc' is not a single value"):
         check_result_payload(result({"auc": [0.9, 0.1]}), ReleasePolicy(), num_cases=50)
+
+
+def test_a_list_naming_the_payloads_own_cells_is_structure_but_other_strings_are_not() -> None:
+    policy = ReleasePolicy(allowed_statistics_keys=[*OK_STATS, "suppressed"])
+    stats = {**OK_STATS, "label_counts": {"0": 40, "1": None}, "suppressed": ["label_counts.1"]}
+    check_dataset_payload(dataset(stats), policy)
+    leaking = {**OK_STATS, "suppressed": ["label_counts.1", "A-0001"]}
+    with pytest.raises(PolicyViolation, match="'suppressed' is a list"):
+        check_dataset_payload(dataset(leaking), policy)

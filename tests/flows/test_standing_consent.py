@@ -1,0 +1,90 @@
+"""evaluate_model with standing_consent=True uploads without pausing only under a live consent of the owner."""
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from flow_harness import DEADLINE_S, answer, start_flow, wait_for_approval_form
+from flow_world import associate_dataset, make_benchmark, write_raw_data
+from prefect.client.orchestration import get_client
+from site_flows import prepare_approved
+
+from flows.evaluate_model import evaluate_model
+from medperf.campaign.continuous import has_standing_consent
+from medperf.client import RegistryClient
+from medperf.schemas import ResultStatus, StandingConsentCreate
+from medperf.site.run_store import DECISION, RunStore
+from medperf.storage import ObjectStore
+
+pytestmark = pytest.mark.prefect
+
+
+def _pauses_for_approval(data_root: Path, benchmark_id: int, model_id: int, dataset_id: int) -> str:
+    """Start the flow with standing_consent=True; it must stop at the approval form (rejected here)."""
+    known = {item.flow_run_id for item in RunStore(data_root).approvals()}
+    run = start_flow(
+        evaluate_model,
+        benchmark_id=benchmark_id,
+        model_id=model_id,
+        dataset_id=dataset_id,
+        standing_consent=True,
+        approval_timeout_s=120,
+    )
+    pending = wait_for_approval_form(data_root, known, run)
+    answer(pending.flow_run_id, approve=False, code="")
+    state = run.state()
+    assert state.is_failed() and "rejected" in (state.message or "")
+    return pending.flow_run_id
+
+
+def test_standing_consent_skips_the_pause_only_while_it_holds(
+    admin: RegistryClient,
+    bench_owner: RegistryClient,
+    data_owner: RegistryClient,
+    store: ObjectStore,
+    site_env: dict[str, str],
+    site_home: Path,
+    tmp_path: Path,
+) -> None:
+    data_root = Path(site_env["MEDPERF_SITE_DATA_ROOT"])
+    world = make_benchmark(admin, bench_owner, data_owner, store, tmp_path)
+    raw, labels = write_raw_data(tmp_path / "in", 40)
+    dataset_id = prepare_approved(data_root, site_home, world.benchmark.id, raw, labels)
+    associate_dataset(world, dataset_id)
+    bench_id, model_id = world.benchmark.id, world.reference_model.id
+
+    # no consent in the registry: the flag alone does not skip the owner's approval
+    _pauses_for_approval(data_root, bench_id, model_id, dataset_id)
+
+    # an expired consent does not count either
+    soon = datetime.now(UTC) + timedelta(seconds=2)
+    data_owner.consents.create(StandingConsentCreate(benchmark_id=bench_id, dataset_id=dataset_id, expires_at=soon))
+    deadline = time.monotonic() + DEADLINE_S
+    while has_standing_consent(data_owner, bench_id, dataset_id):
+        assert time.monotonic() < deadline, "the consent did not expire in time"
+        time.sleep(0.2)
+    _pauses_for_approval(data_root, bench_id, model_id, dataset_id)
+    assert data_owner.results.list(dataset_id=dataset_id).items[0].status == ResultStatus.PENDING
+
+    # a live consent: the run uploads without ever waiting at a form, and the site records why
+    until = datetime.now(UTC) + timedelta(days=30)
+    data_owner.consents.create(StandingConsentCreate(benchmark_id=bench_id, dataset_id=dataset_id, expires_at=until))
+    state = evaluate_model(
+        benchmark_id=bench_id,
+        model_id=model_id,
+        dataset_id=dataset_id,
+        standing_consent=True,
+        approval_timeout_s=5,
+        return_state=True,
+    )
+    assert state.is_completed(), state.message
+    flow_run_id = str(state.state_details.flow_run_id)
+    with get_client(sync_client=True) as client:
+        history = client.read_flow_run_states(UUID(flow_run_id))
+    assert not [item.name for item in history if item.is_paused()], "the run paused despite the consent"
+    decision = RunStore(data_root).read(flow_run_id, DECISION)
+    assert decision is not None and decision["decision"] == "standing-consent"
+    (result,) = data_owner.results.list(dataset_id=dataset_id).items
+    assert result.status == ResultStatus.FINALIZED and result.metrics is not None
