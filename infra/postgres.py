@@ -52,6 +52,15 @@ def _as_postgres(args: list[str], log: Path | None = None) -> subprocess.Complet
     return result
 
 
+def _let_postgres_traverse(folder: Path) -> None:
+    """Add the search (x) bit for others on each ancestor we own (pytest's and mktemp's folders are 0700),
+    so the `postgres` user can reach its data folder; nothing becomes listable or readable."""
+    for ancestor in [folder, *folder.parents]:
+        mode = ancestor.stat().st_mode
+        if ancestor.stat().st_uid == os.geteuid() and not mode & 0o001:
+            ancestor.chmod(mode | 0o001)
+
+
 def start(root: Path, timeout_s: float = 60.0) -> PostgresServer:
     """Initialize DIR/data, start the server on 127.0.0.1:<free port>, create the `medperf` database."""
     if not (PG_BIN / "initdb").exists():
@@ -63,6 +72,7 @@ def start(root: Path, timeout_s: float = 60.0) -> PostgresServer:
     root.mkdir(parents=True, exist_ok=True)
     sock.mkdir(exist_ok=True)
     if os.geteuid() == 0:
+        _let_postgres_traverse(root.parent)
         shutil.chown(root, SYSTEM_USER)
         shutil.chown(sock, SYSTEM_USER)
         root.chmod(0o755)

@@ -19,15 +19,18 @@ fi
 scripts/bootstrap.sh
 PY=.venv/bin/python
 SERVICES=${MEDPERF_TEST_SERVICES:-$(mktemp -d /tmp/medperf-test-services.XXXXXX)}
+chmod 755 "$SERVICES"  # Postgres runs as the postgres system user and must reach its folder
 cleanup() {
   $PY infra/postgres.py stop "$SERVICES/pg" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
 echo "[test] starting Postgres"
-export MEDPERF_TEST_POSTGRES_URL=$($PY infra/postgres.py start "$SERVICES/pg")
+MEDPERF_TEST_POSTGRES_URL=$($PY infra/postgres.py start "$SERVICES/pg")
+export MEDPERF_TEST_POSTGRES_URL
 echo "[test] starting dockerd and the local base image"
-export DOCKER_HOST=$(bash infra/dockerd.sh)
+DOCKER_HOST=$(bash infra/dockerd.sh)
+export DOCKER_HOST
 bash infra/base_image.sh
 
 echo "[test] ruff + mypy"
