@@ -148,6 +148,13 @@ class DockerRunner:
                     log.write(chunk)
                 if timed_out:
                     log.write(f"\n[medperf] task '{task}' passed its timeout of {timeout:g}s and was killed\n".encode())
+            # Docker reads stdout and stderr through separate pipes, so their interleaving in the
+            # combined log is not exact; a crash's reason is on stderr, so its last lines always count.
+            stderr_tail = container.logs(stdout=False, stderr=True, tail=3).decode(errors="replace").strip()
         finally:
             container.remove(force=True)
-        return TaskResult(task, exit_code, log_path, log_tail(log_path), duration, timed_out)
+        tail = log_tail(log_path)
+        missing = [line for line in stderr_tail.splitlines() if line and line not in tail]
+        if missing and exit_code != 0:
+            tail = "\n".join([*tail.splitlines()[len(missing):], *missing])
+        return TaskResult(task, exit_code, log_path, tail, duration, timed_out)

@@ -76,6 +76,12 @@ def _read_only_view(source: str, target: str, needed: list[str]) -> list[str]:
     return args
 
 
+def _python_roots_under_tmp() -> list[str]:
+    """The site Python's environment folders that live below /tmp (hidden by the sandbox's private tmp)."""
+    roots = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    return sorted(root for root in roots if root == "/tmp" or root.startswith("/tmp/"))
+
+
 def _environment(spec_env: Mapping[str, str], home: str) -> dict[str, str]:
     python_dir = str(Path(sys.executable).parent)
     env = {
@@ -108,6 +114,8 @@ class SandboxRunner:
         needed = [mount.mount_path for mount in mounts]
         args = ["bwrap", *_read_only_view("/", "/", [*needed, WORKSPACE])]
         args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        for python_root in _python_roots_under_tmp():  # the site's Python must stay visible
+            args += ["--ro-bind", python_root, python_root]
         args += ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
         if spec.source_dir is not None:
             args += _read_only_view(str(spec.source_dir.resolve()), WORKSPACE, needed)
