@@ -52,6 +52,7 @@ class SitePlan:
             "MEDPERF_SITE_NAME": self.settings.name,
             "MEDPERF_SITE_DATA_ROOT": str(self.settings.data_root),
             "MEDPERF_SITE_RUNNER": self.settings.runner,
+            "MEDPERF_SITE_APPROVAL_WAIT": self.settings.approval_wait,
             **self.extra_env,
         }
         variables: dict[str, object] = {"env": env}

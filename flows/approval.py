@@ -38,13 +38,14 @@ def await_approval(flow_run_id: str, title: str, payload: Payload, settings: Sit
 
     Deployment runs suspend (no process is held; the re-run after resume finds earlier steps cached and
     the stored answer under the same pause key). Runs called in-process (interactive CLI) cannot suspend,
-    so they pause and poll every IN_PROCESS_POLL_SECONDS. Either way the answer arrives via the run-input API.
+    so they pause and poll every IN_PROCESS_POLL_SECONDS, as do deployment runs of a site whose
+    `approval_wait` setting is "pause". Either way the answer arrives via the run-input API.
     """
     digest = request_approval(flow_run_id, title, payload, settings)
     form = ApprovalInput.with_initial_data(description=form_description(title, payload))
     logger = get_run_logger()
     logger.info("waiting for the data owner's approval of the %s payload (sha256 %s...)", payload.kind, digest[:12])
-    if _is_deployment_run(FlowRunContext.get()):
+    if _is_deployment_run(FlowRunContext.get()) and settings.approval_wait == "suspend":
         answer = suspend_flow_run(wait_for_input=form, key=APPROVAL_KEY, timeout=timeout_s)
     else:
         answer = pause_flow_run(

@@ -54,3 +54,9 @@ class SiteSettings(BaseSettings):
     cpu_limit: float = 2.0
     pids_limit: int = 512
     gpus: str | None = None
+    approval_wait: Literal["suspend", "pause"] = Field(
+        default="suspend",
+        description="how a deployment run waits for the data owner: 'suspend' frees its process (waits of "
+        "days; the run restarts after the answer and reuses its cached steps), 'pause' keeps the process "
+        "and polls (faster when someone answers within minutes, e.g. a staffed site or the demo)",
+    )

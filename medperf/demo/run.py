@@ -136,16 +136,21 @@ def dispatch_all(owner: Any, benchmark_id: int) -> list[str]:
     from medperf.campaign.snapshot import load_snapshot
     from medperf.demo.transient import is_transient
 
-    run_ids: list[str] = []
+    from medperf.campaign.prefect_runs import in_flight, latest_runs
+
     end = time.monotonic() + RETRY_FOR_S
     while True:
         try:
-            run_ids += [run.flow_run_id for run in dispatch_campaign(load_snapshot(owner, benchmark_id))]
-            return run_ids
+            dispatch_campaign(load_snapshot(owner, benchmark_id))
+            break
         except Exception as err:
             if not is_transient(err) or time.monotonic() > end:
                 raise
         time.sleep(1.0)
+    # A retry after a busy server dispatches only what is not yet in flight, so the runs to follow are all
+    # of the benchmark's runs still in flight, not only those the last attempt returned.
+    runs = latest_runs(benchmark_id)
+    return [runs[pair].flow_run_id for pair in sorted(in_flight(runs))]
 
 
 def _federated_run(options: DemoOptions, layout: DemoLayout, state: DemoState, log: StepLog,

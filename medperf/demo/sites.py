@@ -19,7 +19,9 @@ def site_up(layout: DemoLayout, site: str, runner: str) -> str:
 
     folders = layout.site(site)
     folders.data_root.mkdir(parents=True, exist_ok=True)
-    settings = SiteSettings(name=site, data_root=folders.data_root, runner=runner)
+    # The demo answers each approval within seconds, so runs wait with their process alive ("pause")
+    # instead of suspending and restarting; a real site keeps the default "suspend" for waits of days.
+    settings = SiteSettings(name=site, data_root=folders.data_root, runner=runner, approval_wait="pause")
     runner_note = check_runner(settings)
     plan = SitePlan(settings, pool_concurrency=POOL_CONCURRENCY, continuous_cron=None)
     with contextlib.redirect_stdout(io.StringIO()):  # Prefect prints a table per deployment
