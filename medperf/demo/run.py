@@ -133,10 +133,9 @@ def dispatch_all(owner: Any, benchmark_id: int) -> list[str]:
     """`medperf benchmark run`: dispatch every pending pair; a busy Prefect server (503) is retried, and a
     retry dispatches only the pairs not yet in flight."""
     from medperf.campaign.dispatch import dispatch_campaign
+    from medperf.campaign.prefect_runs import in_flight, latest_runs
     from medperf.campaign.snapshot import load_snapshot
     from medperf.demo.transient import is_transient
-
-    from medperf.campaign.prefect_runs import in_flight, latest_runs
 
     end = time.monotonic() + RETRY_FOR_S
     while True:
