@@ -60,7 +60,7 @@ def _run_interactively(flow: Any, parameters: dict[str, Any], yes: bool) -> Any:
 def prepare(
     benchmark: BenchOpt,
     data: Annotated[Path, typer.Option("-d", "--data", help="Raw data folder.")],
-    labels: Annotated[Path, typer.Option("-l", "--labels", help="Raw labels folder.")],
+    labels: Annotated[Path, typer.Option("-l", "--labels", help="Raw labels: a file (e.g. labels.csv) or a folder.")],
     name: Annotated[str | None, typer.Option("--name", help="Dataset name (default: the data folder's name).")] = None,
     yes: YesOpt = False,
 ) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from medperf.containers.config import Volume
 from medperf.containers.spec import ContainerRunner, ContainerSpec, TaskFailed, TaskResult
 from medperf.errors import ContainerTaskFailed
 
@@ -98,6 +99,16 @@ class PreparedPaths:
     metadata: Path
 
 
+def _as_declared(path: Path, volume: Volume | None, staging: Path) -> Path:
+    """A labels FILE given for an input the container declares as a directory is staged alone in a
+    folder of its own (`medperf prepare -l data/labels.csv` works with MedPerf-style preparators)."""
+    if volume is None or volume.type != "directory" or not path.is_file():
+        return path
+    folder = fresh_dir(staging)
+    shutil.copy2(path, folder / path.name)
+    return folder
+
+
 def prepare(ctx: StepContext, raw_data: Path, raw_labels: Path) -> PreparedPaths:
     """Run the preparation container: raw data -> the benchmark's standard format."""
     out = PreparedPaths(
@@ -108,7 +119,8 @@ def prepare(ctx: StepContext, raw_data: Path, raw_labels: Path) -> PreparedPaths
     config = ctx.spec.config.tasks.get("prepare")
     mounts: dict[str, Path] = {
         "data_path": raw_data,
-        "labels_path": raw_labels,
+        "labels_path": _as_declared(raw_labels, config.input_volumes.get("labels_path") if config else None,
+                                    ctx.work_dir / "raw_labels"),
         "output_path": out.data,
         "output_labels_path": out.labels,
     }

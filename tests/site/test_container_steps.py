@@ -77,3 +77,19 @@ def test_a_runner_raising_with_the_log_tail_becomes_a_summary(tmp_path: Path) ->
     assert "pt-0007" not in str(caught.value)
     # not chained: a logged traceback of the summary would otherwise print the original message too
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_a_labels_file_is_staged_in_a_folder_when_the_container_takes_a_folder(tmp_path: Path) -> None:
+    from medperf.containers.config import Volume
+    from medperf.site.container_steps import _as_declared
+
+    labels = tmp_path / "raw" / "labels.csv"
+    labels.parent.mkdir()
+    labels.write_text("case_id,label\nA-1,B\n")
+    folder_volume = Volume(mount_path="/mlcommons/volumes/raw_labels", type="directory")
+    staged = _as_declared(labels, folder_volume, tmp_path / "work" / "raw_labels")
+    assert staged.is_dir() and [p.name for p in staged.iterdir()] == ["labels.csv"]
+    assert (staged / "labels.csv").read_text() == labels.read_text()
+    assert _as_declared(labels.parent, folder_volume, tmp_path / "w2") == labels.parent  # a folder stays
+    file_volume = Volume(mount_path="/mlcommons/volumes/labels.csv", type="file")
+    assert _as_declared(labels, file_volume, tmp_path / "w3") == labels  # a file input takes the file

@@ -11,7 +11,10 @@ from raw_formats import LabelSpec
 def read_raw_labels(labels_path: Path, spec: LabelSpec) -> dict[str, tuple[int, int]]:
     """Map case id -> (label 0/1, row); unknown codes and duplicate ids name file, row and column."""
     path = labels_path / spec.file
-    name = f"labels_path/{spec.file}"
+    csv_files = sorted(labels_path.glob("*.csv")) if labels_path.is_dir() else []
+    if not path.is_file() and len(csv_files) == 1:  # a labels file of another name, given alone
+        path = csv_files[0]
+    name = f"labels_path/{path.name}"
     if not path.is_file():
         raise PrepError(f"{name}: file not found; the labels folder must contain {spec.file}")
     allowed = ", ".join(sorted(spec.codes))
