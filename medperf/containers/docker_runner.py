@@ -73,6 +73,20 @@ def verify_image(client: docker.DockerClient, spec: ContainerSpec) -> str:
     return image_id
 
 
+def _settled_logs(container: Any, settle: bool) -> bytes:
+    """The container's output. Docker's log copier may still be writing when `wait` returns; for a failed
+    task (whose last lines explain the failure) read again until two reads agree (at most ~2 s)."""
+    output = bytes(container.logs(stdout=True, stderr=True))
+    deadline = time.monotonic() + 2.0
+    while settle and time.monotonic() < deadline:
+        time.sleep(0.1)
+        again = bytes(container.logs(stdout=True, stderr=True))
+        if again == output:
+            break
+        output = again
+    return output
+
+
 class DockerRunner:
     """The container contract on a Docker daemon."""
 
@@ -143,14 +157,16 @@ class DockerRunner:
                 container.kill()
                 exit_code = int(container.wait(timeout=60)["StatusCode"])
             duration = time.monotonic() - started
+            output = _settled_logs(container, settle=exit_code != 0)
             with open(log_path, "ab") as log:
-                for chunk in container.logs(stdout=True, stderr=True, stream=True, follow=False):
-                    log.write(chunk)
+                log.write(output)
                 if timed_out:
                     log.write(f"\n[medperf] task '{task}' passed its timeout of {timeout:g}s and was killed\n".encode())
             # Docker reads stdout and stderr through separate pipes, so their interleaving in the
             # combined log is not exact; a crash's reason is on stderr, so its last lines always count.
-            stderr_tail = container.logs(stdout=False, stderr=True, tail=3).decode(errors="replace").strip()
+            # (Docker's `tail` counts lines of both streams before filtering, so take stderr whole.)
+            stderr = bytes(container.logs(stdout=False, stderr=True))[-4096:]
+            stderr_tail = "\n".join(stderr.decode(errors="replace").strip().splitlines()[-3:])
         finally:
             container.remove(force=True)
         tail = log_tail(log_path)
