@@ -97,7 +97,10 @@ def evaluate_model(
             predictions_path = work_dir(settings.data_root, infer_key) / "predictions"
             predictions_hash = "partial-" + run_id
 
-        eval_key = step_key("evaluate", container_key(eval_container), predictions_hash, prepared.prepared_hash)
+        # The model id keeps two models with identical predictions, evaluated at once, out of one work folder.
+        eval_key = step_key(
+            "evaluate", container_key(eval_container), f"model-{model_id}", predictions_hash, prepared.prepared_hash
+        )
         metrics: dict[str, Any]
         try:
             metrics = site_task(evaluate, settings)(eval_key, eval_spec, predictions_path, prepared.labels, settings)
