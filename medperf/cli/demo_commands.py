@@ -27,8 +27,13 @@ def demo(
     json_out: Annotated[
         Path | None, typer.Option("--json-out", help="Also write the leaderboard and timings as JSON here.")
     ] = None,
+    example: Annotated[
+        Path | None,
+        typer.Option("--example", help="Benchmark folder with data/<site>/data and data/<site>/labels "
+                     "(default examples/breast_cancer)."),
+    ] = None,
 ) -> None:
-    """Start the stack, register the breast-cancer benchmark, prepare 3 sites, evaluate 3 models, rank them."""
+    """Start the stack, register an example benchmark, prepare 3 sites, evaluate its models, rank them."""
     if ctx.invoked_subcommand is not None:
         return
     from medperf.demo import DemoOptions, run_demo
@@ -36,8 +41,18 @@ def demo(
 
     if runner not in ("sandbox", "docker"):
         raise typer.BadParameter("must be sandbox or docker", param_hint="--runner")
+    from medperf.demo.options import EXAMPLE_DIR, SITES
+
+    folder = (example or EXAMPLE_DIR).expanduser().resolve()
+    raw = folder / "data"
+    missing = [s for s in SITES if not (raw / s / "data").is_dir() or not (raw / s / "labels").exists()]
+    if missing:
+        raise typer.BadParameter(
+            f"{folder}: no raw data for {', '.join(missing)}; the demo needs data/<site>/data and data/<site>/labels",
+            param_hint="--example",
+        )
     options = DemoOptions(home=home or default_demo_home(), assume_yes=yes, keep=keep,
-                          runner="docker" if runner == "docker" else "sandbox")
+                          runner="docker" if runner == "docker" else "sandbox", example=folder)
     result = run_demo(options)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)

@@ -190,16 +190,17 @@ def _federated_run(options: DemoOptions, layout: DemoLayout, state: DemoState, l
         desk = ApprovalDesk([layout.site(s) for s in sites], _decider(console, options, state.prefect_ui_url),
                             log.note)
         data_dir = options.example / "data"
+        tag = options.example.name.replace("_", "-")
         with log.step("Prepare each site's data (prepare, sanity checks incl. Great Expectations, statistics) "
                       "and approve the statistics upload",
                       f"MEDPERF_HOME={layout.site(sites[0]).home} medperf prepare -b {benchmark_id} "
-                      f"-d {data_dir}/{sites[0]}/data -l {data_dir}/{sites[0]}/labels --name {sites[0]}-wdbc",
+                      f"-d {data_dir}/{sites[0]}/data -l {data_dir}/{sites[0]}/labels --name {sites[0]}-{tag}",
                       f"(the demo runs that flow on the site's pool: prefect deployment run "
                       f"prepare_dataset/{sites[0]} ...)",
                       f"MEDPERF_HOME={layout.site(sites[0]).home} medperf approvals ls ; medperf approve RUN_ID"):
             runs = {
                 site: start_preparation(site, benchmark_id, (data_dir / site / "data", data_dir / site / "labels"),
-                                        f"{site}-wdbc")
+                                        f"{site}-{tag}")
                 for site in sites
             }
             desk.finish(runs.values(), options.deadline_s, "data preparation")

@@ -106,6 +106,8 @@ def start_stack(layout: DemoLayout) -> DemoState:
         "PREFECT_HOME": str(layout.prefect),
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{layout.prefect / 'prefect.db'}",
         "PREFECT_UI_ENABLED": "true",
+        # the UI's browser code calls this address; without it the page cannot reach the API
+        "PREFECT_UI_API_URL": f"http://127.0.0.1:{prefect_port}/api",
         "PREFECT_LOGGING_LEVEL": "WARNING",
         # SQLite: wait longer for the write lock; no schedules or automations in the demo, so fewer writers
         "PREFECT_SERVER_DATABASE_TIMEOUT": "30",
