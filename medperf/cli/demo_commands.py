@@ -29,7 +29,7 @@ def demo(
     ] = None,
     example: Annotated[
         Path | None,
-        typer.Option("--example", help="Benchmark folder with data/<site>/data and data/<site>/labels "
+        typer.Option("--example", help="Benchmark folder with data/<site>/labels and a raw-data folder beside it "
                      "(default examples/breast_cancer)."),
     ] = None,
 ) -> None:
@@ -41,14 +41,14 @@ def demo(
 
     if runner not in ("sandbox", "docker"):
         raise typer.BadParameter("must be sandbox or docker", param_hint="--runner")
-    from medperf.demo.options import EXAMPLE_DIR, SITES
+    from medperf.demo.options import EXAMPLE_DIR, SITES, raw_site_paths
 
     folder = (example or EXAMPLE_DIR).expanduser().resolve()
-    raw = folder / "data"
-    missing = [s for s in SITES if not (raw / s / "data").is_dir() or not (raw / s / "labels").exists()]
+    missing = [s for s in SITES if raw_site_paths(folder, s) is None]
     if missing:
         raise typer.BadParameter(
-            f"{folder}: no raw data for {', '.join(missing)}; the demo needs data/<site>/data and data/<site>/labels",
+            f"{folder}: no raw data for {', '.join(missing)}; the demo needs data/<site>/labels and one raw-data "
+            "folder beside it (e.g. data/<site>/data)",
             param_hint="--example",
         )
     options = DemoOptions(home=home or default_demo_home(), assume_yes=yes, keep=keep,

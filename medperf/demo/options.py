@@ -11,6 +11,19 @@ EXAMPLE_DIR = REPO_DIR / "examples" / "breast_cancer"
 SITES = ("site-a", "site-b", "site-c")
 
 
+def raw_site_paths(example: Path, site: str) -> tuple[Path, Path] | None:
+    """A site's raw data and labels in an example folder: data/<site>/labels and the one other folder
+    beside it (data/<site>/data, data/<site>/images, ...); None when the layout is not there."""
+    folder = example / "data" / site
+    labels = folder / "labels"
+    if not labels.exists():
+        return None
+    if (folder / "data").is_dir():
+        return folder / "data", labels
+    others = [p for p in sorted(folder.iterdir()) if p.is_dir() and p.name != "labels" and not p.name.startswith(".")]
+    return (others[0], labels) if len(others) == 1 else None
+
+
 def default_demo_home() -> Path:
     """$MEDPERF_HOME/demo (~/.medperf/demo by default)."""
     return default_home() / "demo"

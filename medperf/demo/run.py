@@ -14,7 +14,7 @@ from medperf.bundle import BundleIdentities, register_benchmark_folder
 from medperf.demo.approvals import Answer, ApprovalDesk
 from medperf.demo.layout import MARKER, QUIET_PREFECT, DemoLayout, SiteFolders
 from medperf.demo.operation import approve_and_operate, associate_dataset, associate_models
-from medperf.demo.options import DemoOptions
+from medperf.demo.options import DemoOptions, raw_site_paths
 from medperf.demo.people import BENCHMARK_OWNER, MODEL_OWNER, DemoPeople, create_people
 from medperf.demo.sites import site_up, start_preparation
 from medperf.demo.stack import DemoState, is_running, start_stack, stop_demo, wait_for_prefect, write_state
@@ -152,6 +152,13 @@ def dispatch_all(owner: Any, benchmark_id: int) -> list[str]:
     return [runs[pair].flow_run_id for pair in sorted(in_flight(runs))]
 
 
+def _raw(options: DemoOptions, site: str) -> tuple[Path, Path]:
+    paths = raw_site_paths(options.example, site)
+    if paths is None:
+        raise ConfigError(f"{options.example}/data/{site}: no raw data and labels folders; see `medperf demo --help`")
+    return paths
+
+
 def _federated_run(options: DemoOptions, layout: DemoLayout, state: DemoState, log: StepLog,
                    console: Console) -> dict[str, Any]:
     sites = options.sites
@@ -189,20 +196,15 @@ def _federated_run(options: DemoOptions, layout: DemoLayout, state: DemoState, l
                 log.note(site_up(layout, site, options.runner))
         desk = ApprovalDesk([layout.site(s) for s in sites], _decider(console, options, state.prefect_ui_url),
                             log.note)
-        data_dir = options.example / "data"
         tag = options.example.name.replace("_", "-")
         with log.step("Prepare each site's data (prepare, sanity checks incl. Great Expectations, statistics) "
                       "and approve the statistics upload",
                       f"MEDPERF_HOME={layout.site(sites[0]).home} medperf prepare -b {benchmark_id} "
-                      f"-d {data_dir}/{sites[0]}/data -l {data_dir}/{sites[0]}/labels --name {sites[0]}-{tag}",
+                      f"-d {_raw(options, sites[0])[0]} -l {_raw(options, sites[0])[1]} --name {sites[0]}-{tag}",
                       f"(the demo runs that flow on the site's pool: prefect deployment run "
                       f"prepare_dataset/{sites[0]} ...)",
                       f"MEDPERF_HOME={layout.site(sites[0]).home} medperf approvals ls ; medperf approve RUN_ID"):
-            runs = {
-                site: start_preparation(site, benchmark_id, (data_dir / site / "data", data_dir / site / "labels"),
-                                        f"{site}-{tag}")
-                for site in sites
-            }
+            runs = {site: start_preparation(site, benchmark_id, _raw(options, site), f"{site}-{tag}") for site in sites}
             desk.finish(runs.values(), options.deadline_s, "data preparation")
         with log.step("Associate each dataset with the benchmark (data owner asks, benchmark owner approves)",
                       f"MEDPERF_HOME={layout.site(sites[0]).home} medperf dataset associate -b {benchmark_id} -d ID",

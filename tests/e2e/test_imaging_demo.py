@@ -1,0 +1,113 @@
+"""`medperf demo --example examples/chest_xray` on both runners: MedPerf-layout imaging containers end to end."""
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "chest_xray"
+DEMO_TIMEOUT_S = 2400
+SITES = ("site-a", "site-b", "site-c")
+MODELS = ("radial", "template")
+METRICS = ("auc", "accuracy", "sensitivity", "specificity")
+CASE_ID = re.compile(rb"CXR-[ABC]-\d{4}")
+TOLERANCE = 1e-6  # the containers run pinned numpy builds; the direct computation runs the site's numpy
+
+
+def _harness() -> ModuleType:
+    path = ROOT / "tests" / "examples" / "chest_xray_harness.py"
+    spec = importlib.util.spec_from_file_location("e2e_chest_xray_harness", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass(frozen=True)
+class ImagingRun:
+    """One demo run on the imaging example: its home, console output and --json-out result."""
+
+    runner: str
+    home: Path
+    output: str
+    result: dict[str, Any]
+
+
+def _run_demo(runner: str, home: Path) -> ImagingRun:
+    out = home.parent / f"result-{runner}.json"
+    env = {**os.environ, "COLUMNS": "200", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+    env.pop("PREFECT_API_URL", None)
+    if runner == "docker":
+        assert env.get("DOCKER_HOST"), "the docker demo needs DOCKER_HOST (set by scripts/test.sh)"
+    command = [sys.executable, "-m", "medperf.cli.main", "demo", "--yes", "--no-keep", "--runner", runner,
+               "--example", str(EXAMPLE), "--home", str(home), "--json-out", str(out)]
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=DEMO_TIMEOUT_S)
+    output = finished.stdout + finished.stderr
+    assert finished.returncode == 0, f"the {runner} demo failed:\n{output[-8000:]}"
+    print(output)
+    return ImagingRun(runner, home, output, json.loads(out.read_text()))
+
+
+@pytest.fixture(scope="module", params=["docker", "sandbox"])
+def imaging_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> ImagingRun:
+    """The whole federated evaluation of the imaging benchmark on one runner."""
+    runner = str(request.param)
+    return _run_demo(runner, tmp_path_factory.mktemp(f"imaging-{runner}") / "home")
+
+
+@pytest.fixture(scope="module")
+def expected() -> dict[str, Any]:
+    """Per site and model, results.yaml computed by running the containers' code directly."""
+    campaign: dict[str, Any] = _harness().expected_campaign()
+    return campaign
+
+
+def _records(run: ImagingRun) -> dict[tuple[str, str], dict[str, Any]]:
+    exported = json.loads((run.home / "report" / "leaderboard.json").read_text())
+    records = {}
+    for record in exported["records"]:
+        if record["site"] in SITES:
+            records[(record["model"].rsplit("-", 1)[-1], record["site"])] = record
+    return records
+
+
+def test_leaderboard_equals_the_direct_computation(imaging_run: ImagingRun, expected: dict[str, Any]) -> None:
+    records = _records(imaging_run)
+    assert set(records) == {(m, s) for m in MODELS for s in SITES}, "every model needs a result at every site"
+    for (model, site), got in records.items():
+        want = expected[site].results[model]
+        assert got["num_cases"] == want["num_cases"]
+        for metric in METRICS:
+            assert got[metric] == pytest.approx(want[metric], abs=TOLERANCE), f"{imaging_run.runner} {model} {site}"
+
+
+def test_statistics_and_results_were_approved_at_their_sites(imaging_run: ImagingRun) -> None:
+    assert imaging_run.result["approvals"] == {"approve": 3 + 3 * len(MODELS)}
+    assert imaging_run.output.count("Register dataset") == 3
+
+
+def test_the_manifest_suite_ran_at_each_site(imaging_run: ImagingRun) -> None:
+    """The GX suite targets the per-case manifest of .npy arrays (no case table exists in this layout)."""
+    sites = imaging_run.home / "sites"
+    arrays = list(sites.rglob("CXR-A-0001.npy"))
+    assert arrays, "the prepared arrays stay on site-a"
+    assert not list(sites.rglob("cases.csv")) and not list(sites.rglob("case_table.csv"))
+    assert "expectations_evaluated" in imaging_run.output or "sanity" in imaging_run.output
+
+
+def test_no_case_id_left_the_sites(imaging_run: ImagingRun) -> None:
+    central = [imaging_run.home / "registry", imaging_run.home / "store", imaging_run.home / "prefect"]
+    files = [p for folder in central for p in folder.rglob("*") if p.is_file() and not p.name.endswith(".log")]
+    leaks = {str(p): CASE_ID.findall(p.read_bytes())[:3] for p in files}
+    assert {p: ids for p, ids in leaks.items() if ids} == {}
