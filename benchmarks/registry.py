@@ -136,14 +136,28 @@ def seed(settings: ServerSettings) -> Seeded:
         session.execute(
             insert(DatasetAssociation),
             [
-                {"benchmark_id": bid, "dataset_id": d, "requested_by": data_uid, "decided_by": bench_uid, **decided}
+                {
+                    "benchmark_id": bid,
+                    "dataset_id": d,
+                    "requested_by": data_uid,
+                    "decided_by": bench_uid,
+                    "policy_version": 1,
+                    **decided,
+                }
                 for d in dataset_ids
             ],
         )
         session.execute(
             insert(ModelAssociation),
             [
-                {"benchmark_id": bid, "model_id": m, "requested_by": model_uid, "decided_by": bench_uid, **decided}
+                {
+                    "benchmark_id": bid,
+                    "model_id": m,
+                    "requested_by": model_uid,
+                    "decided_by": bench_uid,
+                    "model_container_id": cid,
+                    **decided,
+                }
                 for m in model_ids
             ],
         )

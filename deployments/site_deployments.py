@@ -73,8 +73,20 @@ def deploy_site(plan: SitePlan) -> SiteDeployments:
     pool = ensure_work_pool(plan.pool, plan.pool_type, plan.pool_concurrency)
     site = plan.settings.name
     ids = {
-        deployment_name(PREPARE_FLOW, site): _deploy(plan, PREPARE_FLOW, plan.pool),
-        deployment_name(EVALUATE_FLOW, site): _deploy(plan, EVALUATE_FLOW, plan.pool),
+        deployment_name(PREPARE_FLOW, site): _deploy(
+            plan,
+            PREPARE_FLOW,
+            plan.pool,
+            description=f"Prepare raw data at {site} for a benchmark, check and summarise it, and register the "
+            "dataset once the data owner approves its statistics (the data stays at the site)",
+        ),
+        deployment_name(EVALUATE_FLOW, site): _deploy(
+            plan,
+            EVALUATE_FLOW,
+            plan.pool,
+            description=f"Run a model on a dataset prepared at {site}, evaluate it, and upload the metrics once "
+            "the data owner approves them (predictions and labels stay at the site)",
+        ),
     }
     schedule = _schedule(plan)
     ids[deployment_name(CONTINUOUS_FLOW, site)] = _deploy(
@@ -84,6 +96,7 @@ def deploy_site(plan: SitePlan) -> SiteDeployments:
         parameters={"site": site},
         schedules=[schedule] if schedule is not None else None,
         paused=plan.continuous_paused,
-        description=f"Re-evaluate changed (model, dataset) pairs at {site}",
+        description=f"Scheduled at {site}: start an evaluation for every (model, dataset) pair whose model or "
+        "evaluator changed since its last result",
     )
     return SiteDeployments(pool, ids)

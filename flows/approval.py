@@ -1,31 +1,55 @@
 """The approval pause of the site flows: a typed form, suspend (deployment runs) or pause (in-process)."""
 
-from prefect import get_run_logger, pause_flow_run, suspend_flow_run
-from prefect.context import FlowRunContext
-from prefect.input import RunInput
-from pydantic import Field
+import itertools
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
 
-from medperf.campaign.continuous import has_standing_consent
-from medperf.errors import ApprovalRejected
+from prefect import get_run_logger, pause_flow_run, suspend_flow_run
+from prefect.client.orchestration import get_client
+from prefect.context import FlowRunContext
+from prefect.exceptions import FlowPauseTimeout
+from prefect.input import RunInput
+from prefect.states import Cancelled, Failed, State
+from pydantic import Field, StringConstraints
+
+from medperf.campaign.continuous import latest_standing_consent
+from medperf.client.errors import ApiError
 from medperf.settings import SiteSettings, default_home
 from medperf.site.approval_code import load_or_create_site_secret
-from medperf.site.approval_form import Answer, Decision, form_description, judge
+from medperf.site.approval_form import (
+    REJECTED_STATE,
+    Answer,
+    Choice,
+    Decision,
+    form_description,
+    human_duration,
+    judge,
+)
 from medperf.site.connections import site_registry
-from medperf.site.payloads import Payload, payload_dict, payload_digest
+from medperf.site.payloads import Payload, ResultPayload, payload_dict, payload_digest
 from medperf.site.run_store import RunStore
 from tasks.approval import request_approval
 
 APPROVAL_KEY = "medperf-approval"
 IN_PROCESS_POLL_SECONDS = 1
+MAX_ANSWERS = 3  # answers with a wrong code are ignored; after this many the run ends, uploading nothing
+INPUT_LISTING_LIMIT = 1000
 
 
 class ApprovalInput(RunInput):
-    """The approval form: approve or reject, a comment, and the code shown on the site machine."""
+    """The approval form: an explicit decision, the code shown on the site machine, and a comment."""
 
-    approve: bool = Field(default=False, description="Approve the upload of the payload shown above")
-    comment: str = Field(default="", max_length=2000, description="Why (kept with the decision on the site)")
-    approval_code: str = Field(
-        default="", max_length=32, description="Code shown by `medperf approvals ls` on the site machine"
+    decision: Choice = Field(
+        title="Decision", description="approve: upload exactly the payload above; reject: upload nothing"
+    )
+    approval_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] = Field(
+        title="Approval code",
+        description="The code `medperf approvals ls` shows for this run on the site machine, e.g. ABCDE-FGHIJ",
+    )
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = Field(
+        default="", title="Comment", description="Optional: why (kept with the decision on the site)"
     )
 
 
@@ -33,49 +57,141 @@ def _is_deployment_run(context: FlowRunContext | None) -> bool:
     return bool(context and context.flow_run and context.flow_run.deployment_id)
 
 
-def await_approval(flow_run_id: str, title: str, payload: Payload, settings: SiteSettings, timeout_s: int) -> None:
-    """Show the payload, wait for the owner's answer, and return only if it is an approval.
+def answer_keys(flow_run_id: str) -> Iterator[str]:
+    """Pause keys for the answers of this try, in order.
 
-    Deployment runs suspend (no process is held; the re-run after resume finds earlier steps cached and
-    the stored answer under the same pause key). Runs called in-process (interactive CLI) cannot suspend,
-    so they pause and poll every IN_PROCESS_POLL_SECONDS, as do deployment runs of a site whose
+    Keys whose pause fired in this try are reused, so the re-run after a suspend finds the answers stored
+    under them; keys used before a Retry (Prefect then forgets fired pauses but keeps stored inputs) are
+    skipped, so a retried run asks afresh instead of re-reading old answers.
+    """
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(UUID(flow_run_id))
+        stored = client.filter_flow_run_input(UUID(flow_run_id), APPROVAL_KEY, INPUT_LISTING_LIMIT, set())
+    fired = set(run.empirical_policy.pause_keys or ())
+    used = {item.key.removesuffix("-schema") for item in stored if item.key.endswith("-schema")}
+    for number in itertools.count():
+        key = APPROVAL_KEY if number == 0 else f"{APPROVAL_KEY}-{number}"
+        if key not in used or key in fired:
+            yield key
+
+
+def _names(payload: Payload) -> dict[str, str]:
+    """Display names of the entities a payload refers to by id (what the registry calls them)."""
+    data = payload_dict(payload)
+    lookups = {
+        "benchmark_id": "benchmarks",
+        "model_id": "models",
+        "dataset_id": "datasets",
+        "data_preparation_container_id": "containers",
+        "model_container_id": "containers",
+        "evaluator_container_id": "containers",
+    }
+    names: dict[str, str] = {}
+    with site_registry(default_home()) as registry:
+        for field, resource in lookups.items():
+            if isinstance(data.get(field), int):
+                try:
+                    names[field] = str(getattr(registry, resource).get(data[field]).name)
+                except ApiError:  # not visible to the site's identity: the id alone is shown
+                    continue
+    return names
+
+
+def _retry_hint(deployment_run: bool) -> str:
+    if deployment_run:
+        return "to be asked again, press Retry on this run in the Prefect UI"
+    return "to be asked again, start the command again"
+
+
+def await_approval(
+    flow_run_id: str, title: str, payload: Payload, settings: SiteSettings, timeout_s: int
+) -> State[Any] | None:
+    """Show the payload and wait for the owner's answer: None when approved, else the state to end the run in.
+
+    A rejection ends the run Cancelled, named "Rejected", with the owner's comment (a decision, not a
+    failure: no traceback). Repeated wrong codes or no answer in time end it Failed, with how to be asked
+    again. Deployment runs suspend (no process is held; the re-run after resume finds earlier steps cached
+    and the stored answers under the same pause keys). Runs called in-process (interactive CLI) cannot
+    suspend, so they pause and poll every IN_PROCESS_POLL_SECONDS, as do deployment runs of a site whose
     `approval_wait` setting is "pause". Either way the answer arrives via the run-input API.
     """
     digest = request_approval(flow_run_id, title, payload, settings)
-    form = ApprovalInput.with_initial_data(description=form_description(title, payload))
-    logger = get_run_logger()
-    logger.info("waiting for the data owner's approval of the %s payload (sha256 %s...)", payload.kind, digest[:12])
-    if _is_deployment_run(FlowRunContext.get()) and settings.approval_wait == "suspend":
-        answer = suspend_flow_run(wait_for_input=form, key=APPROVAL_KEY, timeout=timeout_s)
-    else:
-        answer = pause_flow_run(
-            wait_for_input=form, key=APPROVAL_KEY, timeout=timeout_s, poll_interval=IN_PROCESS_POLL_SECONDS
-        )
-    decision = judge(
-        Answer(approve=answer.approve, comment=answer.comment, approval_code=answer.approval_code),
-        load_or_create_site_secret(default_home()),
-        flow_run_id,
-        digest,
+    form = ApprovalInput.with_initial_data(
+        description=form_description(title, payload, _names(payload), wait_s=timeout_s)
     )
-    RunStore(settings.data_root).record_decision(flow_run_id, decision.value, answer.comment)
+    logger = get_run_logger()
+    logger.info(
+        "waiting up to %s for the data owner's approval of the %s payload (sha256 %s...)",
+        human_duration(timeout_s), payload.kind, digest[:12],
+    )
+    deployment_run = _is_deployment_run(FlowRunContext.get())
+    suspend = deployment_run and settings.approval_wait == "suspend"
+    secret = load_or_create_site_secret(default_home())
+    store = RunStore(settings.data_root)
+    decision, comment = Decision.WRONG_CODE, ""
+    for key in itertools.islice(answer_keys(flow_run_id), MAX_ANSWERS):
+        try:
+            if suspend:
+                answer = suspend_flow_run(wait_for_input=form, key=key, timeout=timeout_s)
+            else:
+                answer = pause_flow_run(
+                    wait_for_input=form, key=key, timeout=timeout_s, poll_interval=IN_PROCESS_POLL_SECONDS
+                )
+        except FlowPauseTimeout:
+            store.record_decision(flow_run_id, "expired", "")
+            return Failed(
+                name="Expired",
+                message=f"no answer within {human_duration(timeout_s)}; nothing was uploaded "
+                f"({_retry_hint(deployment_run)})",
+            )
+        comment = answer.comment
+        given = Answer(answer.decision == "approve", comment, answer.approval_code)
+        decision = judge(given, secret, flow_run_id, digest)
+        if decision is not Decision.WRONG_CODE:
+            break
+        # Neither an approval nor a rejection: whoever lacks the site's code cannot end the wait by answering.
+        logger.warning("an answer with a wrong approval code was ignored; asking the data owner again")
+    store.record_decision(flow_run_id, decision.value, comment)
     logger.info("approval step ended: %s", decision.value)
     if decision is Decision.REJECTED:
-        raise ApprovalRejected("the data owner rejected the upload; nothing was uploaded")
+        said = f" Comment: {comment}" if comment else ""
+        message = f"the data owner rejected the upload; nothing was uploaded.{said}"
+        return Cancelled(name=REJECTED_STATE, message=message)
     if decision is Decision.WRONG_CODE:
-        raise ApprovalRejected(
-            "the approval code does not match this run and payload; nothing was uploaded "
-            "(take the code from `medperf approvals ls` on the site machine and run the flow again)"
+        return Failed(
+            name="Unapproved",
+            message=f"{MAX_ANSWERS} answers carried an approval code that does not match this run and payload; "
+            f"nothing was uploaded ({_retry_hint(deployment_run)}, with the code from `medperf approvals ls` "
+            "on the site machine)",
         )
+    return None
 
 
-def consent_holds(benchmark_id: int, dataset_id: int) -> bool:
-    """Whether the site's own registry identity sees an active standing consent for this pair.
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.astimezone()
+
+
+def consent_holds(payload: ResultPayload, settings: SiteSettings) -> bool:
+    """Whether the data owner's standing consent covers this result, as the site itself sees it.
 
     Checked by the flow itself (never taken on trust from whoever dispatched the run): the consent must be
-    in the registry, unexpired and unrevoked.
+    in the registry, unexpired and unrevoked, and no explicit rejection of the same (benchmark, model,
+    dataset) result on this site may be newer than it: a consent never overrides a later "no".
     """
     with site_registry(default_home()) as registry:
-        return has_standing_consent(registry, benchmark_id, dataset_id)
+        consent = latest_standing_consent(registry, payload.benchmark_id, payload.dataset_id)
+    if consent is None:
+        return False
+    rejected_at = RunStore(settings.data_root).last_rejection(
+        "result", benchmark_id=payload.benchmark_id, model_id=payload.model_id, dataset_id=payload.dataset_id
+    )
+    if rejected_at is not None and rejected_at >= _aware(consent.created_at):
+        get_run_logger().info(
+            "the data owner rejected this result on %s, after the standing consent of %s: asking again",
+            rejected_at.isoformat(timespec="seconds"), consent.created_at.isoformat(timespec="seconds"),
+        )
+        return False
+    return True
 
 
 def record_standing_consent(flow_run_id: str, title: str, payload: Payload, settings: SiteSettings) -> None:

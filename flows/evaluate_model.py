@@ -4,20 +4,21 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
+from prefect.states import State
 
 from flows.approval import await_approval, consent_holds, record_standing_consent
+from flows.run_labels import label_evaluation
 from flows.site_run import record_failures, site_task
 from medperf.errors import ConfigError
 from medperf.schemas import BenchmarkPublic, ModelPublic, ResultStatus
 from medperf.settings import SiteSettings, default_home
-from medperf.site.case_table import read_labels
 from medperf.site.connections import site_registry
 from medperf.site.container_fetch import container_key
 from medperf.site.container_steps import StepFailed
 from medperf.site.dataset_index import DatasetIndex
-from medperf.site.dataset_steps import is_intact
+from medperf.site.dataset_steps import case_count, is_intact
 from medperf.site.payloads import ResultPayload, payload_sha256
-from medperf.site.release_policy import check_result_payload
+from medperf.site.release_policy import check_result_payload, site_case_ids
 from medperf.site.run_store import RunStore
 from medperf.site.step_keys import step_key, work_dir
 from tasks.evaluate import evaluate
@@ -50,14 +51,23 @@ def evaluate_model(
     offer_partial: bool = False,
     approval_timeout_s: int = ONE_WEEK_S,
     standing_consent: bool = False,
-) -> int:
+) -> int | State[Any]:
     """infer -> evaluate -> release policy -> approval -> finalize the result; returns the result id.
 
     A model crash leaves a failed record on the site and fails the run (the registry result stays PENDING
     and a re-run finalizes it); with offer_partial=True the owner is asked to approve a partial result.
     With standing_consent=True the flow checks, as the site itself, that the data owner's standing consent
     for this dataset in this benchmark is in the registry, unexpired and unrevoked; if so it uploads a
-    policy-checked complete result without pausing (recorded on the site as "standing-consent").
+    policy-checked complete result without pausing (recorded on the site as "standing-consent"), unless
+    the owner rejected this result after granting it. A rejection ends the run Cancelled, named "Rejected".
+
+    Args:
+        benchmark_id: The benchmark (its id in the registry).
+        model_id: The model to evaluate (its id in the registry).
+        dataset_id: The dataset prepared on this site to evaluate it on (its id in the registry).
+        offer_partial: If the model crashes, ask the data owner to approve a partial result.
+        approval_timeout_s: How long to wait for the data owner's answer, in seconds (604800 = 7 days).
+        standing_consent: Upload without asking if the data owner's standing consent covers this result.
     """
     settings = SiteSettings()
     run_id = str(flow_run.id)
@@ -67,6 +77,7 @@ def evaluate_model(
             benchmark = registry.benchmarks.get(benchmark_id)
             model = registry.models.get(model_id)
             dataset = registry.datasets.get(dataset_id)
+        label_evaluation(run_id, settings.name, model.name, dataset.name, (benchmark_id, model_id, dataset_id))
         prepared = DatasetIndex(settings.data_root).get(dataset_id)
         if prepared.prepared_hash != dataset.prepared_data_hash or not is_intact(prepared):
             raise ConfigError(
@@ -118,14 +129,18 @@ def evaluate_model(
             model_container_id=model_container.id,
             evaluator_container_id=eval_container.id,
         )
-        check_result_payload(payload, benchmark.release_policy, num_cases=len(read_labels(prepared.labels)))
-        title = f"Result of model {model_id} on dataset {dataset_id} (benchmark {benchmark_id})"
+        num_cases = case_count(prepared, benchmark.sanity_suite)
+        check_result_payload(
+            payload, benchmark.release_policy, num_cases=num_cases,
+            case_ids=site_case_ids(prepared, benchmark.sanity_suite),
+        )
+        title = f"Result of model '{model.name}' on dataset '{dataset.name}' (benchmark '{benchmark.name}')"
         if partial:
             title = "PARTIAL " + title
-        if standing_consent and not partial and consent_holds(benchmark_id, dataset_id):
+        if standing_consent and not partial and consent_holds(payload, settings):
             record_standing_consent(run_id, title, payload, settings)
-        else:
-            await_approval(run_id, title, payload, settings, approval_timeout_s)
+        elif (rejected := await_approval(run_id, title, payload, settings, approval_timeout_s)) is not None:
+            return rejected
         final = upload_result(result.id, payload)
         logger.info("result %s finalized", final.id)
         return final.id

@@ -16,6 +16,7 @@ from prefect.flow_engine import run_flow
 
 from medperf.errors import MedPerfError
 from medperf.site.approval_code import approval_code, load_or_create_site_secret
+from medperf.site.approval_form import run_input
 from medperf.site.run_store import APPROVAL, PendingApproval, RunStore
 
 
@@ -99,6 +100,6 @@ def submit_decision(home: Path, pending: PendingApproval, *, approve: bool, comm
     """Answer the form through the run-input API, exactly as the Prefect UI does."""
     if not is_waiting_for_input(pending.flow_run_id):
         raise ApprovalNotPending(f"run {pending.flow_run_id} is not waiting for approval (already decided?)")
-    run_input = {"approve": approve, "comment": comment, "approval_code": site_code_for(home, pending)}
+    answer = run_input(approve=approve, approval_code=site_code_for(home, pending), comment=comment)
     with get_client(sync_client=True) as client:
-        client.resume_flow_run(UUID(pending.flow_run_id), run_input=run_input)
+        client.resume_flow_run(UUID(pending.flow_run_id), run_input=answer)

@@ -1,11 +1,14 @@
 """Flow: prepare a dataset on the site, check it, summarise it, ask the owner, then register it."""
 
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
+from prefect.states import State
 
 from flows.approval import await_approval
+from flows.run_labels import label_preparation
 from flows.site_run import record_failures, site_task
 from medperf.errors import ConfigError
 from medperf.settings import SiteSettings, default_home
@@ -14,7 +17,7 @@ from medperf.site.container_fetch import container_key
 from medperf.site.dataset_index import DatasetIndex
 from medperf.site.dataset_steps import is_intact, raw_data_hash
 from medperf.site.payloads import DatasetPayload, payload_sha256
-from medperf.site.release_policy import check_dataset_payload
+from medperf.site.release_policy import check_dataset_payload, site_case_ids
 from medperf.site.run_store import SANITY_REPORT, RunStore
 from medperf.site.step_keys import step_key
 from tasks.fetch import fetch_container
@@ -36,14 +39,25 @@ def _existing(path: str, what: str) -> Path:
 @flow(name="prepare_dataset", persist_result=False)
 def prepare_dataset(
     benchmark_id: int, data_path: str, labels_path: str, name: str, approval_timeout_s: int = ONE_WEEK_S
-) -> int:
-    """prepare -> sanity check -> statistics -> release policy -> approval -> upload; returns the dataset id."""
+) -> int | State[Any]:
+    """prepare -> sanity check -> statistics -> release policy -> approval -> upload; returns the dataset id.
+
+    A rejection by the data owner ends the run Cancelled, named "Rejected", uploading nothing.
+
+    Args:
+        benchmark_id: The benchmark to prepare the data for (its id in the registry).
+        data_path: The raw data folder on the site machine (never leaves the site).
+        labels_path: The raw labels on the site machine: a file (e.g. labels.csv) or a folder.
+        name: The dataset's name in the registry (shown to the benchmark committee).
+        approval_timeout_s: How long to wait for the data owner's answer, in seconds (604800 = 7 days).
+    """
     settings = SiteSettings()
     run_id = str(flow_run.id)
     with record_failures(settings, run_id):
         raw_data, raw_labels = _existing(data_path, "data"), _existing(labels_path, "labels")
         with site_registry(default_home()) as registry:
             benchmark = registry.benchmarks.get(benchmark_id)
+        label_preparation(run_id, settings.name, name, benchmark.name, benchmark_id)
         container, spec = fetch_container(benchmark.data_preparation_container_id, settings)
         ckey = container_key(container)
 
@@ -57,8 +71,9 @@ def prepare_dataset(
         report = RunStore(settings.data_root).run_dir(run_id) / SANITY_REPORT
         sanity_key = step_key("sanity", ckey, prepared.prepared_hash, payload_sha256(benchmark.sanity_suite))
         sanity = site_task(sanity_check, settings)(sanity_key, spec, prepared, benchmark.sanity_suite, report, settings)
-        stats_key = step_key("statistics", ckey, prepared.prepared_hash, payload_sha256(sanity))
-        stats = site_task(statistics, settings)(stats_key, spec, prepared, sanity, settings)
+        suite_hash = payload_sha256(benchmark.sanity_suite)
+        stats_key = step_key("statistics", ckey, prepared.prepared_hash, payload_sha256(sanity), suite_hash)
+        stats = site_task(statistics, settings)(stats_key, spec, prepared, sanity, settings, benchmark.sanity_suite)
 
         payload = DatasetPayload(
             name=name,
@@ -69,10 +84,11 @@ def prepare_dataset(
             prepared_data_hash=prepared.prepared_hash,
             statistics=stats,
         )
-        check_dataset_payload(payload, benchmark.release_policy)
-        await_approval(
-            run_id, f"Register dataset '{name}' for benchmark {benchmark_id}", payload, settings, approval_timeout_s
-        )
+        case_ids = site_case_ids(prepared, benchmark.sanity_suite)  # the site's own check; never uploaded
+        check_dataset_payload(payload, benchmark.release_policy, case_ids=case_ids)
+        title = f"Register dataset '{name}' at {settings.name} for benchmark '{benchmark.name}'"
+        if (rejected := await_approval(run_id, title, payload, settings, approval_timeout_s)) is not None:
+            return rejected
         dataset = upload_dataset(payload, client_key=f"prepare-{run_id}")
         DatasetIndex(settings.data_root).record(dataset.id, prepared)
         get_run_logger().info("dataset %s registered", dataset.id)

@@ -1,7 +1,8 @@
 """Start a real Prefect server for tests and benchmarks: 127.0.0.1, a free port, a temp PREFECT_HOME.
 
-SQLite in the temp home by default; a Postgres URL via PREFECT_API_DATABASE_CONNECTION_URL.
-Usage as a script: `python infra/prefect_server.py` prints the API URL and serves until Ctrl-C.
+SQLite in the temp home by default; a Postgres URL via PREFECT_API_DATABASE_CONNECTION_URL. With ui=True the
+Prefect UI is served too, told where its API is (PREFECT_UI_API_URL), so `ui_url` works in a browser.
+Usage as a script: `python infra/prefect_server.py` prints the API and UI URLs and serves until Ctrl-C.
 """
 
 import contextlib
@@ -48,11 +49,15 @@ def prefect_env(home: Path, api_url: str | None = None) -> dict[str, str]:
 class PrefectServer:
     """`prefect server start` in a child process; `with PrefectServer() as server: server.api_url`."""
 
-    def __init__(self, database_url: str | None = None, deadline_s: float = STARTUP_DEADLINE_S) -> None:
+    def __init__(
+        self, database_url: str | None = None, deadline_s: float = STARTUP_DEADLINE_S, ui: bool = False
+    ) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="prefect-home-")
         self.home = Path(self._tmp.name)
         self.port = free_port()
         self.api_url = f"http://127.0.0.1:{self.port}/api"
+        self.ui_url = f"http://127.0.0.1:{self.port}"
+        self.ui = ui
         self.database_url = (
             database_url
             or os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL")
@@ -70,7 +75,9 @@ class PrefectServer:
         """Start the server and wait for /api/health, or raise RuntimeError with the log's last lines."""
         env = prefect_env(self.home)
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = self.database_url
-        env["PREFECT_UI_ENABLED"] = "false"
+        env["PREFECT_UI_ENABLED"] = "true" if self.ui else "false"
+        # the UI's browser code calls this address; without it the page cannot reach the API
+        env["PREFECT_UI_API_URL"] = self.api_url
         env.pop("PREFECT_API_URL", None)
         prefect = Path(sys.executable).with_name("prefect")
         command = [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(self.port)]
@@ -122,7 +129,7 @@ class PrefectServer:
 
 
 if __name__ == "__main__":
-    with PrefectServer() as server:
-        print(server.api_url, flush=True)
+    with PrefectServer(ui=True) as server:
+        print(f"API {server.api_url}\nUI  {server.ui_url}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             signal.pause()

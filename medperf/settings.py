@@ -22,6 +22,9 @@ class ServerSettings(BaseSettings):
     database_url: str = Field(default_factory=lambda: f"sqlite:///{default_home() / 'registry.db'}")
     host: str = "127.0.0.1"
     port: int = 8000
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, description="larger request bodies get 413")
+    max_json_depth: int = Field(default=32, ge=2, le=128, description="deepest nesting of a JSON body")
+    max_json_items: int = Field(default=50_000, ge=100, description="most keys and list items in a JSON body")
 
 
 class ObjectStoreSettings(BaseSettings):
@@ -54,6 +57,11 @@ class SiteSettings(BaseSettings):
     cpu_limit: float = 2.0
     pids_limit: int = 512
     gpus: str | None = None
+    env_cache: Path = Field(
+        default_factory=lambda data: data["data_root"] / "cache" / "envs",
+        description="where the sandbox keeps the containers' own Python environments (one per requirement set; "
+        "default: <data_root>/cache/envs)",
+    )
     approval_wait: Literal["suspend", "pause"] = Field(
         default="suspend",
         description="how a deployment run waits for the data owner: 'suspend' frees its process (waits of "

@@ -10,6 +10,7 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
+[ -x /usr/bin/chromium ] || need+=(chromium)  # the browser test of the Prefect UI (tests/ui)
 if [ ${#need[@]} -gt 0 ]; then
   echo "[test] apt-get install ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -16,12 +16,20 @@ from tasks.options import by_step_key
 
 @task(name="statistics", cache_key_fn=by_step_key, persist_result=True)
 def statistics(
-    step_key: str, spec: ContainerSpec, prepared: PreparedDataset, sanity: dict[str, int], settings: SiteSettings
+    step_key: str,
+    spec: ContainerSpec,
+    prepared: PreparedDataset,
+    sanity: dict[str, int],
+    settings: SiteSettings,
+    suite: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The statistics payload candidate (checked against the release policy by the flow)."""
+    """The statistics payload candidate (checked against the release policy by the flow).
+
+    suite is the benchmark's sanity_suite: its `target` picks the per-case table num_cases counts.
+    """
     ctx = StepContext(
         make_runner(settings), spec, work_dir(settings.data_root, step_key), settings.task_timeout_seconds
     )
-    stats = dataset_steps.statistics(ctx, prepared, sanity)
+    stats = dataset_steps.statistics(ctx, prepared, sanity, suite)
     get_run_logger().info("statistics computed: keys %s", sorted(stats))
     return stats

@@ -6,8 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from medperf.cli.inputs import read_json_mapping, read_yaml_mapping
+from medperf.containers.tarball import check_packable
 from medperf.errors import ConfigError
+from medperf.input_files import read_json_mapping
+from medperf.safe_yaml import read_yaml_mapping
 from medperf.schemas import ReleasePolicy
 
 BENCHMARK_FILE = "benchmark.yaml"
@@ -73,8 +75,26 @@ def _root_of(path: Path) -> Path:
 
 
 def _existing(root: Path, value: str, path: Path, key: str, *, folder: bool) -> Path:
-    resolved = (root / value).resolve()
-    ok = resolved.is_dir() if folder else resolved.is_file()
+    """The path a key names, which must exist inside the benchmark folder; one line naming the key otherwise.
+
+    Absolute paths, '~' and '../' (or a symlink) leading outside the folder are refused: a benchmark folder
+    is packed and published, so it may only name what it contains.
+    """
+    if Path(value).is_absolute() or value.startswith("~"):
+        raise ConfigError(
+            f"{path}: {key}: {value!r} is an absolute path; give a path relative to the benchmark folder {root}"
+        )
+    try:
+        resolved = (root / value).resolve()
+        inside = resolved.is_relative_to(root.resolve())
+        ok = resolved.is_dir() if folder else resolved.is_file()
+    except (OSError, ValueError):
+        raise ConfigError(f"{path}: {key}: {value!r} is not a usable path; fix the path") from None
+    if not inside:
+        raise ConfigError(
+            f"{path}: {key}: {value!r} leads outside the benchmark folder {root}; keep what the benchmark "
+            "needs inside its folder"
+        )
     if not ok:
         kind = "folder" if folder else "file"
         raise ConfigError(f"{path}: {key}: {value!r} is not an existing {kind} (relative to {root}); fix the path")
@@ -109,6 +129,8 @@ def load_benchmark_file(folder: Path) -> BenchmarkFile:
             _existing(root, entry.demo_dataset.data_path, path, "demo_dataset.data_path", folder=True),
             _existing(root, entry.demo_dataset.labels_path, path, "demo_dataset.labels_path", folder=True),
         )
+        for demo_folder in demo:  # packed into the published demo archive: no links, no special files
+            check_packable(demo_folder)
     suite = None
     if entry.sanity_suite is not None:
         suite_path = _existing(root, entry.sanity_suite, path, "sanity_suite", folder=False)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from medperf.bundle.benchmark_file import BenchmarkFile, load_benchmark_file
-from medperf.bundle.container_project import load_container_project, pack_project
+from medperf.bundle.container_project import ContainerProject, load_container_project, pack_project
 from medperf.client import RegistryClient, iter_all
 from medperf.containers.config import ContainerKind
 from medperf.containers.tarball import pack_folder
@@ -64,28 +64,56 @@ def _same(existing: ContainerPublic, wanted: ContainerCreate) -> bool:
     return all(getattr(existing, key) == getattr(wanted, key) for key in COMPARED)
 
 
-def container_payload(name: str, folder: Path, store: ObjectStore, runner: RunnerKind = "sandbox", *,
-                      expected: ContainerKind | None = None, site: SiteSettings | None = None) -> ContainerCreate:
-    """Pack a project into the store (and build its image for docker) and describe it for the registry."""
+def _same_but_image(existing: ContainerPublic, wanted: ContainerCreate) -> bool:
+    """A sandbox registration of a container already registered with a docker image (and archive)."""
+    return wanted.image_digest is None and existing.image_digest is not None and all(
+        getattr(existing, key) == getattr(wanted, key) for key in COMPARED if not key.startswith("image_d")
+    )
+
+
+@dataclass(frozen=True)
+class CheckedContainer:
+    """A project that passed every check (and, for the docker runner, whose image was built)."""
+
+    name: str
+    project: ContainerProject
+    image_id: str | None
+
+
+def check_container(name: str, folder: Path, runner: RunnerKind = "sandbox", *, expected: ContainerKind | None = None,
+                    site: SiteSettings | None = None) -> CheckedContainer:
+    """Load and check a project (kind, type, Dockerfile, requirements) and, for docker, build its image."""
     project = load_container_project(folder)
     if expected is not None and project.kind != expected:
         raise ConfigError(
-            f"{folder / 'container_config.yaml'}: tasks: this is a {project.kind} container, "
+            f"{project.layout.config_file}: tasks: this is a {project.kind} container, "
             f"but benchmark.yaml uses it as the {expected}; point the key at the right folder"
         )
-    packed = pack_project(project, store)
-    digest, archive = None, None
-    if runner == "docker":
-        from medperf.bundle.docker_image import build_image
+    image_id = project.image_digest  # a DockerArchive is its own image
+    if runner == "docker" and project.container_type == "DockerImage":
+        from medperf.bundle.docker_image import build_project_image
 
-        built = build_image(project, store, site or SiteSettings(runner="docker"))
-        digest, archive = built.digest, built.archive
+        image_id = build_project_image(project, site or SiteSettings(runner="docker"))
+    return CheckedContainer(name, project, image_id)
+
+
+def checked_payload(checked: CheckedContainer, store: ObjectStore, site: SiteSettings | None = None) -> ContainerCreate:
+    """Pack a checked project into the store (and its image archive) and describe it for the registry."""
+    project = checked.project
+    packed = pack_project(project, store)
+    archive: StoredObject | None = None
+    if project.image_archive is not None:
+        archive = store.put_file(project.image_archive)
+    elif checked.image_id is not None:
+        from medperf.bundle.docker_image import save_image
+
+        archive = save_image(checked.image_id, project.image, store, site or SiteSettings(runner="docker"))
     return ContainerCreate(
-        name=name,
+        name=checked.name,
         config=project.config,
         parameters=project.parameters,
         image=project.image,
-        image_digest=digest,
+        image_digest=checked.image_id,
         image_archive_url=archive.url if archive else None,
         image_archive_sha256=archive.sha256 if archive else None,
         additional_files_url=packed.additional_files.url if packed.additional_files else None,
@@ -95,47 +123,103 @@ def container_payload(name: str, folder: Path, store: ObjectStore, runner: Runne
     )
 
 
+def container_payload(name: str, folder: Path, store: ObjectStore, runner: RunnerKind = "sandbox", *,
+                      expected: ContainerKind | None = None, site: SiteSettings | None = None) -> ContainerCreate:
+    """Check and pack a project into the store (and build its image for docker) and describe it for the registry."""
+    return checked_payload(check_container(name, folder, runner, expected=expected, site=site), store, site)
+
+
+@dataclass
+class _PlannedContainer:
+    """A container of the folder: what would be sent, and the registered entry it equals (if any)."""
+
+    client: RegistryClient
+    folder: Path
+    wanted: ContainerCreate
+    existing: ContainerPublic | None = None
+
+
 class _Registrar:
-    """One registration run: finds what exists, creates what is missing, records what it created."""
+    """One registration run: checks everything first, then creates what is missing and records it."""
 
     def __init__(self, file: BenchmarkFile, who: BundleIdentities, store: ObjectStore, runner: RunnerKind,
                  site: SiteSettings | None, report: Report) -> None:
         self.file, self.who, self.store, self.runner, self.site = file, who, store, runner, site
         self.report = report
         self.created: list[str] = []
+        self.done: dict[str, ContainerPublic] = {}
 
-    def container(self, client: RegistryClient, folder: Path, kind: ContainerKind) -> ContainerPublic:
-        name = container_name(self.file.name, folder)
-        wanted = container_payload(name, folder, self.store, self.runner, expected=kind, site=self.site)
+    def check_all(self) -> dict[str, CheckedContainer]:
+        """Every project of the folder checked (and built for docker) before anything is sent."""
+        file = self.file
+        roles: list[tuple[str, Path, ContainerKind]] = [
+            ("prep", file.prep_dir, "data_preparator"), ("evaluator", file.evaluator_dir, "evaluator"),
+            *((f"model:{key}", path, "model") for key, path in file.models.items()),
+        ]  # fmt: skip
+        return {role: check_container(container_name(file.name, folder), folder, self.runner, expected=kind,
+                                      site=self.site) for role, folder, kind in roles}
+
+    def plan_container(self, client: RegistryClient, checked: CheckedContainer) -> _PlannedContainer:
+        """The payload, and the existing entry it reuses; ConfigError when the name is taken by other content."""
+        wanted = checked_payload(checked, self.store, self.site)
         me = client.users.me()
         for existing in iter_all(client.containers.list, owner_id=me.id):
-            if existing.name != name:
+            if existing.name != wanted.name:
                 continue
-            if _same(existing, wanted):
-                self.report(f"container {name} already registered (id {existing.id})")
-                return existing
-            if wanted.image_digest is None and existing.image_digest is not None and all(
-                getattr(existing, key) == getattr(wanted, key) for key in COMPARED if not key.startswith("image_d")
-            ):
-                self.report(f"container {name} already registered with a docker image (id {existing.id})")
-                return existing
+            if _same(existing, wanted) or _same_but_image(existing, wanted):
+                return _PlannedContainer(client, checked.project.folder, wanted, existing)
             raise ConfigError(
-                f"{folder}: container {name!r} is already registered (id {existing.id}) with other content; "
-                "registered containers are immutable: change `name` in benchmark.yaml or the project's `image` tag"
+                f"{checked.project.folder}: container {wanted.name!r} is already registered (id {existing.id}) with "
+                "other content; registered containers are immutable: change `name` in benchmark.yaml or the "
+                "project's `image` tag"
             )
-        created = client.containers.create(wanted)
+        return _PlannedContainer(client, checked.project.folder, wanted)
+
+    def existing_model(self, key: str) -> ModelPublic | None:
+        client = self.who.models_by
+        name = f"{self.file.name}-{key}"[:128]
+        me = client.users.me()
+        return next((m for m in iter_all(client.models.list, owner_id=me.id) if m.name == name), None)
+
+    def check_benchmark(self, planned: dict[str, _PlannedContainer]) -> None:
+        """ConfigError before anything is created when the benchmark's name is taken with other containers."""
+        client = self.who.benchmark_owner
+        me = client.users.me()
+        reference = self.existing_model(self.file.reference_model)
+        wanted = {
+            "data_preparation_container_id": planned["prep"].existing.id if planned["prep"].existing else None,
+            "evaluator_container_id": planned["evaluator"].existing.id if planned["evaluator"].existing else None,
+            "reference_model_id": reference.id if reference else None,
+        }
+        for existing in iter_all(client.benchmarks.list, owner_id=me.id):
+            if existing.name == self.file.name and any(getattr(existing, k) != v for k, v in wanted.items()):
+                raise ConfigError(
+                    f"{self.file.path}: name: benchmark {self.file.name!r} already exists (id {existing.id}) with "
+                    "other containers; give the new benchmark another name"
+                )
+
+    def container(self, planned: _PlannedContainer) -> ContainerPublic:
+        if planned.wanted.name in self.done:  # two keys naming the same folder share one container
+            return self.done[planned.wanted.name]
+        self.done[planned.wanted.name] = self._container(planned)
+        return self.done[planned.wanted.name]
+
+    def _container(self, planned: _PlannedContainer) -> ContainerPublic:
+        if planned.existing is not None:
+            note = "" if planned.existing.image_digest == planned.wanted.image_digest else " with a docker image"
+            self.report(f"container {planned.wanted.name} already registered{note} (id {planned.existing.id})")
+            return planned.existing
+        created = planned.client.containers.create(planned.wanted)
         self.created.append(f"container {created.name} (id {created.id})")
         self.report(f"container {created.name} registered (id {created.id})")
         return created
 
-    def model(self, key: str, folder: Path) -> ModelPublic:
+    def model(self, key: str, planned: _PlannedContainer) -> ModelPublic:
         client = self.who.models_by
-        container = self.container(client, folder, "model")
+        container = self.container(planned)
         name = f"{self.file.name}-{key}"[:128]
-        me = client.users.me()
-        for existing in iter_all(client.models.list, owner_id=me.id):
-            if existing.name != name:
-                continue
+        existing = self.existing_model(key)
+        if existing is not None:
             if existing.container_id == container.id:
                 self.report(f"model {name} already registered (id {existing.id})")
                 return existing
@@ -206,8 +290,14 @@ def register_benchmark_folder(
     """
     file = load_benchmark_file(folder)
     registrar = _Registrar(file, who, store, runner, site, report)
-    prep = registrar.container(who.benchmark_owner, file.prep_dir, "data_preparator")
-    evaluator = registrar.container(who.benchmark_owner, file.evaluator_dir, "evaluator")
-    models = {key: registrar.model(key, path) for key, path in file.models.items()}
+    checked = registrar.check_all()  # every project checked (and built) before anything is sent
+    planned = {
+        role: registrar.plan_container(who.models_by if role.startswith("model:") else who.benchmark_owner, item)
+        for role, item in checked.items()
+    }
+    registrar.check_benchmark(planned)
+    prep = registrar.container(planned["prep"])
+    evaluator = registrar.container(planned["evaluator"])
+    models = {key: registrar.model(key, planned[f"model:{key}"]) for key in file.models}
     benchmark = registrar.benchmark(prep, evaluator, models[file.reference_model])
     return RegisteredBenchmark(benchmark, prep, evaluator, models, file.reference_model, registrar.created)

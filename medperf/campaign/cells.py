@@ -7,6 +7,7 @@ from enum import StrEnum
 from medperf.campaign.freshness import StaleReason, latest_finalized, stale_reason
 from medperf.campaign.snapshot import CampaignSnapshot
 from medperf.schemas import ResultStatus
+from medperf.site.approval_form import REJECTED_STATE
 
 
 class CellStatus(StrEnum):
@@ -18,6 +19,7 @@ class CellStatus(StrEnum):
     QUEUED = "queued"
     LATE = "late"
     FAILED = "failed"
+    REJECTED = "rejected"
     PENDING = "pending"
     OUTDATED = "outdated"
     MISSING = "missing"
@@ -26,6 +28,7 @@ class CellStatus(StrEnum):
 # The order in which one (model, site) cell summarises several datasets: the least advanced first.
 SUMMARY_ORDER = (
     CellStatus.FAILED,
+    CellStatus.REJECTED,
     CellStatus.LATE,
     CellStatus.MISSING,
     CellStatus.OUTDATED,
@@ -48,7 +51,10 @@ class RunState:
 
 
 def status_of_run(run: RunState) -> CellStatus:
-    """Map a Prefect state to a cell: Late -> late, Paused/Suspended -> awaiting approval, and so on."""
+    """Map a Prefect state to a cell: Late -> late, Paused/Suspended -> awaiting approval, and so on.
+
+    A run the data owner rejected ends Cancelled, named "Rejected" (flows/approval.py): a decision, not a failure.
+    """
     kind, name = run.state_type.upper(), run.state_name.lower()
     if kind == "SCHEDULED":
         return CellStatus.LATE if name == "late" else CellStatus.QUEUED
@@ -60,6 +66,8 @@ def status_of_run(run: RunState) -> CellStatus:
         return CellStatus.AWAITING_APPROVAL
     if kind == "COMPLETED":
         return CellStatus.DONE
+    if kind == "CANCELLED" and name == REJECTED_STATE.lower():
+        return CellStatus.REJECTED
     return CellStatus.FAILED
 
 

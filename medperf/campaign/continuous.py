@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from medperf.campaign.pairs import PlannedRun, pairs_to_run
 from medperf.campaign.snapshot import load_snapshot
 from medperf.client import RegistryClient, iter_all
-from medperf.schemas import ApprovalStatus
+from medperf.schemas import ApprovalStatus, StandingConsentPublic
 
 
 @dataclass(frozen=True)
@@ -44,13 +44,21 @@ def plan_continuous_runs(
     return plans
 
 
+def latest_standing_consent(
+    client: RegistryClient, benchmark_id: int, dataset_id: int, now: datetime | None = None
+) -> StandingConsentPublic | None:
+    """The newest unrevoked, unexpired consent of the data owner for this dataset in this benchmark, or None."""
+    moment = now or datetime.now(UTC)
+    consents = iter_all(client.consents.list, benchmark_id=benchmark_id, dataset_id=dataset_id, active=True)
+    live = [c for c in consents if not c.revoked and _aware(c.expires_at) > moment]
+    return max(live, key=lambda c: _aware(c.created_at), default=None)
+
+
 def has_standing_consent(
     client: RegistryClient, benchmark_id: int, dataset_id: int, now: datetime | None = None
 ) -> bool:
     """True when the data owner pre-approved uploads for this dataset in this benchmark and it has not expired."""
-    moment = now or datetime.now(UTC)
-    consents = iter_all(client.consents.list, benchmark_id=benchmark_id, dataset_id=dataset_id, active=True)
-    return any(not c.revoked and _aware(c.expires_at) > moment for c in consents)
+    return latest_standing_consent(client, benchmark_id, dataset_id, now) is not None
 
 
 def _aware(moment: datetime) -> datetime:

@@ -13,11 +13,19 @@ STYLES = {
     CellStatus.QUEUED: "blue",
     CellStatus.LATE: "yellow",
     CellStatus.FAILED: "bold red",
+    CellStatus.REJECTED: "red",
     CellStatus.PENDING: "white",
     CellStatus.OUTDATED: "dim yellow",
     CellStatus.MISSING: "dim",
 }
-SETTLED = {CellStatus.DONE, CellStatus.FAILED, CellStatus.AWAITING_APPROVAL, CellStatus.OUTDATED, CellStatus.MISSING}
+SETTLED = {
+    CellStatus.DONE,
+    CellStatus.FAILED,
+    CellStatus.REJECTED,
+    CellStatus.AWAITING_APPROVAL,
+    CellStatus.OUTDATED,
+    CellStatus.MISSING,
+}
 
 
 def matrix_table(matrix: StatusMatrix, title: str = "") -> Table:
@@ -34,5 +42,5 @@ def matrix_table(matrix: StatusMatrix, title: str = "") -> Table:
 
 
 def is_settled(matrix: StatusMatrix) -> bool:
-    """Nothing is queued, late or running any more (done, failed or waiting for a person)."""
+    """Nothing is queued, late or running any more (done, failed, rejected or waiting for a person)."""
     return all(status in SETTLED for status in matrix.pairs.values())

@@ -4,6 +4,7 @@ Importing this module adds `submit-folder` to the `benchmark` and `container` gr
 `bundle` group (offline checks of a folder before anything is registered).
 """
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -17,6 +18,7 @@ from medperf.cli.context import open_client
 from medperf.cli.options import JsonFlag
 from medperf.cli.output import console, echo_json, print_entity, print_message
 from medperf.client import RegistryClient
+from medperf.containers.tarball import check_packable
 from medperf.profiles import ProfileStore
 from medperf.settings import ObjectStoreSettings
 from medperf.storage import make_store
@@ -47,7 +49,8 @@ def check(folder: Folder) -> None:
               for key, path in file.models.items()]
     for role, path in roles:
         project = load_container_project(path)
-        table.add_row(role, str(path.relative_to(file.root)), project.kind, project.image,
+        check_packable(path)  # what submit-folder would refuse to pack, refused here already
+        table.add_row(role, os.path.relpath(path, file.root), project.kind, project.image,
                       "yes" if project.parameters is not None else "no",
                       "yes" if project.additional_files_dir else "no")
     console().print(table)

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from medperf.errors import MedPerfError
 from medperf.settings import SiteSettings, default_home
+from medperf.site.approval_form import REJECTED_STATE
 
 app = typer.Typer(help="Data-site commands.")
 approvals_app = typer.Typer(name="approvals", help="Uploads waiting for the data owner's decision.")
@@ -31,11 +32,22 @@ def _show_payload(title: str, payload: dict[str, Any], code: str) -> None:
     console.print(f"approval code on this site: [bold]{code}[/bold]")
 
 
+def site_settings() -> SiteSettings:
+    """This machine's site settings: MEDPERF_SITE_* variables, else what `medperf site up` saved in the home."""
+    from medperf.site.saved_settings import load_site_settings
+
+    return load_site_settings(default_home())
+
+
 def _run_interactively(flow: Any, parameters: dict[str, Any], yes: bool) -> Any:
     """Run the flow here; at the approval step show the payload and ask (or approve with --yes)."""
-    from flows.interactive import site_code_for, start_in_process, submit_decision, wait_for_form_or_end
+    import os
 
-    settings = SiteSettings()
+    from flows.interactive import site_code_for, start_in_process, submit_decision, wait_for_form_or_end
+    from medperf.site.saved_settings import site_settings_env
+
+    settings = site_settings()
+    os.environ.update(site_settings_env(settings))  # the flow, run in this process, reads the same settings
     run = start_in_process(flow, parameters)
     console.print(f"flow run {run.flow_run_id} started")
     with console.status("running the site steps..."):
@@ -51,6 +63,8 @@ def _run_interactively(flow: Any, parameters: dict[str, Any], yes: bool) -> Any:
             while not run.finished():
                 run.thread.join(0.5)
     state = run.final_state()
+    if state.name == REJECTED_STATE:
+        raise MedPerfError(state.message or "rejected: nothing was uploaded")
     if not state.is_completed():
         raise MedPerfError(state.message or f"flow run {run.flow_run_id} ended in state {state.name}")
     return state.result()
@@ -105,7 +119,7 @@ def list_approvals(
 
     secret = load_or_create_site_secret(default_home())
     table = Table("flow run", "kind", "title", "sha256", "code", "decision")
-    for item in RunStore(SiteSettings().data_root).approvals():
+    for item in RunStore(site_settings().data_root).approvals():
         if item.decision and not all_:
             continue
         code = approval_code(secret, item.flow_run_id, item.payload_sha256)
@@ -122,7 +136,7 @@ def approve(
     """Approve (or reject) a waiting upload from this site machine, via the run-input API."""
     from flows.interactive import pending_approval, submit_decision
 
-    pending = pending_approval(SiteSettings().data_root, run_id)
+    pending = pending_approval(site_settings().data_root, run_id)
     _show_payload(pending.title, pending.payload, "(sent with your decision)")
     submit_decision(default_home(), pending, approve=not reject, comment=comment)
     console.print("rejected: nothing will be uploaded" if reject else "approved: the run resumes and uploads")
@@ -138,5 +152,5 @@ def test_run(
     from medperf.site.connections import site_registry, site_store
 
     with site_registry(default_home()) as registry:
-        report = run_compatibility_test(registry, site_store(), SiteSettings(), benchmark, model)
+        report = run_compatibility_test(registry, site_store(), site_settings(), benchmark, model)
     console.print(Panel(json.dumps(report, indent=2, sort_keys=True), title="compatibility test (not uploaded)"))

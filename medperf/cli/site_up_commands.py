@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import typer
 
 from medperf.cli.output import print_message
-from medperf.settings import SiteSettings
+from medperf.settings import SiteSettings, default_home
 
 app = typer.Typer(
     name="site", help="This machine as a data site: work pool, deployments, worker.", no_args_is_help=True
@@ -46,6 +46,10 @@ def up(
         str | None, typer.Option("--continuous-pool", help="Run the continuous evaluation on another pool.")
     ] = None,
     start_worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Start the worker.")] = True,
+    approval_wait: Annotated[
+        str | None,
+        typer.Option("--approval-wait", help="suspend (frees the process; days) or pause (polls; minutes)."),
+    ] = None,
 ) -> None:
     """Check the site's settings, create or update its pool and deployments, and start its worker."""
     from deployments.site_checks import check_data_root, check_prefect, check_registry, check_runner
@@ -53,12 +57,17 @@ def up(
     from deployments.site_plan import SitePlan
     from deployments.site_worker import start_worker as start
     from deployments.site_worker import worker_files
+    from medperf.site.saved_settings import save_site_settings, saved_for
 
-    overrides: dict[str, object] = {"name": site}
+    overrides: dict[str, object] = {**saved_for(default_home(), site), "name": site}
     if data_root is not None:
         overrides["data_root"] = data_root.expanduser().resolve()
     if runner is not None:
         overrides["runner"] = runner
+    if approval_wait is not None:
+        if approval_wait not in ("suspend", "pause"):
+            raise typer.BadParameter("must be suspend or pause", param_hint="--approval-wait")
+        overrides["approval_wait"] = approval_wait
     settings = SiteSettings(**overrides)  # type: ignore[arg-type]
     if pool_type not in ("process", "docker", "kubernetes"):
         raise typer.BadParameter("must be process, docker or kubernetes", param_hint="--pool-type")
@@ -68,6 +77,8 @@ def up(
     api_url, ui_url = _prefect_urls()
     check_prefect(api_url)
     print_message(f"site {site}: data root {settings.data_root}; {runner_note}; registry {registry_url}")
+    saved = save_site_settings(default_home(), settings)
+    print_message(f"site settings saved to {saved} (later commands need only MEDPERF_HOME={default_home()})")
     plan = SitePlan(
         settings,
         pool_type=pool_type,  # type: ignore[arg-type]

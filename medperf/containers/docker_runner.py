@@ -106,7 +106,6 @@ class DockerRunner:
         resolved = resolve_mounts(spec, task, mounts)
         memory = f"{self.settings.memory_limit_mb}m"
         kwargs: dict[str, Any] = {
-            "command": list(config.run_args.command),
             "environment": {"HOME": "/tmp", "PYTHONUNBUFFERED": "1", **config.run_args.environment},
             "user": f"{os.getuid()}:{os.getgid()}",
             "network_mode": "none",
@@ -122,6 +121,9 @@ class DockerRunner:
             "labels": {"org.medperf.container": spec.name, "org.medperf.task": task},
             "detach": True,
         }
+        # Without run_args the image's own ENTRYPOINT and CMD run (an entrypoint given here drops the image's CMD).
+        if config.run_args.command is not None:
+            kwargs["command"] = list(config.run_args.command)
         if config.run_args.entrypoint is not None:
             kwargs["entrypoint"] = list(config.run_args.entrypoint)
         if config.run_args.shm_size is not None:

@@ -1,4 +1,12 @@
-"""Run a container's task as a local process, isolated with bubblewrap (or, if allowed, unisolated)."""
+"""Run a container's task as a local process isolated with bubblewrap (or, if allowed, unisolated).
+
+The sandbox shows ONLY: the system folders (/usr, /bin, /sbin, /lib*, /etc without its secrets), a private
+/tmp, /proc and /dev, the project's code where its Dockerfile copies it (read-only), the container's own
+Python environment and the site interpreter's installation it runs on (read-only), and the task's mounts.
+Never /, the site's home, $MEDPERF_HOME, the data root or other datasets. There is no network, no
+capability, and the root is read-only (a task writes to its outputs and /tmp). argv, environment and working
+folder follow Docker's rules for an image built from the project's Dockerfile (medperf.containers.image_view).
+"""
 
 import logging
 import os
@@ -6,22 +14,42 @@ import resource
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
+from medperf.containers.config import check_code_destinations
+from medperf.containers.dockerfile import DockerfileFacts
+from medperf.containers.image_view import CodeBind, code_binds, rewrite_paths, task_argv, task_environment
 from medperf.containers.mounts import Mount, resolve_mounts, task_config
+from medperf.containers.project_layout import find_layout
+from medperf.containers.python_env import PythonEnv, ensure_python_env
 from medperf.containers.spec import ContainerSpec, TaskResult
 from medperf.containers.task_log import log_tail, new_log_path
 from medperf.errors import ConfigError
-from medperf.settings import SiteSettings
+from medperf.settings import SiteSettings, default_home
 
 logger = logging.getLogger(__name__)
 
-WORKSPACE = "/workspace"
-_HOST_SPECIAL = {"proc", "dev", "tmp"}
-_BASE_PATH = "/usr/local/bin:/usr/bin:/bin"
+SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+# What of /etc a task never sees: password hashes, sudo rules, host keys, private keys, credentials of
+# package indexes and of the container engines.
+ETC_SECRETS = (
+    "/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-", "/etc/sudoers", "/etc/sudoers.d",
+    "/etc/ssh", "/etc/ssl/private", "/etc/pki/tls/private", "/etc/security/opasswd", "/etc/krb5.keytab",
+    "/etc/pip.conf", "/etc/xdg/pip", "/etc/uv", "/etc/apt/auth.conf", "/etc/apt/auth.conf.d", "/etc/docker",
+    "/etc/containers/auth.json", "/etc/netrc", "/etc/medperf",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Bind:
+    """One host path shown at a path in the sandbox."""
+
+    source: Path
+    target: str
+    writable: bool = False
 
 
 def _probe_bwrap() -> str | None:
@@ -53,46 +81,111 @@ def _limits(settings: SiteSettings, timeout_s: float) -> Callable[[], None]:
     return apply
 
 
-def _read_only_view(source: str, target: str, needed: list[str]) -> list[str]:
-    """bwrap args showing source read-only at target, with room to create the needed mount paths below it.
+def _under(path: str, folder: str) -> bool:
+    return path.startswith(folder.rstrip("/") + "/")
 
-    A folder that must hold a new mount point becomes a tmpfs whose entries are bound one by one
-    (read-only binds cannot take new mount points); every other folder is bound whole.
+
+def _read_only_view(source: str, target: str, needed: list[str], tmpfs: list[str]) -> list[str]:
+    """bwrap args showing source read-only at target, with room to create the needed mount points below it.
+
+    A folder that must hold a new mount point becomes a tmpfs whose entries are bound one by one (a read-only
+    bind cannot take new mount points); every other folder is bound whole. Each tmpfs is recorded in tmpfs
+    (made read-only once every mount is in place).
     """
-    inner = [path for path in needed if path.startswith(target.rstrip("/") + "/")]
+    inner = [path for path in needed if _under(path, target)]
     if not inner:
         return ["--ro-bind", source, target]
-    args = [] if target == "/" else ["--tmpfs", target]
+    tmpfs.append(target)
+    args = ["--tmpfs", target]
     for entry in sorted(os.listdir(source)):
-        if target == "/" and entry in _HOST_SPECIAL:
-            continue
         child_source, child_target = os.path.join(source, entry), os.path.join(target, entry)
         if os.path.islink(child_source):
             args += ["--symlink", os.readlink(child_source), child_target]
         elif os.path.isdir(child_source):
-            args += _read_only_view(child_source, child_target, inner)
+            args += _read_only_view(child_source, child_target, inner, tmpfs)
         elif os.path.isfile(child_source):
             args += ["--ro-bind", child_source, child_target]
     return args
 
 
-def _python_roots_under_tmp() -> list[str]:
-    """The site Python's environment folders that live below /tmp (hidden by the sandbox's private tmp)."""
-    roots = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    return sorted(root for root in roots if root == "/tmp" or root.startswith("/tmp/"))
+def _bind_args(binds: list[_Bind], tmpfs: list[str]) -> list[str]:
+    """bwrap args for binds in order; a read-only folder with later binds below it becomes a view."""
+    args: list[str] = []
+    for index, bind in enumerate(binds):
+        if bind.writable:
+            args += ["--bind", str(bind.source), bind.target]
+            continue
+        later = [other.target for other in binds[index + 1 :] if _under(other.target, bind.target)]
+        if bind.source.is_dir() and later:
+            args += _read_only_view(str(bind.source), bind.target, later, tmpfs)
+        else:
+            args += ["--ro-bind", str(bind.source), bind.target]
+    return args
 
 
-def _environment(spec_env: Mapping[str, str], home: str) -> dict[str, str]:
-    python_dir = str(Path(sys.executable).parent)
-    env = {
-        "PATH": f"{python_dir}:{_BASE_PATH}",
-        "HOME": home,
-        "LANG": "C.UTF-8",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONUNBUFFERED": "1",  # the log keeps stdout and stderr in the order they happened
-    }
-    env.update(spec_env)
-    return env
+def _system_binds() -> tuple[list[str], list[_Bind]]:
+    """(symlink args, binds) of the system folders that exist here (merged-/usr symlinks kept)."""
+    links: list[str] = []
+    binds: list[_Bind] = []
+    for folder in SYSTEM_FOLDERS:
+        if os.path.islink(folder):
+            links += ["--symlink", os.readlink(folder), folder]
+        elif os.path.isdir(folder):
+            binds.append(_Bind(Path(folder), folder))
+    return links, binds
+
+
+def _empty_file(folder: Path) -> Path:
+    """An empty regular file to show in place of a secret (a bound /dev/null cannot be opened: nodev)."""
+    path = folder / ".medperf-empty"
+    if not path.is_file() or path.stat().st_size:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+        path.chmod(0o444)
+    return path
+
+
+def _hide_secrets(tmpfs: list[str], empty: Path) -> list[str]:
+    args: list[str] = []
+    for path in ETC_SECRETS:
+        if os.path.islink(path) or not os.path.lexists(path):
+            continue
+        if os.path.isdir(path):
+            args += ["--tmpfs", path]
+            tmpfs.append(path)
+        else:
+            args += ["--ro-bind", str(empty), path]
+    return args
+
+
+def _is_visible(path: Path) -> bool:
+    real = str(path)
+    return any(real == folder or _under(real, folder) for folder in SYSTEM_FOLDERS if not os.path.islink(folder))
+
+
+def _refuse_exposing(binds: list[_Bind], private: dict[str, Path]) -> None:
+    """ConfigError when a read-only bind would show the site's home, $MEDPERF_HOME or data root whole."""
+    for bind in binds:
+        if bind.writable:
+            continue
+        for what, folder in private.items():
+            if folder == bind.source or bind.source in folder.parents:
+                raise ConfigError(
+                    f"{bind.source}: the sandbox would show it at {bind.target}, and it holds {what} ({folder}); "
+                    "keep container projects, Python and MEDPERF_SITE_ENV_CACHE outside those folders"
+                )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one task run needs: argv and environment (container view), code binds, mounts, cwd."""
+
+    argv: list[str]
+    env: dict[str, str]
+    code: list[CodeBind]
+    mounts: list[Mount]
+    workdir: str
+    python: PythonEnv
 
 
 class SandboxRunner:
@@ -110,39 +203,56 @@ class SandboxRunner:
             self._probed = True
         return self._isolation_problem
 
-    def _bwrap_command(self, spec: ContainerSpec, mounts: list[Mount], command: list[str]) -> list[str]:
-        needed = [mount.mount_path for mount in mounts]
-        args = ["bwrap", *_read_only_view("/", "/", [*needed, WORKSPACE])]
-        args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-        for python_root in _python_roots_under_tmp():  # the site's Python must stay visible
-            args += ["--ro-bind", python_root, python_root]
+    def _plan(self, spec: ContainerSpec, task: str, mounts: Mapping[str, Path]) -> _Plan:
+        config = task_config(spec, task)
+        layout = find_layout(spec.source_dir) if spec.source_dir is not None else None
+        facts: DockerfileFacts = layout.dockerfile_facts() if layout is not None else _no_code_facts()
+        check_code_destinations(spec.config, facts.destinations, f"container '{spec.name}'")
+        code = code_binds(facts, layout.build_context) if layout is not None else []
+        python = ensure_python_env(layout.requirements if layout is not None else None, self.settings.env_cache)
+        argv = task_argv(facts, config, spec.name)
+        env = task_environment(facts, config, python.bin_dir)
+        resolved = resolve_mounts(spec, task, mounts)
+        return _Plan(argv, env, code, resolved, facts.workdir, python)
+
+    def _bwrap_command(self, plan: _Plan) -> list[str]:
+        tmpfs: list[str] = []
+        links, system = _system_binds()
+        args = ["bwrap", *links, *_bind_args(system, tmpfs)]
+        args += _hide_secrets(tmpfs, _empty_file(self.settings.env_cache))
+        args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        binds: list[_Bind] = []
+        for root in (plan.python.interpreter_prefix, plan.python.root.resolve()):
+            if not _is_visible(root):
+                binds.append(_Bind(root, str(root)))
+        for bind in sorted(plan.code, key=lambda bind: bind.target.count("/")):  # deeper COPYs show over shallower
+            source = bind.host_path.resolve()
+            if bind.target == "/" and source.is_dir():  # `COPY . /`: the entries, beside the system folders
+                binds += [_Bind(source / entry, f"/{entry}") for entry in sorted(os.listdir(source))]
+            else:
+                binds.append(_Bind(source, bind.target))
+        private = {"the home folder": Path.home(), "$MEDPERF_HOME": default_home(), "the site's data root":
+                   self.settings.data_root}  # fmt: skip
+        _refuse_exposing(binds, {what: Path(os.path.realpath(folder)) for what, folder in private.items()})
+        binds += [_Bind(m.host_path, m.mount_path, writable=not m.read_only) for m in plan.mounts]
+        args += _bind_args(binds, tmpfs)
+        covered = [bind.target for bind in binds]
+        if not any(plan.workdir == target or _under(plan.workdir, target) for target in covered):
+            args += ["--dir", plan.workdir]
+        for folder in tmpfs:
+            args += ["--remount-ro", folder]
+        args += ["--remount-ro", "/"]
         args += ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
-        if spec.source_dir is not None:
-            args += _read_only_view(str(spec.source_dir.resolve()), WORKSPACE, needed)
-        else:
-            args += ["--dir", WORKSPACE]
-        for mount in mounts:
-            flag = "--ro-bind" if mount.read_only else "--bind"
-            args += [flag, str(mount.host_path), mount.mount_path]
-        args += ["--chdir", WORKSPACE, "--", *command]
+        args += ["--chdir", plan.workdir, "--", *plan.argv]
         return args
 
-    def _unisolated_command(self, spec: ContainerSpec, mounts: list[Mount], command: list[str]) -> list[str]:
-        rewrites = [(m.mount_path, str(m.host_path)) for m in mounts]
-        if spec.source_dir is not None:
-            rewrites.append((WORKSPACE, str(spec.source_dir.resolve())))
-        rewrites.sort(key=lambda pair: len(pair[0]), reverse=True)
-
-        def rewrite(word: str) -> str:
-            for mount_path, real in rewrites:
-                if word == mount_path or word.startswith(mount_path + "/"):
-                    return real + word[len(mount_path) :]
-                if "=" in word and word.split("=", 1)[1].startswith(mount_path):
-                    key, value = word.split("=", 1)
-                    return f"{key}={rewrite(value)}"
-            return word
-
-        return [rewrite(word) for word in command]
+    def _unisolated(self, plan: _Plan, log_dir: Path) -> tuple[list[str], dict[str, str], str | None]:
+        places = {bind.target: str(bind.host_path.resolve()) for bind in plan.code if bind.target != "/"}
+        places.update({m.mount_path: str(m.host_path) for m in plan.mounts})
+        argv = rewrite_paths(plan.argv, places)
+        env = {**plan.env, "HOME": str(log_dir)}
+        (workdir,) = rewrite_paths([plan.workdir], places)
+        return argv, env, workdir if os.path.isdir(workdir) else None
 
     def run(
         self,
@@ -154,28 +264,22 @@ class SandboxRunner:
         timeout_s: float | None = None,
     ) -> TaskResult:
         """Run one task as a sandboxed process; stdout and stderr go to the site's log file."""
-        config = task_config(spec, task)
-        resolved = resolve_mounts(spec, task, mounts)
-        timeout = float(timeout_s if timeout_s is not None else self.settings.task_timeout_seconds)
-        command = [*(config.run_args.entrypoint or ()), *config.run_args.command]
         problem = self.isolation_problem()
-        log_path = new_log_path(log_dir, task)
-        if problem is None:
-            argv = self._bwrap_command(spec, resolved, command)
-            env = _environment(config.run_args.environment, "/tmp")
-            cwd = None
-        elif self.settings.allow_unisolated:
-            logger.warning("running task %s of %s UNISOLATED: %s", task, spec.name, problem)
-            with open(log_path, "a", encoding="utf-8") as log:
-                log.write(f"[medperf] WARNING: running unisolated (network and host files reachable): {problem}\n")
-            argv = self._unisolated_command(spec, resolved, command)
-            env = _environment(config.run_args.environment, str(log_dir))
-            cwd = str(spec.source_dir.resolve()) if spec.source_dir is not None else None
-        else:
+        if problem is not None and not self.settings.allow_unisolated:
+            task_config(spec, task)
             raise ConfigError(
                 f"cannot isolate container tasks on this site: {problem}; install bubblewrap or set "
                 "MEDPERF_SITE_ALLOW_UNISOLATED=true to run them without isolation"
             )
+        plan = self._plan(spec, task, mounts)
+        timeout = float(timeout_s if timeout_s is not None else self.settings.task_timeout_seconds)
+        log_path = new_log_path(log_dir, task)
+        if problem is None:
+            return self._execute(task, self._bwrap_command(plan), plan.env, None, log_path, timeout)
+        logger.warning("running task %s of %s UNISOLATED: %s", task, spec.name, problem)
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write(f"[medperf] WARNING: running unisolated (network and host files reachable): {problem}\n")
+        argv, env, cwd = self._unisolated(plan, log_dir)
         return self._execute(task, argv, env, cwd, log_path, timeout)
 
     def _execute(
@@ -210,3 +314,8 @@ class SandboxRunner:
         if exit_code < 0:
             exit_code = 128 - exit_code
         return TaskResult(task, exit_code, log_path, log_tail(log_path), duration, timed_out)
+
+
+def _no_code_facts() -> DockerfileFacts:
+    """A container without source: nothing copied, runs in /workspace (an empty folder)."""
+    return DockerfileFacts(copies=(), workdir="/workspace")

@@ -12,6 +12,7 @@ from medperf.demo.layout import SiteFolders
 from medperf.demo.transient import retrying
 from medperf.errors import MedPerfError
 from medperf.site.approval_code import approval_code, load_or_create_site_secret
+from medperf.site.approval_form import REJECTED_STATE, run_input
 from medperf.site.run_store import PendingApproval, RunStore
 
 Answer = Literal["approve", "reject", "ui"]
@@ -79,8 +80,8 @@ class ApprovalDesk:
                 self.counts[answer] = self.counts.get(answer, 0) + 1
                 if answer == "ui":
                     continue
-                run_input = {"approve": answer == "approve", "comment": "medperf demo", "approval_code": code}
-                retrying(partial(client.resume_flow_run, UUID(pending.flow_run_id), run_input=run_input))
+                given = run_input(approve=answer == "approve", approval_code=code, comment="medperf demo")
+                retrying(partial(client.resume_flow_run, UUID(pending.flow_run_id), run_input=given))
                 self.show(f"[{site.name}] {'approved' if answer == 'approve' else 'rejected'} with code {code}: "
                           f"`medperf approve {pending.flow_run_id}`")
 
@@ -110,7 +111,7 @@ class ApprovalDesk:
                                         "see the site worker logs under <home>/sites/<site>/home/sites/")
                 time.sleep(POLL_S)
         names = {run_id: str(state.name) if state else "unknown" for run_id, state in states.items()}
-        failed = {run_id: name for run_id, name in names.items() if name != "Completed"}
+        failed = {run_id: name for run_id, name in names.items() if name not in ("Completed", REJECTED_STATE)}
         if failed:
             first, name = next(iter(failed.items()))
             raise DemoRunFailed(f"{what}: {len(failed)} run(s) did not complete (run {first}: {name}); "

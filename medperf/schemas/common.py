@@ -1,11 +1,16 @@
 """Enumerations and the generic page shape used by every list endpoint."""
 
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 T = TypeVar("T")
+
+MAX_ID = 2**31 - 1
+"""Ids are 32-bit integers in every supported database; larger ids are simply unknown."""
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID, description="an id of a registry record (1..2^31-1)")]
 
 
 class EntityState(StrEnum):

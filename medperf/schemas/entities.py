@@ -1,11 +1,11 @@
 """Create / update / public shapes of every registry entity (the REST contract)."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from medperf.schemas.common import ApprovalStatus, AutoApprovalMode, EntityState, ResultStatus
+from medperf.schemas.common import ApprovalStatus, AutoApprovalMode, EntityState, Id, ResultStatus
 
 SHA256 = r"^[0-9a-f]{64}$"
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,127}$"
@@ -85,14 +85,18 @@ class ContainerPublic(BaseModel):
 
 class ModelCreate(_Strict):
     name: str = Field(pattern=NAME)
-    container_id: int
+    container_id: Id = Field(description="a container the caller owns")
     version: str = Field(default="1", max_length=64)
 
 
 class ModelUpdate(_Strict):
     state: EntityState | None = None
-    container_id: int | None = Field(default=None, description="a new version of the model's container")
-    version: str | None = Field(default=None, max_length=64)
+    container_id: Id | None = Field(
+        default=None, description="a container the owner owns; a new container makes a new model version"
+    )
+    version: str | None = Field(
+        default=None, max_length=64, description="the new version's label (default: the old one plus 1)"
+    )
 
 
 class ModelPublic(BaseModel):
@@ -121,14 +125,29 @@ class ReleasePolicy(BaseModel):
     )
     min_cell_count: int = Field(default=5, ge=1, description="k: smallest count any released cell may have")
     allow_per_case: bool = Field(default=False, description="per-case values may leave (never by default)")
+    count_keys: list[str] = Field(
+        default_factory=lambda: ["num_cases", "*_counts"],
+        description="keys holding counts of people (fnmatch patterns on a key's name or dotted path); every "
+        "number anywhere under one is a count and must be 0 or at least min_cell_count",
+    )
+    enum_values: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="dotted key path (fnmatch pattern) -> the strings it may hold; other strings may not leave",
+    )
+    max_keys_per_mapping: int = Field(default=256, ge=1, le=4096, description="most keys in any one mapping")
+    max_depth: int = Field(default=6, ge=1, le=16, description="deepest nesting of mappings and lists")
+    max_payload_bytes: int = Field(
+        default=65536, ge=256, le=1048576, description="largest canonical JSON of the statistics or metrics"
+    )
+    max_string_length: int = Field(default=256, ge=1, le=4096, description="longest key or string value")
 
 
 class BenchmarkCreate(_Strict):
     name: str = Field(pattern=NAME)
     description: str = Field(default="", max_length=4000)
-    data_preparation_container_id: int
-    reference_model_id: int
-    evaluator_container_id: int
+    data_preparation_container_id: Id
+    reference_model_id: Id
+    evaluator_container_id: Id
     demo_dataset_url: str | None = Field(default=None, max_length=1024)
     demo_dataset_sha256: str | None = Field(default=None, pattern=SHA256)
     sanity_suite: dict[str, Any] | None = Field(default=None, description="GX expectation-suite JSON")
@@ -159,6 +178,7 @@ class BenchmarkPublic(BaseModel):
     demo_dataset_sha256: str | None
     sanity_suite: dict[str, Any] | None
     release_policy: ReleasePolicy
+    policy_version: int = Field(default=1, description="+1 at every change of the release policy")
     state: EntityState
     approval_status: ApprovalStatus
     auto_approval_mode: AutoApprovalMode
@@ -171,8 +191,8 @@ class BenchmarkPublic(BaseModel):
 class DatasetCreate(_Strict):
     name: str = Field(pattern=NAME)
     site: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="work pool name of the data site")
-    benchmark_id: int = Field(description="benchmark whose preparation produced this dataset")
-    data_preparation_container_id: int
+    benchmark_id: Id = Field(description="benchmark whose preparation produced this dataset")
+    data_preparation_container_id: Id
     raw_data_hash: str = Field(pattern=SHA256)
     prepared_data_hash: str = Field(pattern=SHA256)
     statistics: dict[str, Any] = Field(default_factory=dict)
@@ -206,9 +226,9 @@ class DatasetPublic(BaseModel):
 class AssociationCreate(_Strict):
     """Request to associate a dataset or a model with a benchmark (exactly one of the two ids)."""
 
-    benchmark_id: int
-    dataset_id: int | None = None
-    model_id: int | None = None
+    benchmark_id: Id
+    dataset_id: Id | None = None
+    model_id: Id | None = None
 
 
 class AssociationPublic(BaseModel):
@@ -221,13 +241,16 @@ class AssociationPublic(BaseModel):
     approval_status: ApprovalStatus
     created_at: datetime
     decided_at: datetime | None
+    previous_id: int | None = Field(default=None, description="the row this one follows (latest wins)")
+    policy_version: int | None = Field(default=None, description="dataset rows: the release policy version")
+    model_container_id: int | None = Field(default=None, description="model rows: the model's container")
 
 
 # ---------------------------------------------------------------- results
 class ResultCreate(_Strict):
-    benchmark_id: int
-    model_id: int
-    dataset_id: int
+    benchmark_id: Id
+    model_id: Id
+    dataset_id: Id
     client_key: str | None = Field(
         default=None, max_length=128, description="idempotency key: a retry returns the same result"
     )
@@ -236,8 +259,8 @@ class ResultCreate(_Strict):
 class ResultFinalize(_Strict):
     metrics: dict[str, Any]
     partial: bool = Field(default=False, description="the run did not complete; metrics are partial")
-    evaluator_container_id: int | None = None
-    model_container_id: int | None = None
+    evaluator_container_id: Id | None = None
+    model_container_id: Id | None = None
 
 
 class ResultPublic(BaseModel):
@@ -257,9 +280,26 @@ class ResultPublic(BaseModel):
 
 # ---------------------------------------------------------------- standing consent
 class StandingConsentCreate(_Strict):
-    benchmark_id: int
-    dataset_id: int
+    benchmark_id: Id
+    dataset_id: Id
     expires_at: datetime
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_utc(cls, moment: datetime) -> datetime:
+        """The moment in UTC (a naive time is taken as UTC); one the database cannot store is refused."""
+        try:
+            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("must be a time the registry can store (before the year 9999 in UTC)") from None
+
+
+class ConsentModel(BaseModel):
+    """A model a standing consent covers, with the container it ran when the consent was granted."""
+
+    model_id: int
+    container_id: int
+    image_digest: str | None = None
 
 
 class StandingConsentPublic(BaseModel):
@@ -270,6 +310,18 @@ class StandingConsentPublic(BaseModel):
     expires_at: datetime
     revoked: bool
     created_at: datetime
+    policy_version: int = Field(default=1, description="the benchmark's release policy version it was granted under")
+    models: list[ConsentModel] = Field(default_factory=list, description="the models and containers it covers")
+
+
+class ConsentCheck(BaseModel):
+    """Whether a standing consent lets one result of (benchmark, dataset, model) go up without a pause."""
+
+    holds: bool
+    reason: str
+    consent_id: int | None
+    policy_version: int = Field(description="the benchmark's release policy version now")
+    model_container_id: int = Field(description="the model's container now")
 
 
 # ---------------------------------------------------------------- audit

@@ -26,11 +26,25 @@ def make_engine(database_url: str) -> Engine:
 
 
 def _json_loads(text: str) -> Any:
-    """Decode a JSON column (SQLite stores text): the Rust parser, or the stdlib for anything it refuses."""
+    """Decode a JSON column (SQLite stores text): the Rust parser, or the stdlib for anything it refuses.
+
+    Rows written before text was checked at the edge may hold lone surrogates (`"\\ud800"`), which no
+    answer can carry as UTF-8; they read back as U+FFFD, so one such row cannot break a list for everyone.
+    """
     try:
         return from_json(text)
     except ValueError:
-        return json.loads(text)
+        return _without_lone_surrogates(json.loads(text))
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(key): _without_lone_surrogates(item) for key, item in value.items()}
+    return value
 
 
 def _ensure_sqlite_folder(url: str) -> None:

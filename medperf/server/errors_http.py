@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 
+from medperf.errors import PolicyViolation
 from medperf.server.services.errors import RuleError
 
 
@@ -28,6 +29,10 @@ def _rule(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=code)
 
 
+def _policy(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
 def _data(_request: Request, _exc: Exception) -> JSONResponse:
     detail = "a value is out of range for the database or contains a NUL character"
     return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
@@ -42,5 +47,6 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on the app."""
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(RuleError, _rule)
+    app.add_exception_handler(PolicyViolation, _policy)
     app.add_exception_handler(DataError, _data)
     app.add_exception_handler(IntegrityError, _integrity)

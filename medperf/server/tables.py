@@ -30,6 +30,16 @@ def _approval() -> Any:
     return Field(default="PENDING", sa_type=sa.String(16), nullable=False, index=True)
 
 
+def _unique_where(name: str, condition: str, *columns: str) -> sa.Index:
+    """A partial unique index (the same on SQLite and Postgres): `columns` are unique among rows matching."""
+    where = sa.text(condition)
+    return sa.Index(name, *columns, unique=True, sqlite_where=where, postgresql_where=where)
+
+
+def _version() -> Any:
+    return Field(default=1, nullable=False, sa_column_kwargs={"server_default": "1"})
+
+
 class User(SQLModel, table=True):
     """A person with an account; roles follow from what the user owns, plus the admin flag."""
 
@@ -95,6 +105,7 @@ class Benchmark(SQLModel, table=True):
     """A benchmark: preparation container, reference model, evaluator, policies and approval."""
 
     __tablename__ = "benchmarks"
+    __table_args__ = (_unique_where("uq_benchmarks_one_pending_per_owner", "approval_status = 'PENDING'", "owner_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_type=sa.String(128), nullable=False)
@@ -107,6 +118,7 @@ class Benchmark(SQLModel, table=True):
     demo_dataset_sha256: str | None = Field(default=None, sa_type=sa.String(64), nullable=True)
     sanity_suite: dict[str, Any] | None = _json(nullable=True)
     release_policy: dict[str, Any] = _json(nullable=False)
+    policy_version: int = _version()
     state: str = _state()
     approval_status: str = _approval()
     auto_approval_mode: str = Field(default="NEVER", sa_type=sa.String(16), nullable=False)
@@ -119,7 +131,10 @@ class Dataset(SQLModel, table=True):
     """A prepared dataset at a site (the site's work-pool name; never a filesystem path)."""
 
     __tablename__ = "datasets"
-    __table_args__ = (sa.UniqueConstraint("owner_id", "client_key", name="uq_datasets_owner_client_key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("owner_id", "client_key", name="uq_datasets_owner_client_key"),
+        _unique_where("uq_datasets_operation_prepared_hash", "state = 'OPERATION'", "prepared_data_hash"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_type=sa.String(128), nullable=False)
@@ -137,14 +152,23 @@ class Dataset(SQLModel, table=True):
 
 
 class DatasetAssociation(SQLModel, table=True):
-    """One request to associate a dataset with a benchmark (append-only; the latest row wins)."""
+    """One request to associate a dataset with a benchmark (append-only; the latest row wins).
+
+    The rows of a pair form one chain: each row names the row it follows (`previous_id`), and the unique
+    indexes allow one first row per pair and one follower per row, so concurrent requests cannot fork it.
+    """
 
     __tablename__ = "dataset_associations"
-    __table_args__ = (sa.Index("ix_dataset_associations_pair", "benchmark_id", "dataset_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_dataset_associations_pair", "benchmark_id", "dataset_id", "id"),
+        _unique_where("uq_dataset_associations_first", "previous_id IS NULL", "benchmark_id", "dataset_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     benchmark_id: int = Field(foreign_key="benchmarks.id", nullable=False)
     dataset_id: int = Field(foreign_key="datasets.id", index=True, nullable=False)
+    previous_id: int | None = Field(default=None, foreign_key="dataset_associations.id", unique=True, nullable=True)
+    policy_version: int = Field(nullable=False, description="the benchmark's release policy version it is about")
     requested_by: int = Field(foreign_key="users.id", nullable=False)
     decided_by: int | None = Field(default=None, foreign_key="users.id", nullable=True)
     approval_status: str = _approval()
@@ -156,11 +180,18 @@ class ModelAssociation(SQLModel, table=True):
     """One request to associate a model with a benchmark (append-only; the latest row wins)."""
 
     __tablename__ = "model_associations"
-    __table_args__ = (sa.Index("ix_model_associations_pair", "benchmark_id", "model_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_model_associations_pair", "benchmark_id", "model_id", "id"),
+        _unique_where("uq_model_associations_first", "previous_id IS NULL", "benchmark_id", "model_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     benchmark_id: int = Field(foreign_key="benchmarks.id", nullable=False)
     model_id: int = Field(foreign_key="models.id", index=True, nullable=False)
+    previous_id: int | None = Field(default=None, foreign_key="model_associations.id", unique=True, nullable=True)
+    model_container_id: int = Field(
+        foreign_key="containers.id", nullable=False, description="the container it is about"
+    )
     requested_by: int = Field(foreign_key="users.id", nullable=False)
     decided_by: int | None = Field(default=None, foreign_key="users.id", nullable=True)
     approval_status: str = _approval()
@@ -204,6 +235,8 @@ class StandingConsent(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     revoked: bool = Field(default=False, nullable=False)
     created_at: datetime = _created()
+    policy_version: int = _version()
+    models: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
 
 
 class AuditEntry(SQLModel, table=True):

@@ -1,12 +1,17 @@
 """What the data owner sees and answers at the approval step, and how an answer is judged."""
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from medperf.site.approval_code import code_matches
 from medperf.site.payloads import Payload, payload_dict, payload_digest
+
+Choice = Literal["approve", "reject"]
+SIGNIFICANT_DIGITS = 4  # values in the readable table; the hash (and the upload) cover the exact values
+REJECTED_STATE = "Rejected"  # the name of the terminal state of a run whose upload the data owner refused
 
 
 def _flatten(value: Any, prefix: str) -> list[tuple[str, Any]]:
@@ -19,24 +24,74 @@ def _flatten(value: Any, prefix: str) -> list[tuple[str, Any]]:
 
 
 def payload_rows(payload: Payload) -> list[dict[str, str]]:
-    """The payload as a two-column table (field, value) for a Prefect table artifact."""
+    """The payload as a two-column table (field, exact JSON value) for a Prefect table artifact."""
     return [
         {"field": name, "value": json.dumps(value, sort_keys=True)}
         for name, value in _flatten(payload_dict(payload), "")
     ]
 
 
-def form_description(title: str, payload: Payload) -> str:
-    """The markdown shown above the approval form: exactly the payload that would be uploaded."""
-    body = json.dumps(payload_dict(payload), indent=2, sort_keys=True)
+def readable_value(value: Any) -> str:
+    """A value as a person reads it: floats to SIGNIFICANT_DIGITS, hashes and text whole, lists inline."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, float):
+        return f"{value:.{SIGNIFICANT_DIGITS}g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(readable_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{}"
+    return str(value)
+
+
+def _cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def payload_table(payload: Payload, names: Mapping[str, str]) -> str:
+    """The payload as a markdown table; an id field shows the entity's name from `names` next to its id."""
+    lines = ["| Field | Value |", "|---|---|"]
+    for field, value in _flatten(payload_dict(payload), ""):
+        if field == "kind":
+            continue
+        shown = readable_value(value)
+        if field in names:
+            shown = f"{names[field]} (id {shown})"
+        elif field.endswith("_hash") and isinstance(value, str):
+            shown = f"`{value}`"
+        lines.append(f"| {_cell(field)} | {_cell(shown)} |")
+    return "\n".join(lines)
+
+
+def human_duration(seconds: float) -> str:
+    """604800 -> "7 days", 5400 -> "1.5 hours", 45 -> "45 seconds"."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            amount = seconds / size
+            text = f"{amount:g}" if amount == int(amount) else f"{amount:.1f}"
+            return f"{text} {unit}{'' if amount == 1 else 's'}"
+    return f"{seconds:g} seconds"
+
+
+def form_description(
+    title: str, payload: Payload, names: Mapping[str, str] | None = None, wait_s: float | None = None
+) -> str:
+    """The markdown shown above the approval form: the exact payload as a table, its hash, and what follows."""
+    wait = f" This run waits up to {human_duration(wait_s)} for an answer." if wait_s else ""
     return (
         f"## {title}\n\n"
         "If you approve, **exactly this payload** is uploaded to the MedPerf registry; nothing else leaves "
-        "the site.\n\n"
-        f"```json\n{body}\n```\n\n"
+        "the site. Numbers are rounded here for reading; the upload carries the exact values covered by the "
+        "hash below (the exact JSON is in the run's *Artifacts* tab and in `medperf approvals ls --all`).\n\n"
+        f"{payload_table(payload, names or {})}\n\n"
         f"Payload sha256: `{payload_digest(payload)}`\n\n"
-        "Enter the approval code shown by `medperf approvals ls` **on the site machine**. "
-        "A wrong code or a rejection uploads nothing."
+        "### Your answer\n\n"
+        "1. **Decision**: *approve* uploads this payload; *reject* ends the run as **Rejected** and uploads "
+        "nothing.\n"
+        "2. **Approval code**: run `medperf approvals ls` **on the site machine** and copy this run's code "
+        "(case and the dash do not matter). Approving and rejecting both need it; a wrong code decides nothing "
+        "and the form asks again.\n"
+        f"3. **Comment** (optional): why; kept with the decision on the site.{wait}"
     )
 
 
@@ -58,10 +113,18 @@ class Answer:
     approval_code: str
 
 
+def run_input(*, approve: bool, approval_code: str, comment: str = "") -> dict[str, str]:
+    """The form's answer as the run-input API takes it (what the Prefect UI sends)."""
+    choice: Choice = "approve" if approve else "reject"
+    return {"decision": choice, "approval_code": approval_code, "comment": comment}
+
+
 def judge(answer: Answer, secret: bytes, flow_run_id: str, payload_sha256: str) -> Decision:
-    """Approved only with approve=True and the code for this run and this exact payload."""
-    if not answer.approve:
-        return Decision.REJECTED
+    """Approved or rejected only with the code for this run and this exact payload; otherwise WRONG_CODE.
+
+    Rejecting needs the code too: someone who reaches only the shared Prefect UI can neither approve nor
+    reject a site's upload.
+    """
     if not code_matches(secret, flow_run_id, payload_sha256, answer.approval_code):
         return Decision.WRONG_CODE
-    return Decision.APPROVED
+    return Decision.APPROVED if answer.approve else Decision.REJECTED

@@ -46,7 +46,9 @@ def run_compatibility_test(
         prep = StepContext(runner, specs["prep"], work / "prepare", timeout)
         prepared = dataset_steps.prepare(prep, data, labels)
         sanity = dataset_steps.sanity_check(prep, prepared, benchmark.sanity_suite, work / "sanity_report.json")
-        stats = dataset_steps.statistics(StepContext(runner, specs["prep"], work / "stats", timeout), prepared, sanity)
+        stats = dataset_steps.statistics(
+            StepContext(runner, specs["prep"], work / "stats", timeout), prepared, sanity, benchmark.sanity_suite
+        )
         predictions = evaluation_steps.infer(
             StepContext(runner, specs["model"], work / "infer", timeout), prepared.data
         )

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import yaml
 
 from medperf.containers.config import parse_container_config
+from medperf.containers.project_layout import find_layout
+from medperf.containers.python_env import ensure_python_env
 from medperf.containers.spec import ContainerSpec
 from medperf.containers.tarball import fetch_tarball
 from medperf.errors import HashMismatch
@@ -80,10 +82,15 @@ def ensure_image(container: ContainerPublic, store: ObjectStore, client: docker.
 
 
 def site_container_spec(container: ContainerPublic, store: ObjectStore, settings: SiteSettings) -> ContainerSpec:
-    """container_spec for this site's runner (docker: the image archive is loaded when needed)."""
+    """container_spec for this site's runner (docker: the image archive is loaded when needed; sandbox: the
+    container's own Python environment is built now, once per requirement set, so a bad requirements file
+    fails the fetch rather than a task)."""
     cache_root = settings.data_root / "cache"
     if settings.runner != "docker":
-        return container_spec(container, store, cache_root)
+        spec = container_spec(container, store, cache_root)
+        if spec.source_dir is not None:
+            ensure_python_env(find_layout(spec.source_dir).requirements, settings.env_cache)
+        return spec
     from medperf.containers.docker_runner import docker_client
 
     return container_spec(container, store, cache_root, daemon=docker_client(settings))
@@ -94,16 +101,18 @@ def container_spec(
 ) -> ContainerSpec:
     """Fetch the container's files (sha256-checked) into a folder keyed by its hash; pin its image digest.
 
-    Without a docker daemon client (sandbox runner) the source archive is unpacked as the workspace; with one, the
-    image is made present (ensure_image) and its digest pinned, and no source archive is needed.
+    Without a docker daemon client (sandbox runner) the source archive is unpacked (the sandbox shows its code
+    where its Dockerfile copies it); with one, the image is made present (ensure_image) and its digest pinned,
+    and no source archive is needed. A container type this platform does not run is refused here too.
     """
+    config = parse_container_config(container.config, f"container {container.id} config")
     folder = cache_root / "containers" / container_key(container)[:24]
     source_dir = None
     image_digest = container.image_digest
     if daemon is not None:
         image_digest = ensure_image(container, store, daemon)
     elif container.source_archive_url and container.source_archive_sha256:
-        source_dir = folder / "workspace"
+        source_dir = folder / "source"
         if not source_dir.is_dir():
             fetch_tarball(store, container.source_archive_url, container.source_archive_sha256, source_dir)
     additional = None
@@ -118,7 +127,7 @@ def container_spec(
         parameters.write_text(yaml.safe_dump(container.parameters, sort_keys=True))
     return ContainerSpec(
         name=container.name,
-        config=parse_container_config(container.config, f"container {container.id} config"),
+        config=config,
         image=container.image,
         image_digest=image_digest,
         source_dir=source_dir,

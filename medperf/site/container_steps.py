@@ -97,6 +97,7 @@ class PreparedPaths:
     data: Path
     labels: Path
     metadata: Path
+    report: Path | None = None  # the preparator's report_file (a per-case progress table): site only
 
 
 def _as_declared(path: Path, volume: Volume | None, staging: Path) -> Path:
@@ -127,23 +128,43 @@ def prepare(ctx: StepContext, raw_data: Path, raw_labels: Path) -> PreparedPaths
     declared = set(config.output_volumes) if config is not None else set()
     if "metadata_path" in declared:
         mounts["metadata_path"] = out.metadata
-    if "report_file" in declared:
-        mounts["report_file"] = out.metadata / "report.yaml"
+    report = None
+    if "report_file" in declared:  # beside the metadata folder, which is the preparator's alone
+        report = ctx.work_dir / "report.yaml"
+        report.unlink(missing_ok=True)
+        mounts["report_file"] = report
     run_step(ctx, "prepare", mounts)
-    return out
+    return PreparedPaths(out.data, out.labels, out.metadata, report)
 
 
-def sanity_check(ctx: StepContext, data: Path, labels: Path) -> None:
-    """Run the container's own sanity check (non-zero exit = failed)."""
-    run_step(ctx, "sanity_check", {"data_path": data, "labels_path": labels})
+def _declared(ctx: StepContext, task: str) -> set[str]:
+    config = ctx.spec.config.tasks.get(task)
+    return set(config.input_volumes) | set(config.output_volumes) if config is not None else set()
 
 
-def statistics(ctx: StepContext, data: Path, labels: Path) -> Path:
+def _with_metadata(ctx: StepContext, task: str, mounts: dict[str, Path], metadata: Path | None) -> dict[str, Path]:
+    """metadata_path joins the mounts when the task declares it and the site has prepared metadata."""
+    if metadata is not None and "metadata_path" in _declared(ctx, task):
+        metadata.mkdir(parents=True, exist_ok=True)
+        mounts["metadata_path"] = metadata
+    return mounts
+
+
+def sanity_check(ctx: StepContext, data: Path, labels: Path, metadata: Path | None = None) -> None:
+    """Run the container's own sanity check (non-zero exit = failed); a container without one passes."""
+    if "sanity_check" not in ctx.spec.config.tasks:
+        return
+    run_step(ctx, "sanity_check", _with_metadata(ctx, "sanity_check", {"data_path": data, "labels_path": labels},
+                                                 metadata))
+
+
+def statistics(ctx: StepContext, data: Path, labels: Path, metadata: Path | None = None) -> Path:
     """Run the container's statistics task; returns the statistics.yaml it wrote."""
     ctx.work_dir.mkdir(parents=True, exist_ok=True)
     output = ctx.work_dir / "statistics.yaml"
     output.unlink(missing_ok=True)
-    run_step(ctx, "statistics", {"data_path": data, "labels_path": labels, "output_path": output})
+    mounts = {"data_path": data, "labels_path": labels, "output_path": output}
+    run_step(ctx, "statistics", _with_metadata(ctx, "statistics", mounts, metadata))
     return output
 
 
@@ -154,10 +175,18 @@ def infer(ctx: StepContext, data: Path) -> Path:
     return predictions
 
 
+def local_outputs_dir(ctx: StepContext) -> Path:
+    """Where an evaluator's local_outputs_path goes: in the step's work folder, on this site, never uploaded."""
+    return ctx.work_dir / "local_outputs"
+
+
 def evaluate(ctx: StepContext, predictions: Path, labels: Path) -> Path:
-    """Run the evaluator on predictions and labels; returns results.yaml."""
+    """Run the evaluator on predictions and labels; returns results.yaml (local outputs stay on the site)."""
     ctx.work_dir.mkdir(parents=True, exist_ok=True)
     output = ctx.work_dir / "results.yaml"
     output.unlink(missing_ok=True)
-    run_step(ctx, "evaluate", {"predictions": predictions, "labels": labels, "output_path": output})
+    mounts = {"predictions": predictions, "labels": labels, "output_path": output}
+    if "local_outputs_path" in _declared(ctx, "evaluate"):
+        mounts["local_outputs_path"] = fresh_dir(local_outputs_dir(ctx))
+    run_step(ctx, "evaluate", mounts)
     return output

@@ -1,5 +1,6 @@
 """The prepare_dataset steps as plain functions: prepare, sanity checks, statistics."""
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -7,7 +8,7 @@ from typing import Any
 from medperf.errors import SanityCheckFailed
 from medperf.hashing import sha256_folder, sha256_path
 from medperf.site import container_steps
-from medperf.site.case_table import build_case_table
+from medperf.site.case_table import PerCaseTable, build_case_table, count_cases, table_choice
 from medperf.site.container_steps import StepContext
 from medperf.site.gx_validation import validate_case_table
 from medperf.site.payloads import payload_sha256
@@ -47,23 +48,36 @@ def is_intact(prepared: PreparedDataset) -> bool:
     return prepared_hash(prepared.data, prepared.labels) == prepared.prepared_hash
 
 
+def per_case_table(prepared: PreparedDataset, suite: dict[str, Any] | None, *, summaries: bool = True) -> PerCaseTable:
+    """The table the benchmark's suite targets: the preparator's case table or the manifest (site only)."""
+    return build_case_table(prepared.data, prepared.labels, prepared.metadata, table_choice(suite), summaries=summaries)
+
+
+def case_count(prepared: PreparedDataset, suite: dict[str, Any] | None) -> int:
+    """num_cases: the rows of the per-case table the suite targets, without decoding any image."""
+    return count_cases(prepared.data, prepared.labels, prepared.metadata, table_choice(suite))
+
+
+def _write_site_report(path: Path, report: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2))
+    path.chmod(0o600)
+
+
 def sanity_check(
     ctx: StepContext, prepared: PreparedDataset, suite: dict[str, Any] | None, report_path: Path
 ) -> dict[str, int]:
     """The container's own check, then the GX suite on the per-case table; counts only come back.
 
-    On a GX failure the full report (with sample case ids) is written to report_path on the site and
-    SanityCheckFailed names each failed expectation with its count, without any case id.
+    The site's report (which table was checked, its case count, how the labels joined and, on a failure,
+    sample case ids) is written to report_path on the site. On a GX failure SanityCheckFailed names each
+    failed expectation with its count, without any case id.
     """
-    container_steps.sanity_check(ctx, prepared.data, prepared.labels)
-    table = build_case_table(prepared.data, prepared.labels, prepared.metadata)
-    outcome = validate_case_table(table, suite)
+    container_steps.sanity_check(ctx, prepared.data, prepared.labels, metadata=prepared.metadata)
+    table = per_case_table(prepared, suite)
+    outcome = validate_case_table(table.table, suite, id_column=table.id_column)
+    _write_site_report(report_path, {**table.site_report(), **outcome.site_report()})
     if not outcome.success:
-        import json
-
-        report_path.parent.mkdir(parents=True, exist_ok=True)
-        report_path.write_text(json.dumps(outcome.site_report(), indent=2))
-        report_path.chmod(0o600)
         failed = "; ".join(
             f"{item.label}: {item.unexpected_count} cases" if item.unexpected_count is not None else item.label
             for item in outcome.failures
@@ -75,8 +89,10 @@ def sanity_check(
     return {"container_check_passed": 1, **outcome.counts()}
 
 
-def statistics(ctx: StepContext, prepared: PreparedDataset, sanity: dict[str, int]) -> dict[str, Any]:
-    """The container's statistics.yaml plus the platform's summary of the per-case table."""
-    stats_file = container_steps.statistics(ctx, prepared.data, prepared.labels)
-    table = build_case_table(prepared.data, prepared.labels, prepared.metadata)
-    return summarise(table, sanity, read_container_statistics(stats_file))
+def statistics(
+    ctx: StepContext, prepared: PreparedDataset, sanity: dict[str, int], suite: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The container's statistics.yaml plus the platform's summary of the per-case table the suite targets."""
+    stats_file = container_steps.statistics(ctx, prepared.data, prepared.labels, metadata=prepared.metadata)
+    table = per_case_table(prepared, suite, summaries=False)
+    return summarise(table.table, sanity, read_container_statistics(stats_file), table.label_column)

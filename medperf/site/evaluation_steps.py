@@ -8,6 +8,7 @@ import yaml
 
 from medperf.errors import ConfigError
 from medperf.hashing import sha256_folder
+from medperf.safe_yaml import load_yaml_file
 from medperf.site import container_steps
 from medperf.site.container_steps import StepContext
 
@@ -34,7 +35,7 @@ def is_intact(predictions: Predictions) -> bool:
 def read_metrics(path: Path) -> dict[str, Any]:
     """The evaluator's results.yaml: a mapping metric -> value."""
     try:
-        data = yaml.safe_load(path.read_text()) if path.is_file() else None
+        data = load_yaml_file(path, "results file", follow_symlinks=False) if path.is_file() else None
     except yaml.YAMLError:
         raise ConfigError(f"{path}: is not valid YAML; fix the evaluator") from None
     if not isinstance(data, dict):

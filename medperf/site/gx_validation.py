@@ -1,4 +1,4 @@
-"""Validate the per-case table with the benchmark's Great Expectations 1.x suite in an ephemeral context."""
+"""Validate the per-case table (manifest or case table) with the benchmark's GX 1.x suite, in an ephemeral context."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from medperf.errors import ConfigError
-from medperf.site.case_table import CASE_ID
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -89,18 +88,24 @@ def _build_suite(suite_json: dict[str, Any]) -> Any:
     return gx.ExpectationSuite(name=str(suite_json.get("name") or "sanity"), expectations=expectations)
 
 
-def _sample_ids(result: dict[str, Any]) -> list[str]:
+def _sample_ids(result: dict[str, Any], id_column: str | None) -> list[str]:
     ids: list[str] = []
     for entry in result.get("unexpected_index_list") or result.get("partial_unexpected_index_list") or []:
-        if isinstance(entry, dict) and CASE_ID in entry:
-            ids.append(str(entry[CASE_ID]))
+        if id_column is not None and isinstance(entry, dict) and id_column in entry:
+            ids.append(str(entry[id_column]))
         if len(ids) >= SAMPLE_SIZE:
             break
     return ids
 
 
-def validate_case_table(table: pd.DataFrame, suite_json: dict[str, Any] | None) -> SuiteOutcome:
-    """Run every expectation of the suite on the table; no suite means nothing to check."""
+def validate_case_table(
+    table: pd.DataFrame, suite_json: dict[str, Any] | None, id_column: str | None = "case_id"
+) -> SuiteOutcome:
+    """Run every expectation of the suite on the table; no suite means nothing to check.
+
+    id_column names the cases in the site-only samples of failed expectations (the preparator's table may
+    call it something else than case_id); the suite's `target` and `label_column` keys are read elsewhere.
+    """
     if not suite_json:
         return SuiteOutcome(evaluated=0, failures=[])
     _quiet_gx()
@@ -113,7 +118,7 @@ def validate_case_table(table: pd.DataFrame, suite_json: dict[str, Any] | None) 
     source = context.data_sources.add_pandas("site")
     asset = source.add_dataframe_asset("case_table")
     batch = asset.add_batch_definition_whole_dataframe("all").get_batch(batch_parameters={"dataframe": table})
-    index_columns = [CASE_ID] if CASE_ID in table.columns else []
+    index_columns = [id_column] if id_column is not None and id_column in table.columns else []
     validation = batch.validate(
         suite,
         result_format={
@@ -134,7 +139,7 @@ def validate_case_table(table: pd.DataFrame, suite_json: dict[str, Any] | None) 
                 expectation=str(config.type),
                 column=config.kwargs.get("column"),
                 unexpected_count=None if count is None else int(count),
-                sample_case_ids=_sample_ids(result),
+                sample_case_ids=_sample_ids(result, index_columns[0] if index_columns else None),
             )
         )
     return SuiteOutcome(evaluated=len(validation.results), failures=failures)

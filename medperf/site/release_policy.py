@@ -1,96 +1,46 @@
-"""The release-policy check run on every outgoing payload before it is shown for approval."""
+"""The release-policy check run on every outgoing payload before it is shown for approval.
 
-import math
-from collections.abc import Iterator, Mapping
-from typing import Any
+A thin wrapper over medperf.release_policy (the same rules the server applies again); the site adds what
+only it knows: the dataset's case ids, so that no key or string of the payload equals or contains one.
+"""
 
-from medperf.errors import PolicyViolation
+from collections.abc import Collection, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from medperf.release_policy import check_metrics, check_statistics
 from medperf.schemas import ReleasePolicy
+from medperf.site.case_table import TableChoice, build_case_table, table_choice
 from medperf.site.payloads import DatasetPayload, ResultPayload
 
-COUNT_KEYS = ("num_cases",)
+if TYPE_CHECKING:
+    from medperf.site.dataset_steps import PreparedDataset
 
 
-def _is_scalar(value: Any) -> bool:
-    return value is None or isinstance(value, str | bool | int | float)
-
-
-def _count_cells(statistics: Mapping[str, Any]) -> Iterator[tuple[str, int]]:
-    """Counts of people in a statistics payload: num_cases and every value under a *_counts key."""
-    for key in COUNT_KEYS:
-        value = statistics.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            yield key, value
-    for key, value in statistics.items():
-        if key.endswith("_counts") and isinstance(value, Mapping):
-            for cell, count in value.items():
-                if isinstance(count, int) and not isinstance(count, bool):
-                    yield f"{key}.{cell}", count
-
-
-def _key_paths(value: Any, path: str = "") -> Iterator[str]:
-    """Every dotted key path of a nested mapping ("features", "features.radius_mean", ...)."""
-    if isinstance(value, Mapping):
-        for key, inner in value.items():
-            inner_path = f"{path}.{key}" if path else str(key)
-            yield inner_path
-            yield from _key_paths(inner, inner_path)
-
-
-def _nested_lists(value: Any, path: str, names: frozenset[str]) -> Iterator[str]:
-    """Lists that could hold per-case values; a list of the payload's own key paths (e.g. the names of
-    suppressed cells) is structure, not data, and is allowed."""
-    if isinstance(value, list | tuple):
-        if not all(isinstance(item, str) and item in names for item in value):
-            yield path
-    elif isinstance(value, Mapping):
-        for key, inner in value.items():
-            yield from _nested_lists(inner, f"{path}.{key}" if path else str(key), names)
-
-
-def check_dataset_payload(payload: DatasetPayload, policy: ReleasePolicy) -> None:
+def check_dataset_payload(
+    payload: DatasetPayload, policy: ReleasePolicy, case_ids: Collection[str] = ()
+) -> None:
     """Raise PolicyViolation when the statistics would release a key, a small cell or per-case values."""
-    stats = payload.statistics
-    extra = sorted(set(stats) - set(policy.allowed_statistics_keys))
-    if extra:
-        raise PolicyViolation(
-            f"release policy: statistics keys {extra} may not leave the site "
-            f"(allowed: {sorted(policy.allowed_statistics_keys)}); ask the benchmark owner to allow them"
-        )
-    for cell, count in _count_cells(stats):
-        if 0 < count < policy.min_cell_count:
-            raise PolicyViolation(
-                f"release policy: statistics cell '{cell}' counts {count} < k={policy.min_cell_count}; "
-                "nothing was uploaded"
-            )
-    if not policy.allow_per_case:
-        lists = list(_nested_lists(stats, "", frozenset(_key_paths(stats))))
-        if lists:
-            raise PolicyViolation(
-                f"release policy: statistics field '{lists[0]}' is a list (possible per-case values), "
-                "which this benchmark does not allow to leave"
-            )
+    check_statistics(payload.statistics, policy, case_ids=case_ids)
 
 
-def check_result_payload(payload: ResultPayload, policy: ReleasePolicy, num_cases: int) -> None:
+def check_result_payload(
+    payload: ResultPayload, policy: ReleasePolicy, num_cases: int, case_ids: Collection[str] = ()
+) -> None:
     """Raise PolicyViolation for a metric not allowed, a non-scalar metric or too few cases."""
-    if 0 < num_cases < policy.min_cell_count:
-        raise PolicyViolation(
-            f"release policy: the metrics come from {num_cases} cases < k={policy.min_cell_count}; nothing was uploaded"
-        )
-    if policy.allowed_metric_keys is not None:
-        extra = sorted(set(payload.metrics) - set(policy.allowed_metric_keys))
-        if extra:
-            raise PolicyViolation(
-                f"release policy: metrics {extra} may not leave the site "
-                f"(allowed: {sorted(policy.allowed_metric_keys)})"
-            )
-    if not policy.allow_per_case:
-        for name, value in payload.metrics.items():
-            if not _is_scalar(value):
-                raise PolicyViolation(
-                    f"release policy: metric '{name}' is not a single value (possible per-case values); "
-                    "only scalar metrics may leave"
-                )
-            if isinstance(value, float) and not math.isfinite(value):
-                raise PolicyViolation(f"release policy: metric '{name}' is {value}; fix the evaluator")
+    check_metrics(payload.metrics, policy, num_cases=num_cases, case_ids=case_ids)
+
+
+def case_ids_of(
+    prepared_dir: Path, labels_dir: Path, metadata_dir: Path | None = None, choice: TableChoice | None = None
+) -> list[str]:
+    """The case ids of a prepared dataset (its per-case table), for the site's stronger check; never uploaded."""
+    table = build_case_table(prepared_dir, labels_dir, metadata_dir, choice, summaries=False)
+    if table.id_column is None:
+        return []
+    return [str(case_id) for case_id in table.table[table.id_column].dropna()]
+
+
+def site_case_ids(prepared: "PreparedDataset", suite: Mapping[str, Any] | None) -> list[str]:
+    """case_ids_of a prepared dataset, its per-case table chosen as the benchmark's sanity suite says."""
+    return case_ids_of(prepared.data, prepared.labels, prepared.metadata, table_choice(suite))

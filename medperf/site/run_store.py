@@ -51,7 +51,14 @@ class RunStore:
     def record_pending(
         self, flow_run_id: str, kind: str, title: str, payload: dict[str, Any], payload_sha256: str
     ) -> Path:
-        """Record the payload shown for approval (kept across the re-run after a suspend)."""
+        """Record the payload shown for approval (kept across the re-run after a suspend).
+
+        A run that asks again (a Retry after wrong codes or no answer) is waiting once more: the decision
+        of its earlier try is set aside as decision.previous.json so `medperf approvals ls` lists it.
+        """
+        decided = self.run_dir(flow_run_id) / DECISION
+        if decided.is_file():
+            decided.replace(decided.with_suffix(".previous.json"))
         path = self.run_dir(flow_run_id) / APPROVAL
         record = {
             "flow_run_id": flow_run_id,
@@ -72,6 +79,19 @@ class RunStore:
         return _write_json(
             self.run_dir(flow_run_id) / DECISION, {"decision": decision, "comment": comment, "at": _now()}
         )
+
+    def last_rejection(self, kind: str, **ids: int) -> datetime | None:
+        """When the data owner last rejected a payload of this kind whose ids match (e.g. model_id=2), or None."""
+        moments = [
+            datetime.fromisoformat(decision["at"])
+            for folder in (self.root.iterdir() if self.root.is_dir() else [])
+            if (record := self.read(folder.name, APPROVAL)) is not None
+            and record.get("kind") == kind
+            and all(record["payload"].get(name) == value for name, value in ids.items())
+            and (decision := self.read(folder.name, DECISION)) is not None
+            and decision.get("decision") == "rejected"
+        ]
+        return max(moments, default=None)
 
     def record_failure(self, flow_run_id: str, step: str, message: str, details: dict[str, Any]) -> Path:
         """Record a failed step with its local details (log paths, exit code)."""

@@ -21,10 +21,14 @@ def check_sha256(sha256: str) -> str:
     return value
 
 
-def mismatch(url: str, expected: str, actual: str) -> HashMismatch:
-    """The error for an object whose bytes do not hash to the registered value."""
+def mismatch(url: str, expected: str) -> HashMismatch:
+    """The error for an object whose bytes do not hash to the registered value.
+
+    The actual hash is never shown: echoing it would let whoever registers a file:// url learn the sha256
+    of any file the site can read (an oracle for guessing its content).
+    """
     return HashMismatch(
-        f"{url}: sha256 is {actual}, not the registered {expected}; the object was tampered with or "
+        f"{url}: its content does not match the registered sha256 {expected}; the object was tampered with or "
         "corrupted — nothing was used; re-upload it or fix the registered hash"
     )
 
@@ -49,9 +53,8 @@ class VerifiedCache:
         tmp = Path(tmp_name)
         try:
             download(tmp)
-            actual = sha256_file(tmp)
-            if actual != expected:
-                raise mismatch(url, expected, actual)
+            if sha256_file(tmp) != expected:
+                raise mismatch(url, expected)
             tmp.chmod(0o444)
             os.replace(tmp, cached)
         finally:
@@ -64,8 +67,10 @@ def copy_file(source: Path) -> Callable[[Path], None]:
 
     def download(target: Path) -> None:
         try:
+            if not source.is_file():  # not a folder, FIFO or device: copying one would fail or hang
+                raise FileNotFoundError(source)
             shutil.copyfile(source, target)
-        except FileNotFoundError:
+        except OSError:
             raise ConfigError(f"file://{source}: no such object; check the url or re-upload it") from None
 
     return download

@@ -22,6 +22,10 @@ from medperf.errors import ConfigError
         ("PAUSED", "Paused", CellStatus.AWAITING_APPROVAL),
         ("FAILED", "Failed", CellStatus.FAILED),
         ("CRASHED", "Crashed", CellStatus.FAILED),
+        ("FAILED", "Unapproved", CellStatus.FAILED),  # wrong codes only: nobody decided
+        ("CANCELLED", "Rejected", CellStatus.REJECTED),  # the data owner said no: a decision, not a failure
+        ("CANCELLED", "Cancelled", CellStatus.FAILED),
+        ("COMPLETED", "Completed", CellStatus.DONE),
     ],
 )
 def test_prefect_states_map_to_cells(state_type: str, state_name: str, expected: CellStatus) -> None:
@@ -47,6 +51,22 @@ def test_matrix_combines_results_and_runs_per_model_and_site() -> None:
     assert matrix.pairs[(2, 13)] is CellStatus.MISSING
     assert matrix.cell(2, "site-b") is CellStatus.LATE  # the least advanced of its two datasets
     assert matrix.counts()[CellStatus.DONE] == 3
+
+
+def test_status_tells_done_awaiting_rejected_failed_and_late_apart() -> None:
+    """What `benchmark status` shows for one model at five sites, one pair each."""
+    sites = ["a", "b", "c", "d", "e"]
+    snap = snapshot([model(1)], [dataset(10 + i, site) for i, site in enumerate(sites)], [result(1, 10)])
+    runs = {
+        (1, 11): RunState("r1", "PAUSED", "Suspended"),
+        (1, 12): RunState("r2", "CANCELLED", "Rejected"),
+        (1, 13): RunState("r3", "FAILED", "Failed"),
+        (1, 14): RunState("r4", "SCHEDULED", "Late"),
+    }
+    matrix = build_matrix(snap, runs)
+    shown = [matrix.cell(1, site).value for site in sites]
+    assert shown == ["done", "awaiting approval", "rejected", "failed", "late"]
+    assert "1,m1,done,awaiting approval,rejected,failed,late" in matrix.to_csv()
 
 
 def test_outdated_and_pending_without_runs() -> None:

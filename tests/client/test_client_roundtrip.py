@@ -135,6 +135,9 @@ def test_associations_results_consents_and_audit(admin: RegistryClient, new_user
         StandingConsentCreate(benchmark_id=bench, dataset_id=data.id, expires_at=expires)
     )
     assert [c.id for c in hospital.consents.list(dataset_id=data.id, active=True).items] == [consent.id]
+    check = hospital.consents.check(bench, data.id, model.id, model_container_id=model.container_id, policy_version=1)
+    assert check.holds is True and check.consent_id == consent.id
+    assert hospital.consents.check(bench, data.id, model.id, policy_version=2).holds is False
     assert hospital.consents.revoke(consent.id).revoked is True
     assert hospital.consents.list(dataset_id=data.id, active=True).count == 0
 

@@ -44,9 +44,9 @@ def docker_client(docker_host: str) -> docker.DockerClient:
     return docker.DockerClient(base_url=docker_host)
 
 
-def build_image(client: docker.DockerClient, project: Path, tag: str) -> str:
-    """docker build (no network needed: COPY only, FROM the local base image); returns the image id."""
-    image, _ = client.images.build(path=str(project), tag=tag, rm=True, network_mode="none")
+def build_image(client: docker.DockerClient, project: Path, tag: str, dockerfile: str = "Dockerfile") -> str:
+    """docker build FROM the local base image (host network: a `RUN pip install` reaches the index)."""
+    image, _ = client.images.build(path=str(project), dockerfile=dockerfile, tag=tag, rm=True, network_mode="host")
     image_id: str = image.id
     return image_id
 

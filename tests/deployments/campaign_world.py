@@ -32,6 +32,7 @@ from medperf.schemas import (
 )
 from medperf.settings import ObjectStoreSettings, SiteSettings
 from medperf.site.approval_code import approval_code, load_or_create_site_secret
+from medperf.site.approval_form import run_input
 from medperf.site.run_store import RunStore
 from medperf.storage import ObjectStore
 
@@ -142,7 +143,7 @@ class Site:
                     continue
                 code = approval_code(secret, pending.flow_run_id, pending.payload_sha256)
                 client.resume_flow_run(
-                    UUID(pending.flow_run_id), run_input={"approve": True, "comment": "ok", "approval_code": code}
+                    UUID(pending.flow_run_id), run_input=run_input(approve=True, approval_code=code, comment="ok")
                 )
                 self.approved.add(pending.flow_run_id)
                 answered.append(pending.flow_run_id)

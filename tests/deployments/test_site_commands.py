@@ -12,6 +12,7 @@ from deployments.site_worker import running_pid, worker_files
 from medperf.cli import site_up_commands
 from medperf.client import RegistryClient
 from medperf.profiles import Profile, ProfileStore
+from medperf.site.saved_settings import load_site_settings
 
 pytestmark = [pytest.mark.prefect, pytest.mark.postgres, pytest.mark.s3]
 
@@ -35,6 +36,8 @@ def test_site_up_status_down(stack: Any, tmp_path: Path) -> None:
         assert up.exit_code == 0, up.output
         assert "deployment evaluate_model/cli-site ready" in up.output
         assert "Prefect UI: http://127.0.0.1:" in up.output
+        saved = load_site_settings(home)  # what later commands use with only MEDPERF_HOME set
+        assert (saved.name, saved.data_root, saved.runner) == (site, data.resolve(), "sandbox")
         files = worker_files(site, home)
         pid = running_pid(files)
         assert pid is not None and files.log_file.exists()

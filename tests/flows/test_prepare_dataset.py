@@ -1,12 +1,21 @@
 """prepare_dataset against a real Prefect server and registry, with the sandboxed runner and small data."""
 
-import json
+import time
 from pathlib import Path
 
 import pytest
-from flow_harness import answer, form_description, site_code, start_flow, wait_for_approval_form
+from flow_harness import (
+    DEADLINE_S,
+    answer,
+    form_description,
+    read_run,
+    site_code,
+    start_flow,
+    wait_for_approval_form,
+)
 from flow_world import World, case_id, make_benchmark, write_raw_data
 
+from flows.approval import MAX_ANSWERS
 from flows.prepare_dataset import prepare_dataset
 from medperf.client import RegistryClient
 from medperf.schemas import ReleasePolicy
@@ -51,11 +60,16 @@ def test_approved_prepare_uploads_exactly_the_payload_shown(
         data_path=str(raw),
         labels_path=str(labels),
         name="tiny-approved",
+        approval_timeout_s=60,
     )
     pending = wait_for_approval_form(data_root(site_env), before, run)
     shown = form_description(pending.flow_run_id)
-    assert json.dumps(pending.payload, indent=2, sort_keys=True) in shown
+    assert "| Field | Value |" in shown, "the payload is a readable table in the form itself"
+    assert "| statistics.num_cases | 40 |" in shown
+    assert f"| benchmark_id | {world.benchmark.name} (id {world.benchmark.id}) |" in shown, "names, not bare ids"
+    assert f"`{pending.payload['prepared_data_hash']}`" in shown, "hashes are shown whole"
     assert pending.payload_sha256 in shown
+    assert "up to 1 minute" in shown
 
     answer(pending.flow_run_id, approve=True, code=site_code(site_home, pending), comment="looks fine")
     state = run.state()
@@ -67,37 +81,73 @@ def test_approved_prepare_uploads_exactly_the_payload_shown(
     assert dataset.statistics["sanity"]["expectations_failed"] == 0
 
 
-@pytest.mark.parametrize(
-    ("approve", "use_site_code", "message"),
-    [
-        (False, True, "rejected the upload"),
-        (True, False, "approval code does not match"),
-    ],
-)
-def test_rejection_or_wrong_code_uploads_nothing(
-    world: World,
-    site_env: dict[str, str],
-    site_home: Path,
-    tmp_path: Path,
-    approve: bool,
-    use_site_code: bool,
-    message: str,
+def next_form(flow_run_id: str, seen: list[object]) -> None:
+    """Poll (with a deadline) until the run waits at a form it has not shown before (a new keyset)."""
+    deadline = time.monotonic() + DEADLINE_S
+    while time.monotonic() < deadline:
+        state = read_run(flow_run_id).state
+        keyset = state.state_details.run_input_keyset if state is not None and state.is_paused() else None
+        if keyset and keyset not in seen:
+            seen.append(keyset)
+            return
+        time.sleep(0.3)
+    raise AssertionError("the run did not ask again in time")
+
+
+def test_rejection_uploads_nothing(world: World, site_env: dict[str, str], site_home: Path, tmp_path: Path) -> None:
+    raw, labels = write_raw_data(tmp_path / "in", 40)
+    before = known(site_env)
+    run = start_flow(
+        prepare_dataset, benchmark_id=world.benchmark.id, data_path=str(raw), labels_path=str(labels), name="tiny-no"
+    )
+    pending = wait_for_approval_form(data_root(site_env), before, run)
+    answer(pending.flow_run_id, approve=False, code=site_code(site_home, pending), comment="too few cases")
+    state = run.state()
+    assert state.is_cancelled() and state.name == "Rejected", "a decision, not a failure"
+    assert "rejected the upload" in (state.message or "") and "too few cases" in (state.message or "")
+    assert read_run(pending.flow_run_id).name == f"site-a: prepare tiny-no for {world.benchmark.name}"
+    assert datasets_of(world) == 0
+
+
+def test_answers_without_the_site_code_decide_nothing(
+    world: World, site_env: dict[str, str], site_home: Path, tmp_path: Path
+) -> None:
+    """From the shared Prefect UI without the site's code, neither a rejection nor an approval counts."""
+    raw, labels = write_raw_data(tmp_path / "in", 40)
+    before = known(site_env)
+    run = start_flow(
+        prepare_dataset, benchmark_id=world.benchmark.id, data_path=str(raw), labels_path=str(labels), name="tiny-code"
+    )
+    pending = wait_for_approval_form(data_root(site_env), before, run)
+    seen: list[object] = []
+    next_form(pending.flow_run_id, seen)
+    answer(pending.flow_run_id, approve=False, code="AAAAA-BBBBB")  # a rejection without the code: ignored
+    next_form(pending.flow_run_id, seen)
+    answer(pending.flow_run_id, approve=True, code="ÄÖÜẞ-١٢٣")  # non-ASCII: a wrong code, not an error
+    next_form(pending.flow_run_id, seen)
+    answer(pending.flow_run_id, approve=True, code=site_code(site_home, pending))
+    state = run.state()
+    assert state.is_completed(), state.message
+    assert datasets_of(world) == 1
+
+
+def test_repeated_wrong_codes_end_the_run_uploading_nothing(
+    world: World, site_env: dict[str, str], tmp_path: Path
 ) -> None:
     raw, labels = write_raw_data(tmp_path / "in", 40)
     before = known(site_env)
     run = start_flow(
-        prepare_dataset,
-        benchmark_id=world.benchmark.id,
-        data_path=str(raw),
-        labels_path=str(labels),
-        name="tiny-declined",
+        prepare_dataset, benchmark_id=world.benchmark.id, data_path=str(raw), labels_path=str(labels), name="tiny-bad"
     )
     pending = wait_for_approval_form(data_root(site_env), before, run)
-    code = site_code(site_home, pending) if use_site_code else "AAAAA-BBBBB"
-    answer(pending.flow_run_id, approve=approve, code=code)
+    seen: list[object] = []
+    for _ in range(MAX_ANSWERS):
+        next_form(pending.flow_run_id, seen)
+        answer(pending.flow_run_id, approve=True, code="AAAAA-BBBBB")
     state = run.state()
-    assert state.is_failed()
-    assert message in (state.message or "")
+    assert state.is_failed() and state.name == "Unapproved"
+    assert "approval code that does not match" in (state.message or "")
+    assert "run the flow again" not in (state.message or "")
     assert datasets_of(world) == 0
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from flow_harness import DEADLINE_S, answer, start_flow, wait_for_approval_form
+from flow_harness import DEADLINE_S, answer, site_code, start_flow, wait_for_approval_form
 from flow_world import associate_dataset, make_benchmark, write_raw_data
 from prefect.client.orchestration import get_client
 from site_flows import prepare_approved
@@ -21,7 +21,7 @@ from medperf.storage import ObjectStore
 pytestmark = pytest.mark.prefect
 
 
-def _pauses_for_approval(data_root: Path, benchmark_id: int, model_id: int, dataset_id: int) -> str:
+def _pauses_for_approval(data_root: Path, site_home: Path, benchmark_id: int, model_id: int, dataset_id: int) -> str:
     """Start the flow with standing_consent=True; it must stop at the approval form (rejected here)."""
     known = {item.flow_run_id for item in RunStore(data_root).approvals()}
     run = start_flow(
@@ -33,9 +33,9 @@ def _pauses_for_approval(data_root: Path, benchmark_id: int, model_id: int, data
         approval_timeout_s=120,
     )
     pending = wait_for_approval_form(data_root, known, run)
-    answer(pending.flow_run_id, approve=False, code="")
+    answer(pending.flow_run_id, approve=False, code=site_code(site_home, pending))
     state = run.state()
-    assert state.is_failed() and "rejected" in (state.message or "")
+    assert state.is_cancelled() and state.name == "Rejected", state.message
     return pending.flow_run_id
 
 
@@ -56,7 +56,7 @@ def test_standing_consent_skips_the_pause_only_while_it_holds(
     bench_id, model_id = world.benchmark.id, world.reference_model.id
 
     # no consent in the registry: the flag alone does not skip the owner's approval
-    _pauses_for_approval(data_root, bench_id, model_id, dataset_id)
+    _pauses_for_approval(data_root, site_home, bench_id, model_id, dataset_id)
 
     # an expired consent does not count either
     soon = datetime.now(UTC) + timedelta(seconds=2)
@@ -65,7 +65,7 @@ def test_standing_consent_skips_the_pause_only_while_it_holds(
     while has_standing_consent(data_owner, bench_id, dataset_id):
         assert time.monotonic() < deadline, "the consent did not expire in time"
         time.sleep(0.2)
-    _pauses_for_approval(data_root, bench_id, model_id, dataset_id)
+    _pauses_for_approval(data_root, site_home, bench_id, model_id, dataset_id)
     assert data_owner.results.list(dataset_id=dataset_id).items[0].status == ResultStatus.PENDING
 
     # a live consent: the run uploads without ever waiting at a form, and the site records why
@@ -88,3 +88,34 @@ def test_standing_consent_skips_the_pause_only_while_it_holds(
     assert decision is not None and decision["decision"] == "standing-consent"
     (result,) = data_owner.results.list(dataset_id=dataset_id).items
     assert result.status == ResultStatus.FINALIZED and result.metrics is not None
+
+
+def test_standing_consent_never_overrides_a_later_rejection_of_the_same_result(
+    admin: RegistryClient,
+    bench_owner: RegistryClient,
+    data_owner: RegistryClient,
+    store: ObjectStore,
+    site_env: dict[str, str],
+    site_home: Path,
+    tmp_path: Path,
+) -> None:
+    """The owner consents, then says "no" to this model's result: the next run asks again instead of uploading."""
+    data_root = Path(site_env["MEDPERF_SITE_DATA_ROOT"])
+    world = make_benchmark(admin, bench_owner, data_owner, store, tmp_path)
+    raw, labels = write_raw_data(tmp_path / "in", 40)
+    dataset_id = prepare_approved(data_root, site_home, world.benchmark.id, raw, labels)
+    associate_dataset(world, dataset_id)
+    bench_id, model_id = world.benchmark.id, world.reference_model.id
+    until = datetime.now(UTC) + timedelta(days=30)
+    data_owner.consents.create(StandingConsentCreate(benchmark_id=bench_id, dataset_id=dataset_id, expires_at=until))
+    assert has_standing_consent(data_owner, bench_id, dataset_id)
+
+    known = {item.flow_run_id for item in RunStore(data_root).approvals()}
+    run = start_flow(evaluate_model, benchmark_id=bench_id, model_id=model_id, dataset_id=dataset_id)
+    pending = wait_for_approval_form(data_root, known, run)
+    answer(pending.flow_run_id, approve=False, code=site_code(site_home, pending), comment="not this one")
+    assert run.state().name == "Rejected"
+
+    # the consent is still live, but the rejection is newer: the run pauses for the owner (rejected again here)
+    _pauses_for_approval(data_root, site_home, bench_id, model_id, dataset_id)
+    assert data_owner.results.list(dataset_id=dataset_id).items[0].status == ResultStatus.PENDING

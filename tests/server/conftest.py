@@ -115,3 +115,29 @@ def registry(client: TestClient, settings: ServerSettings) -> Registry:
     """The client plus an admin token created the way the CLI does it."""
     token = create_admin(settings, "admin@example.org", "Admin")
     return Registry(client, token)
+
+
+@pytest.fixture
+def live_registry(settings: ServerSettings) -> Iterator[tuple[str, str]]:
+    """A real uvicorn server of the app on 127.0.0.1 (its own thread), and an admin token: (base url, token)."""
+    import threading
+    import time
+
+    import uvicorn
+
+    token = create_admin(settings, "admin@example.org", "Admin")
+    app = create_app(settings, upgrade_db=False)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}", token
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        app.state.engine.dispose()

@@ -22,7 +22,7 @@ POST /containers                                401  201   201   201  201   201
 GET /containers                                 401  200   200   200  200   200
 GET /containers/{prep}                          401  200   200   200  200   200
 PATCH /containers/{prep}                        401  403   200   403  403   403
-POST /models                                    401  201   201   201  201   201
+POST /models                                    401  403   201   403  403   403
 GET /models                                     401  200   200   200  200   200
 GET /models/{model}                             401  200   200   200  200   200
 PATCH /models/{model}                           401  403   403   403  200   403
@@ -37,7 +37,7 @@ POST /datasets                                  401  201   201   201  201   201
 GET /datasets                                   401  200   200   200  200   200
 GET /datasets/{dataset}                         401  200   200   200  404   404
 PATCH /datasets/{dataset}                       401  403   403   200  404   404
-POST /associations/datasets                     401  403   201   201  404   404
+POST /associations/datasets                     401  403   404   201  404   404
 POST /associations/models                       401  403   201   403  201   403
 GET /associations/datasets                      401  200   200   200  200   200
 GET /associations/models                        401  200   200   200  200   200

@@ -70,9 +70,10 @@ def test_association_is_approved_by_the_other_party_and_either_may_reject(regist
     _assoc(registry, data_owner, "datasets", bench["id"], dataset["id"], 409)  # one open request at a time
     registry.ok("POST", f"/associations/datasets/{req['id']}/reject", data_owner)
     registry.ok("POST", f"/associations/datasets/{req['id']}/approve", bench_owner, status=409)
-    again = _assoc(registry, bench_owner, "datasets", bench["id"], dataset["id"])  # a new request after rejection
-    registry.ok("POST", f"/associations/datasets/{again['id']}/approve", bench_owner, status=403)
-    decided = registry.ok("POST", f"/associations/datasets/{again['id']}/approve", data_owner)
+    _assoc(registry, bench_owner, "datasets", bench["id"], dataset["id"], 404)  # only the data owner asks
+    again = _assoc(registry, data_owner, "datasets", bench["id"], dataset["id"])  # a new request after rejection
+    registry.ok("POST", f"/associations/datasets/{again['id']}/approve", data_owner, status=403)
+    decided = registry.ok("POST", f"/associations/datasets/{again['id']}/approve", bench_owner)
     assert decided["approval_status"] == "APPROVED"
     latest = registry.ok("GET", f"/associations/datasets?benchmark_id={bench['id']}", bench_owner)
     history = registry.ok("GET", f"/associations/datasets?benchmark_id={bench['id']}&latest_only=false", bench_owner)
@@ -145,10 +146,10 @@ def test_lists_and_details_are_scoped(registry: Registry) -> None:
     t, ids = world.tokens, world.ids
     _, other_data = registry.user("otherdata")
     bench = registry.ok("GET", f"/benchmarks/{ids['benchmark']}", t["bench_owner"])
-    registry.dataset(other_data, bench)  # prepared for the benchmark: its owner sees it too
+    registry.dataset(other_data, bench)  # prepared for the benchmark but never offered to it: not shown
     assert registry.ok("GET", "/datasets", t["stranger"])["count"] == 0
     assert registry.ok("GET", "/datasets", t["data_owner"])["count"] == 1
-    assert registry.ok("GET", "/datasets", t["bench_owner"])["count"] == 2
+    assert registry.ok("GET", "/datasets", t["bench_owner"])["count"] == 1
     assert registry.ok("GET", "/datasets", other_data)["count"] == 1
     assert registry.ok("GET", "/results", t["stranger"])["count"] == 0
     for role in ("bench_owner", "data_owner", "model_owner", "admin"):

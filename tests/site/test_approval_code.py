@@ -41,9 +41,37 @@ def test_typed_code_tolerates_case_and_missing_dash() -> None:
 
 @pytest.mark.parametrize(
     ("approve", "use_right_code", "expected"),
-    [(True, True, Decision.APPROVED), (True, False, Decision.WRONG_CODE), (False, True, Decision.REJECTED)],
+    [
+        (True, True, Decision.APPROVED),
+        (True, False, Decision.WRONG_CODE),
+        (False, True, Decision.REJECTED),
+        (False, False, Decision.WRONG_CODE),
+    ],
+    ids=["approve", "approve-wrong-code", "reject", "reject-wrong-code"],
 )
 def test_judge(approve: bool, use_right_code: bool, expected: Decision) -> None:
     secret = b"s" * 64
     code = approval_code(secret, "run", "c" * 64) if use_right_code else "ZZZZZ-ZZZZZ"
     assert judge(Answer(approve, "", code), secret, "run", "c" * 64) is expected
+
+
+def test_rejecting_without_any_code_decides_nothing() -> None:
+    """Someone who reaches only the shared Prefect UI cannot reject a site's upload."""
+    assert judge(Answer(False, "no", ""), b"s" * 64, "run", "c" * 64) is Decision.WRONG_CODE
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["ÄÖÜẞ-ÉÈÊË", "١٢٣٤٥-٦٧٨٩٠", "💥💥💥💥💥-💥💥💥💥💥", "\x00\ud800", "ß" * 10, "A" * 10_000],
+    ids=["latin-accents", "arabic-digits", "emoji", "nul-and-surrogate", "eszett", "very-long"],
+)
+def test_any_typed_text_is_a_wrong_code_never_an_error(typed: str) -> None:
+    secret = b"s" * 64
+    assert not code_matches(secret, "run", "c" * 64, typed)
+    assert judge(Answer(True, "", typed), secret, "run", "c" * 64) is Decision.WRONG_CODE
+
+
+def test_the_right_code_with_non_ascii_decoration_still_matches() -> None:
+    secret = b"s" * 64
+    code = approval_code(secret, "run", "c" * 64)
+    assert code_matches(secret, "run", "c" * 64, f"« {code} »")

@@ -6,10 +6,11 @@ from fastapi import APIRouter, status
 
 from medperf.schemas import ApprovalStatus, AssociationCreate, AssociationPublic, Page
 from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
+from medperf.server.routing import GuardedRoute
 from medperf.server.services import associations
 from medperf.server.services.associations import AssociationFilters
 
-router = APIRouter(prefix="/associations", tags=["associations"])
+router = APIRouter(prefix="/associations", tags=["associations"], route_class=GuardedRoute)
 
 KindPath = Literal["datasets", "models"]
 

@@ -7,10 +7,11 @@ from sqlmodel import select
 
 from medperf.schemas import AuditEntryPublic, Page
 from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
+from medperf.server.routing import GuardedRoute
 from medperf.server.services.paging import paginate
 from medperf.server.tables import AuditEntry
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"], route_class=GuardedRoute)
 
 
 @router.get("")

@@ -13,12 +13,13 @@ from medperf.schemas import (
     Page,
 )
 from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
+from medperf.server.routing import GuardedRoute
 from medperf.server.services import benchmarks
 from medperf.server.services.lookup import get_or_404
 from medperf.server.services.paging import paginate
 from medperf.server.tables import Benchmark
 
-router = APIRouter(prefix="/benchmarks", tags=["benchmarks"])
+router = APIRouter(prefix="/benchmarks", tags=["benchmarks"], route_class=GuardedRoute)
 
 
 def _public(row: Benchmark) -> BenchmarkPublic:

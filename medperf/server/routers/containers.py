@@ -5,12 +5,13 @@ from sqlmodel import select
 
 from medperf.schemas import ContainerCreate, ContainerPublic, ContainerUpdate, EntityState, Page
 from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
+from medperf.server.routing import GuardedRoute
 from medperf.server.services import containers
 from medperf.server.services.lookup import get_or_404
 from medperf.server.services.paging import paginate
 from medperf.server.tables import Container
 
-router = APIRouter(prefix="/containers", tags=["containers"])
+router = APIRouter(prefix="/containers", tags=["containers"], route_class=GuardedRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -7,12 +7,13 @@ from sqlmodel import col, or_, select
 
 from medperf.schemas import DatasetCreate, DatasetPublic, DatasetUpdate, EntityState, Page
 from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
+from medperf.server.routing import GuardedRoute
 from medperf.server.services import datasets
 from medperf.server.services.paging import paginate
 from medperf.server.services.visibility import datasets_visible_to
 from medperf.server.tables import Dataset, DatasetAssociation
 
-router = APIRouter(prefix="/datasets", tags=["datasets"])
+router = APIRouter(prefix="/datasets", tags=["datasets"], route_class=GuardedRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -2,7 +2,9 @@
 
 from fastapi import APIRouter
 
-router = APIRouter(tags=["health"])
+from medperf.server.routing import GuardedRoute
+
+router = APIRouter(tags=["health"], route_class=GuardedRoute)
 
 
 @router.get("/health")

@@ -5,12 +5,13 @@ from sqlmodel import select
 
 from medperf.schemas import EntityState, ModelCreate, ModelPublic, ModelUpdate, Page
 from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
+from medperf.server.routing import GuardedRoute
 from medperf.server.services import models
 from medperf.server.services.lookup import get_or_404
 from medperf.server.services.paging import paginate
 from medperf.server.tables import Model
 
-router = APIRouter(prefix="/models", tags=["models"])
+router = APIRouter(prefix="/models", tags=["models"], route_class=GuardedRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -6,12 +6,13 @@ from sqlmodel import select
 
 from medperf.schemas import Page, ResultCreate, ResultFinalize, ResultPublic, ResultStatus
 from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
+from medperf.server.routing import GuardedRoute
 from medperf.server.services import results
 from medperf.server.services.paging import paginate_json
 from medperf.server.services.visibility import results_visible_to
 from medperf.server.tables import Result
 
-router = APIRouter(prefix="/results", tags=["results"])
+router = APIRouter(prefix="/results", tags=["results"], route_class=GuardedRoute)
 
 _RESULT_PAGE: TypeAdapter[Page[ResultPublic]] = TypeAdapter(Page[ResultPublic])
 

@@ -4,9 +4,10 @@ from fastapi import APIRouter
 
 from medperf.schemas import TokenPublic
 from medperf.server.deps import CurrentUser, SessionDep
+from medperf.server.routing import GuardedRoute
 from medperf.server.services import users
 
-router = APIRouter(prefix="/tokens", tags=["users"])
+router = APIRouter(prefix="/tokens", tags=["users"], route_class=GuardedRoute)
 
 
 @router.delete("/{token_id}")

@@ -5,11 +5,12 @@ from sqlmodel import select
 
 from medperf.schemas import Page, TokenCreated, TokenPublic, UserCreate, UserPublic
 from medperf.server.deps import CurrentUser, Limit, Offset, SessionDep
+from medperf.server.routing import GuardedRoute
 from medperf.server.services import users
 from medperf.server.services.paging import paginate
 from medperf.server.tables import ApiToken, User
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], route_class=GuardedRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -1,6 +1,8 @@
 """Benchmark<->dataset and benchmark<->model associations: request, auto-approval, the other party decides.
 
 Rows are append-only: each request is a new row and the latest row of a (benchmark, entity) pair wins.
+Dataset rows are about a release policy version, model rows about a container; an approval counts only
+while it is about today's (see reapproval.py for the rows a change appends).
 """
 
 from collections.abc import Mapping
@@ -8,14 +10,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from medperf.schemas import ApprovalStatus, AssociationCreate, AssociationPublic, Page
-from medperf.server.services.audit import commit_change, snapshot
-from medperf.server.services.benchmarks import auto_approves
+from medperf.schemas import ApprovalStatus, AssociationCreate, AssociationPublic, AutoApprovalMode, Page
+from medperf.server.services.audit import commit_change, commit_transition
 from medperf.server.services.errors import Conflict, Forbidden, Invalid, NotFound
-from medperf.server.services.lookup import get_or_404, id_of
+from medperf.server.services.lookup import MAX_ID, get_or_404, id_of
 from medperf.server.services.paging import paginate
+from medperf.server.services.policy_check import check_dataset_statistics
 from medperf.server.services.visibility import (
     dataset_associations_visible_to,
     datasets_visible_to,
@@ -36,11 +39,10 @@ Association = DatasetAssociation | ModelAssociation
 
 
 def _entity_owner(session: Session, kind: Kind, entity_id: int) -> int:
-    """The owner id of the dataset/model; a dataset the caller cannot see is not found."""
+    """The owner id of the dataset/model of an existing association row."""
     if kind == "models":
         return get_or_404(session, Model, entity_id, "model_id").owner_id
-    dataset = get_or_404(session, Dataset, entity_id, "dataset_id")
-    return dataset.owner_id
+    return get_or_404(session, Dataset, entity_id, "dataset_id").owner_id
 
 
 _LATEST_DATASET = (
@@ -64,64 +66,155 @@ _LATEST_MODEL = (
 
 
 def latest(session: Session, kind: Kind, benchmark_id: int, entity_id: int) -> Association | None:
-    """The latest association row of the pair, or None."""
+    """The latest association row of the pair (the end of its chain), or None."""
     params = {"benchmark_id": benchmark_id, "entity_id": entity_id}
     if kind == "datasets":
         return session.exec(_LATEST_DATASET, params=params).first()
     return session.exec(_LATEST_MODEL, params=params).first()
 
 
+def is_current(row: Association, benchmark: Benchmark, model: Model | None) -> bool:
+    """Whether the row is about what the pair is today: the benchmark's release policy, the model's container."""
+    if isinstance(row, DatasetAssociation):
+        return row.policy_version == benchmark.policy_version
+    return model is not None and row.model_container_id == model.container_id
+
+
+def dataset_is_approved(session: Session, benchmark: Benchmark, dataset_id: int) -> bool:
+    """Whether the data owner's approval of the benchmark's current release policy stands for this dataset."""
+    row = latest(session, "datasets", id_of(benchmark), dataset_id)
+    return row is not None and row.approval_status == ApprovalStatus.APPROVED and is_current(row, benchmark, None)
+
+
+def model_is_approved(session: Session, benchmark: Benchmark, model: Model) -> bool:
+    """Whether the benchmark side's approval of the model's current container stands."""
+    row = latest(session, "models", id_of(benchmark), id_of(model))
+    return row is not None and row.approval_status == ApprovalStatus.APPROVED and is_current(row, benchmark, model)
+
+
+def auto_approves(benchmark: Benchmark, requester: User) -> bool:
+    """Whether the benchmark's policy approves a request from this user without its owner."""
+    mode = benchmark.auto_approval_mode
+    if mode == AutoApprovalMode.ALWAYS:
+        return True
+    if mode == AutoApprovalMode.ALLOWLIST:
+        return requester.email.lower() in benchmark.auto_approval_allowlist
+    return False
+
+
+def _requestable_dataset(session: Session, actor: User, dataset_id: int) -> Dataset:
+    """The caller's own dataset; 404 (as for an unknown id) unless the caller may see it, 403 if it only sees it."""
+    row = session.get(Dataset, dataset_id) if 1 <= dataset_id <= MAX_ID else None
+    if row is not None and row.owner_id == actor.id:
+        return row
+    visible = (
+        row is not None
+        and session.exec(select(Dataset.id).where(Dataset.id == dataset_id, datasets_visible_to(actor))).first()
+    )
+    if not visible:
+        raise NotFound(f"dataset_id {dataset_id} not found")
+    raise Forbidden(f"dataset_id: only the owner of dataset {dataset_id} may ask to associate it with a benchmark")
+
+
 def request_association(session: Session, actor: User, kind: Kind, payload: AssociationCreate) -> Association:
-    """A party asks to associate; the benchmark's policy (or owning both sides) may approve at once."""
+    """A party asks to associate; the benchmark's policy (or owning both sides) may approve at once.
+
+    Only a dataset's owner asks for a dataset association (as in MedPerf); a model association is asked
+    by the model owner or the benchmark owner.
+    """
     entity_id = payload.dataset_id if kind == "datasets" else payload.model_id
     other = payload.model_id if kind == "datasets" else payload.dataset_id
     field = "dataset_id" if kind == "datasets" else "model_id"
     if entity_id is None or other is not None:
         raise Invalid(f"{field}: a {kind[:-1]} association needs {field} and only {field}")
     benchmark = get_or_404(session, Benchmark, payload.benchmark_id, "benchmark_id")
-    if kind == "datasets" and actor.id != benchmark.owner_id and not actor.is_admin:
-        visible = session.exec(select(Dataset.id).where(Dataset.id == entity_id, datasets_visible_to(actor)))
-        if visible.first() is None:
-            raise NotFound(f"dataset_id {entity_id} not found")
-    entity_owner = _entity_owner(session, kind, entity_id)
-    if actor.id not in (benchmark.owner_id, entity_owner):
-        raise Forbidden(f"only the {kind[:-1]} owner or the benchmark owner may request this association")
+    model: Model | None = None
+    if kind == "datasets":
+        dataset = _requestable_dataset(session, actor, entity_id)
+        entity_owner = dataset.owner_id
+        check_dataset_statistics(dataset.statistics, benchmark)
+    else:
+        model = get_or_404(session, Model, entity_id, "model_id")
+        entity_owner = model.owner_id
+        if actor.id not in (benchmark.owner_id, entity_owner):
+            raise Forbidden("only the model owner or the benchmark owner may request this association")
     if benchmark.approval_status != ApprovalStatus.APPROVED:
         raise Conflict(f"benchmark_id: benchmark {benchmark.id} is {benchmark.approval_status}, not APPROVED")
-    current = latest(session, kind, benchmark.id or 0, entity_id)
-    if current is not None and current.approval_status != ApprovalStatus.REJECTED:
+    current = latest(session, kind, id_of(benchmark), entity_id)
+    if (
+        current is not None
+        and current.approval_status != ApprovalStatus.REJECTED
+        and is_current(current, benchmark, model)
+    ):
         raise Conflict(
             f"an association of this {kind[:-1]} with benchmark {benchmark.id} is already "
             f"{current.approval_status} (association {current.id})"
         )
-    row: Association
-    if kind == "datasets":
-        row = DatasetAssociation(benchmark_id=id_of(benchmark), dataset_id=entity_id, requested_by=actor.id)
-    else:
-        row = ModelAssociation(benchmark_id=id_of(benchmark), model_id=entity_id, requested_by=actor.id)
-    both_sides = benchmark.owner_id == entity_owner
-    if both_sides or (actor.id == entity_owner and auto_approves(benchmark, actor)):
-        row.approval_status = ApprovalStatus.APPROVED
-        row.decided_by = benchmark.owner_id
-        row.decided_at = utcnow()
-    commit_change(session, actor, "request", row, _entity_name(kind), None)
+    row: Association = (
+        new_model_row(benchmark, model, actor, current)
+        if model is not None
+        else new_dataset_row(benchmark, entity_id, actor, current)
+    )
+    if benchmark.owner_id == entity_owner or (actor.id == entity_owner and auto_approves(benchmark, actor)):
+        approve_at_once(row, benchmark)
+    _commit_request(session, actor, "request", row, kind)
     return row
 
 
-def _entity_name(kind: Kind) -> str:
+def new_dataset_row(
+    benchmark: Benchmark, dataset_id: int, actor: User, previous: Association | None
+) -> DatasetAssociation:
+    """A PENDING dataset row about the benchmark's current release policy, following `previous`."""
+    return DatasetAssociation(
+        benchmark_id=id_of(benchmark),
+        dataset_id=dataset_id,
+        requested_by=id_of(actor),
+        previous_id=previous.id if previous is not None else None,
+        policy_version=benchmark.policy_version,
+    )
+
+
+def new_model_row(benchmark: Benchmark, model: Model, actor: User, previous: Association | None) -> ModelAssociation:
+    """A PENDING model row about the model's current container, following `previous`."""
+    return ModelAssociation(
+        benchmark_id=id_of(benchmark),
+        model_id=id_of(model),
+        requested_by=id_of(actor),
+        previous_id=previous.id if previous is not None else None,
+        model_container_id=model.container_id,
+    )
+
+
+def approve_at_once(row: Association, benchmark: Benchmark) -> None:
+    row.approval_status = ApprovalStatus.APPROVED
+    row.decided_by = benchmark.owner_id
+    row.decided_at = utcnow()
+
+
+def _commit_request(session: Session, actor: User, action: str, row: Association, kind: Kind) -> None:
+    """Append the row; a concurrent request that appended to the same chain first makes this one a 409."""
+    try:
+        commit_change(session, actor, action, row, entity_name(kind), None)
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(
+            f"another request for this {kind[:-1]} and benchmark {row.benchmark_id} was recorded at the same time"
+        ) from None
+
+
+def entity_name(kind: Kind) -> str:
     return "dataset_association" if kind == "datasets" else "model_association"
 
 
 def decide_association(session: Session, actor: User, kind: Kind, association_id: int, approve: bool) -> Association:
-    """The other party approves; either party rejects; a decided request cannot be decided again."""
+    """The other party approves; either party rejects; only the latest, undecided row of a pair is decided."""
     table: type[Association] = DatasetAssociation if kind == "datasets" else ModelAssociation
     label = f"{kind[:-1]} association"
     row = get_or_404(session, table, association_id, label)
     benchmark = get_or_404(session, Benchmark, row.benchmark_id, "benchmark")
     entity_id = row.dataset_id if isinstance(row, DatasetAssociation) else row.model_id
     entity_owner = _entity_owner(session, kind, entity_id)
-    parties = {benchmark.owner_id, entity_owner}
-    if actor.id not in parties:
+    if actor.id not in {benchmark.owner_id, entity_owner}:
         if actor.is_admin:
             raise Forbidden(f"only the benchmark owner or the {kind[:-1]} owner may decide {label} {association_id}")
         raise NotFound(f"{label} {association_id} not found")
@@ -129,18 +222,25 @@ def decide_association(session: Session, actor: User, kind: Kind, association_id
         raise Conflict(f"{label} {association_id} is already {row.approval_status}")
     if approve and actor.id == row.requested_by:
         raise Forbidden(f"the requester cannot approve its own request ({label} {association_id})")
-    before = snapshot(row)
-    row.approval_status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
-    row.decided_by = actor.id
-    row.decided_at = utcnow()
-    commit_change(session, actor, "approve" if approve else "reject", row, _entity_name(kind), before)
+    newest = latest(session, kind, row.benchmark_id, entity_id)
+    if newest is not None and newest.id != row.id:
+        raise Conflict(f"{label} {association_id} was superseded by {label} {newest.id}; decide that one")
+    model = session.get(Model, entity_id) if kind == "models" else None
+    if approve and isinstance(row, DatasetAssociation):
+        check_dataset_statistics(get_or_404(session, Dataset, row.dataset_id, "dataset").statistics, benchmark)
+    if approve and not is_current(row, benchmark, model):
+        raise Conflict(
+            f"{label} {association_id} is about an earlier release policy or model container; "
+            f"the {kind[:-1]} owner rejects it and asks again"
+        )
+    status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
+    changes = {"approval_status": status, "decided_by": actor.id, "decided_at": utcnow()}
+    expected = {"approval_status": ApprovalStatus.PENDING}
+    if not commit_transition(
+        session, actor, "approve" if approve else "reject", row, entity_name(kind), expected, changes
+    ):
+        raise Conflict(f"{label} {association_id} was decided by another request at the same time")
     return row
-
-
-def is_approved(session: Session, kind: Kind, benchmark_id: int, entity_id: int) -> bool:
-    """Whether the latest association of the pair is APPROVED."""
-    row = latest(session, kind, benchmark_id, entity_id)
-    return row is not None and row.approval_status == ApprovalStatus.APPROVED
 
 
 @dataclass(frozen=True)

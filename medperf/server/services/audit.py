@@ -1,10 +1,14 @@
 """Writing audit-log entries in the same transaction as the change they describe."""
 
+import json
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import inspect, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, SQLModel
 
+from medperf.server.services.errors import Invalid
 from medperf.server.tables import AuditEntry, User
 
 _NEVER_AUDITED = {"token_hash"}
@@ -57,7 +61,53 @@ def commit_change(
     session.add(row)
     session.flush()
     row_id = getattr(row, "id", None)
-    record(session, actor, action, entity, row_id, before, snapshot(row))
+    after = snapshot(row)
+    ensure_answerable(after, entity)
+    record(session, actor, action, entity, row_id, before, after)
     session.commit()
     if refresh:
         session.refresh(row)
+
+
+def ensure_answerable(after: dict[str, Any] | None, entity: str) -> None:
+    """Refuse (422, nothing committed) a record whose JSON answer could not be written as UTF-8.
+
+    Input is checked at the edge already; this keeps any other way in (a future field, a service that
+    builds text) from committing a row that every later read of a list would fail to serialise.
+    """
+    try:
+        json.dumps(after, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError) as err:
+        raise Invalid(f"{entity}: holds text or numbers that cannot be stored ({type(err).__name__})") from None
+
+
+def commit_transition(
+    session: Session,
+    actor: User | None,
+    action: str,
+    row: SQLModel,
+    entity: str,
+    expected: dict[str, Any],
+    changes: dict[str, Any],
+) -> bool:
+    """Apply `changes` only if the row still holds `expected` (one conditional UPDATE), audit and commit.
+
+    Returns False, changing nothing, when a concurrent request changed the row first: of two decisions
+    on the same PENDING row exactly one succeeds, on SQLite and Postgres alike.
+    """
+    table = type(row)
+    row_id = getattr(row, "id", None)
+    before = snapshot(row)
+    primary_key = inspect(table).primary_key[0]
+    conditions = [primary_key == row_id, *(getattr(table, k) == v for k, v in expected.items())]
+    done = session.connection().execute(update(table).where(*conditions).values(**changes))
+    if done.rowcount != 1:
+        session.rollback()
+        return False
+    for key, value in changes.items():
+        set_committed_value(row, key, value)
+    after = snapshot(row)
+    ensure_answerable(after, entity)
+    record(session, actor, action, entity, row_id, before, after)
+    session.commit()
+    return True

@@ -2,19 +2,21 @@
 
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from medperf.schemas import (
     ApprovalStatus,
-    AutoApprovalMode,
     BenchmarkCreate,
     BenchmarkPolicyUpdate,
     BenchmarkUpdate,
     EntityState,
+    ReleasePolicy,
 )
-from medperf.server.services.audit import commit_change, snapshot
+from medperf.server.services.audit import commit_change, commit_transition, snapshot
 from medperf.server.services.errors import Conflict, Forbidden
 from medperf.server.services.lookup import get_or_404, id_of
+from medperf.server.services.reapproval import renew_dataset_associations
 from medperf.server.services.users import require_admin
 from medperf.server.tables import Benchmark, Container, Model, User, utcnow
 
@@ -31,7 +33,11 @@ def create_benchmark(session: Session, actor: User, payload: BenchmarkCreate) ->
         raise Conflict(f"a user may have one PENDING benchmark at a time; benchmark {pending} is pending")
     data = payload.model_dump(mode="json")
     benchmark = Benchmark(**data, owner_id=id_of(actor))
-    commit_change(session, actor, "create", benchmark, "benchmark", None)
+    try:
+        commit_change(session, actor, "create", benchmark, "benchmark", None)
+    except IntegrityError:  # the partial unique index: a concurrent request registered the pending one
+        session.rollback()
+        raise Conflict("a user may have one PENDING benchmark at a time; another one was just registered") from None
     return benchmark
 
 
@@ -41,11 +47,14 @@ def decide_benchmark(session: Session, actor: User, benchmark_id: int, approve: 
     benchmark = get_or_404(session, Benchmark, benchmark_id, "benchmark")
     if benchmark.approval_status != ApprovalStatus.PENDING:
         raise Conflict(f"benchmark {benchmark_id} is already {benchmark.approval_status}")
-    before = snapshot(benchmark)
-    benchmark.approval_status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
+    changes: dict[str, Any] = {"approval_status": ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED}
     if approve:
-        benchmark.approved_at = utcnow()
-    commit_change(session, actor, "approve" if approve else "reject", benchmark, "benchmark", before)
+        changes["approved_at"] = utcnow()
+    expected = {"approval_status": ApprovalStatus.PENDING}
+    if not commit_transition(
+        session, actor, "approve" if approve else "reject", benchmark, "benchmark", expected, changes
+    ):
+        raise Conflict(f"benchmark {benchmark_id} was decided by another request at the same time")
     return benchmark
 
 
@@ -83,10 +92,24 @@ def update_benchmark(session: Session, actor: User, benchmark_id: int, payload: 
     elif changes.get("state") == EntityState.OPERATION:
         _check_operation_ready(session, benchmark)
     before = snapshot(benchmark)
+    new_policy = changes.pop("release_policy", None)
     for field, value in changes.items():
         setattr(benchmark, field, value)
+    if new_policy is not None and _normalized(new_policy) != _normalized(benchmark.release_policy):
+        benchmark.release_policy = new_policy
+        benchmark.policy_version += 1
+        session.add(benchmark)
+        renew_dataset_associations(session, actor, benchmark)
     commit_change(session, actor, "update", benchmark, "benchmark", before)
     return benchmark
+
+
+def _normalized(policy: dict[str, Any]) -> dict[str, Any]:
+    """The policy with every default filled in, so that only a real change counts as one."""
+    try:
+        return ReleasePolicy.model_validate(policy).model_dump(mode="json")
+    except ValueError:
+        return policy
 
 
 def set_policy(session: Session, actor: User, benchmark_id: int, payload: BenchmarkPolicyUpdate) -> Benchmark:
@@ -97,13 +120,3 @@ def set_policy(session: Session, actor: User, benchmark_id: int, payload: Benchm
     benchmark.auto_approval_allowlist = sorted({email.lower() for email in payload.auto_approval_allowlist})
     commit_change(session, actor, "set_policy", benchmark, "benchmark", before)
     return benchmark
-
-
-def auto_approves(benchmark: Benchmark, requester: User) -> bool:
-    """Whether the benchmark's policy approves a request from this user without its owner."""
-    mode = benchmark.auto_approval_mode
-    if mode == AutoApprovalMode.ALWAYS:
-        return True
-    if mode == AutoApprovalMode.ALLOWLIST:
-        return requester.email.lower() in benchmark.auto_approval_allowlist
-    return False

@@ -9,6 +9,8 @@ from medperf.schemas import DatasetCreate, DatasetUpdate, EntityState
 from medperf.server.services.audit import commit_change, snapshot
 from medperf.server.services.errors import Conflict, Forbidden, NotFound
 from medperf.server.services.lookup import MAX_ID, get_or_404, id_of
+from medperf.server.services.policy_check import check_dataset_statistics
+from medperf.server.services.reapproval import benchmarks_offered
 from medperf.server.services.visibility import datasets_visible_to
 from medperf.server.tables import Benchmark, Container, Dataset, User, utcnow
 
@@ -22,8 +24,9 @@ def create_dataset(session: Session, actor: User, payload: DatasetCreate) -> tup
         if existing is not None:
             _check_replay(existing, payload)
             return existing, False
-    get_or_404(session, Benchmark, payload.benchmark_id, "benchmark_id")
+    benchmark = get_or_404(session, Benchmark, payload.benchmark_id, "benchmark_id")
     get_or_404(session, Container, payload.data_preparation_container_id, "data_preparation_container_id")
+    check_dataset_statistics(payload.statistics, benchmark)
     dataset = Dataset(**payload.model_dump(), owner_id=id_of(actor))
     try:
         commit_change(session, actor, "create", dataset, "dataset", None)
@@ -69,9 +72,17 @@ def update_dataset(session: Session, actor: User, dataset_id: int, payload: Data
         ).first()
         if twin is not None:
             raise Conflict(f"prepared_data_hash: dataset {twin} in OPERATION already has this prepared data")
+    if "statistics" in changes:
+        prepared_for = get_or_404(session, Benchmark, dataset.benchmark_id, "benchmark")
+        for benchmark in [prepared_for, *benchmarks_offered(session, id_of(dataset))]:
+            check_dataset_statistics(changes["statistics"], benchmark)
     before = snapshot(dataset)
     for field, value in changes.items():
         setattr(dataset, field, value)
     dataset.updated_at = utcnow()
-    commit_change(session, actor, "update", dataset, "dataset", before)
+    try:
+        commit_change(session, actor, "update", dataset, "dataset", before)
+    except IntegrityError:  # the partial unique index: a twin entered OPERATION at the same time
+        session.rollback()
+        raise Conflict("prepared_data_hash: another dataset in OPERATION has this prepared data") from None
     return dataset

@@ -4,10 +4,10 @@ from typing import TypeVar
 
 from sqlmodel import Session, SQLModel
 
+from medperf.schemas.common import MAX_ID
 from medperf.server.services.errors import NotFound
 
-MAX_ID = 2**31 - 1
-"""Ids are 32-bit integers in every supported database; larger ids are simply unknown."""
+__all__ = ["MAX_ID", "get_or_404", "id_of"]
 
 RowT = TypeVar("RowT", bound=SQLModel)
 

@@ -5,13 +5,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from medperf.schemas import ResultCreate, ResultFinalize, ResultStatus
-from medperf.server.services.associations import is_approved
-from medperf.server.services.audit import commit_change, snapshot
+from medperf.server.services.associations import dataset_is_approved, model_is_approved
+from medperf.server.services.audit import commit_change, commit_transition
 from medperf.server.services.datasets import visible_dataset
 from medperf.server.services.errors import Conflict, Forbidden, NotFound
 from medperf.server.services.lookup import MAX_ID, get_or_404, id_of
+from medperf.server.services.policy_check import check_result_metrics
 from medperf.server.services.visibility import results_visible_to
-from medperf.server.tables import Benchmark, Dataset, Model, Result, User, utcnow
+from medperf.server.tables import Benchmark, Container, Dataset, Model, Result, User, utcnow
 
 
 def create_result(session: Session, actor: User, payload: ResultCreate) -> tuple[Result, bool]:
@@ -29,13 +30,17 @@ def create_result(session: Session, actor: User, payload: ResultCreate) -> tuple
     if dataset.owner_id != actor.id:
         raise Forbidden(f"only the owner of dataset {dataset.id} may submit results on it")
     benchmark = get_or_404(session, Benchmark, payload.benchmark_id, "benchmark_id")
-    get_or_404(session, Model, payload.model_id, "model_id")
-    if not is_approved(session, "datasets", benchmark.id or 0, dataset.id or 0):
-        raise Conflict(f"dataset_id: dataset {dataset.id} has no APPROVED association with benchmark {benchmark.id}")
-    if payload.model_id != benchmark.reference_model_id and not is_approved(
-        session, "models", benchmark.id or 0, payload.model_id
-    ):
-        raise Conflict(f"model_id: model {payload.model_id} has no APPROVED association with benchmark {benchmark.id}")
+    model = get_or_404(session, Model, payload.model_id, "model_id")
+    if not dataset_is_approved(session, benchmark, id_of(dataset)):
+        raise Conflict(
+            f"dataset_id: dataset {dataset.id} has no APPROVED association with benchmark {benchmark.id} "
+            f"under its current release policy (version {benchmark.policy_version})"
+        )
+    if payload.model_id != benchmark.reference_model_id and not model_is_approved(session, benchmark, model):
+        raise Conflict(
+            f"model_id: model {payload.model_id} has no APPROVED association with benchmark {benchmark.id} "
+            f"for its current container {model.container_id}"
+        )
     result = Result(**payload.model_dump(), owner_id=id_of(actor))
     try:
         commit_change(session, actor, "create", result, "result", None, refresh=False)
@@ -90,12 +95,21 @@ def finalize_result(session: Session, actor: User, result_id: int, payload: Resu
         raise Forbidden(f"only the data owner may finalize result {result_id}")
     if result.status == ResultStatus.FINALIZED:
         raise Conflict(f"result {result_id} is already FINALIZED and immutable")
-    before = snapshot(result)
-    result.metrics = payload.metrics
-    result.partial = payload.partial
-    result.model_container_id = payload.model_container_id
-    result.evaluator_container_id = payload.evaluator_container_id
-    result.status = ResultStatus.FINALIZED
-    result.finalized_at = utcnow()
-    commit_change(session, actor, "finalize", result, "result", before)
+    for field in ("model_container_id", "evaluator_container_id"):
+        container_id = getattr(payload, field)
+        if container_id is not None:
+            get_or_404(session, Container, container_id, field)
+    benchmark = get_or_404(session, Benchmark, result.benchmark_id, "benchmark")
+    dataset = get_or_404(session, Dataset, result.dataset_id, "dataset")
+    check_result_metrics(payload.metrics, benchmark, dataset.statistics)
+    changes = {
+        "metrics": payload.metrics,
+        "partial": payload.partial,
+        "model_container_id": payload.model_container_id,
+        "evaluator_container_id": payload.evaluator_container_id,
+        "status": ResultStatus.FINALIZED,
+        "finalized_at": utcnow(),
+    }
+    if not commit_transition(session, actor, "finalize", result, "result", {"status": ResultStatus.PENDING}, changes):
+        raise Conflict(f"result {result_id} is already FINALIZED and immutable")
     return result

@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, true
+from sqlalchemy import ColumnElement, and_, exists, func, or_, true
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from medperf.server.tables import (
@@ -29,18 +30,36 @@ def _owned_models(user: User) -> Any:
     return select(Model.id).where(Model.owner_id == user.id)
 
 
+def datasets_shown_to_benchmark_owner(user: User) -> Any:
+    """Ids of datasets whose owner let one of the user's benchmarks see them.
+
+    That is, the latest association row of (benchmark, dataset) is APPROVED (approved by the data owner,
+    or requested by it and auto-approved), or PENDING and requested by the data owner. Nothing else: not
+    a request the benchmark owner made, not after a rejection, not while a changed release policy waits
+    for the data owner's approval again (that row is the benchmark owner's request).
+    """
+    row = aliased(DatasetAssociation)
+    follower = aliased(DatasetAssociation)
+    dataset = aliased(Dataset)
+    return (
+        select(row.dataset_id)
+        .join(dataset, col(dataset.id) == row.dataset_id)
+        .where(
+            col(row.benchmark_id).in_(_owned_benchmarks(user)),
+            ~exists().where(col(follower.previous_id) == row.id),
+            or_(
+                col(row.approval_status) == "APPROVED",
+                and_(col(row.approval_status) == "PENDING", col(row.requested_by) == col(dataset.owner_id)),
+            ),
+        )
+    )
+
+
 def datasets_visible_to(user: User) -> ColumnElement[bool]:
-    """Own datasets, and datasets associated with (or prepared for) a benchmark the user owns."""
+    """Own datasets, and those whose owner let a benchmark of the user's see them (see above)."""
     if user.is_admin:
         return true()
-    associated = select(DatasetAssociation.dataset_id).where(
-        col(DatasetAssociation.benchmark_id).in_(_owned_benchmarks(user))
-    )
-    return or_(
-        col(Dataset.owner_id) == user.id,
-        col(Dataset.benchmark_id).in_(_owned_benchmarks(user)),
-        col(Dataset.id).in_(associated),
-    )
+    return or_(col(Dataset.owner_id) == user.id, col(Dataset.id).in_(datasets_shown_to_benchmark_owner(user)))
 
 
 def dataset_associations_visible_to(user: User) -> ColumnElement[bool]:

@@ -1,0 +1,62 @@
+"""The route class of every API router: request bodies are size-capped and JSON-checked before any handler runs."""
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import HTTPException, Request, Response, status
+from fastapi.routing import APIRoute
+
+from medperf.server.json_body import JsonLimits, JsonRefused, parse_json_body
+from medperf.settings import ServerSettings
+
+
+class GuardedRequest(Request):
+    """A request whose body is read at most up to the server's cap and whose JSON is checked on decoding."""
+
+    def _settings(self) -> ServerSettings:
+        settings: ServerSettings = self.app.state.settings
+        return settings
+
+    def _too_large(self) -> HTTPException:
+        cap = self._settings().max_body_bytes
+        return HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"body: larger than the server's limit of {cap} bytes")
+
+    async def body(self) -> bytes:
+        """The whole body; 413 as soon as it (or its declared Content-Length) passes the cap."""
+        if not hasattr(self, "_body"):
+            cap = self._settings().max_body_bytes
+            declared = self.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > cap:
+                raise self._too_large()
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in self.stream():
+                size += len(chunk)
+                if size > cap:
+                    raise self._too_large()
+                chunks.append(chunk)
+            self._body = b"".join(chunks)
+        return self._body
+
+    async def json(self) -> Any:
+        """The decoded body; 422 with one line for anything the registry would not store or answer with."""
+        if not hasattr(self, "_json"):
+            settings = self._settings()
+            limits = JsonLimits(max_depth=settings.max_json_depth, max_items=settings.max_json_items)
+            try:
+                self._json = parse_json_body(await self.body(), limits)
+            except JsonRefused as err:
+                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from None
+        return self._json
+
+
+class GuardedRoute(APIRoute):
+    """An APIRoute whose handler sees a GuardedRequest."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            return await handler(GuardedRequest(request.scope, request.receive))
+
+        return guarded
