@@ -1,6 +1,5 @@
 """Checks `medperf site up` makes before it deploys anything: data root, runner, registry, Prefect API."""
 
-import shutil
 
 import httpx
 
@@ -24,9 +23,10 @@ def check_runner(settings: SiteSettings) -> str:
 
         docker_client(settings).close()  # raises ConfigError naming the daemon when it cannot be reached
         return "docker daemon reachable"
-    if shutil.which("python3") is None:
-        raise ConfigError("the sandbox runner needs python3 on PATH; install it or use --runner docker")
+    from medperf.containers.python_env import uv_binary
     from medperf.containers.sandbox_runner import SandboxRunner
+
+    uv_binary()  # raises ConfigError when uv (which builds each container's environment) is missing
 
     problem = SandboxRunner(settings).isolation_problem()
     if problem and not settings.allow_unisolated:

@@ -171,7 +171,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.astimezone()
 
 
-def consent_holds(payload: ResultPayload, settings: SiteSettings) -> bool:
+def consent_holds(payload: ResultPayload, settings: SiteSettings, policy_version: int | None = None) -> bool:
     """Whether the data owner's standing consent covers this result, as the site itself sees it.
 
     Checked by the flow itself (never taken on trust from whoever dispatched the run): the consent must be
@@ -180,7 +180,15 @@ def consent_holds(payload: ResultPayload, settings: SiteSettings) -> bool:
     """
     with site_registry(default_home()) as registry:
         consent = latest_standing_consent(registry, payload.benchmark_id, payload.dataset_id)
+        # bound to what it was granted under: the model's container that ran and the release policy version
+        check = registry.consents.check(
+            payload.benchmark_id, payload.dataset_id, payload.model_id,
+            model_container_id=payload.model_container_id, policy_version=policy_version,
+        )
     if consent is None:
+        return False
+    if not check.holds:
+        get_run_logger().info("the standing consent does not cover this result (%s): asking", check.reason)
         return False
     rejected_at = RunStore(settings.data_root).last_rejection(
         "result", benchmark_id=payload.benchmark_id, model_id=payload.model_id, dataset_id=payload.dataset_id

@@ -137,7 +137,7 @@ def evaluate_model(
         title = f"Result of model '{model.name}' on dataset '{dataset.name}' (benchmark '{benchmark.name}')"
         if partial:
             title = "PARTIAL " + title
-        if standing_consent and not partial and consent_holds(payload, settings):
+        if standing_consent and not partial and consent_holds(payload, settings, benchmark.policy_version):
             record_standing_consent(run_id, title, payload, settings)
         elif (rejected := await_approval(run_id, title, payload, settings, approval_timeout_s)) is not None:
             return rejected

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from medperf.demo.layout import DemoLayout
 from medperf.settings import SiteSettings
+from medperf.site.saved_settings import save_site_settings
 
 POOL_CONCURRENCY = 2
 
@@ -23,6 +24,7 @@ def site_up(layout: DemoLayout, site: str, runner: str) -> str:
     # instead of suspending and restarting; a real site keeps the default "suspend" for waits of days.
     settings = SiteSettings(name=site, data_root=folders.data_root, runner=runner, approval_wait="pause")
     runner_note = check_runner(settings)
+    save_site_settings(folders.home, settings)  # so `MEDPERF_HOME=<site home> medperf approvals ls` finds them
     plan = SitePlan(settings, pool_concurrency=POOL_CONCURRENCY, continuous_cron=None)
     with contextlib.redirect_stdout(io.StringIO()):  # Prefect prints a table per deployment
         deployed = deploy_site(plan)

@@ -11,6 +11,7 @@ from medperf.site.payloads import Payload, payload_dict, payload_digest
 
 Choice = Literal["approve", "reject"]
 SIGNIFICANT_DIGITS = 4  # values in the readable table; the hash (and the upload) cover the exact values
+HASH_GROUP = 16
 REJECTED_STATE = "Rejected"  # the name of the terminal state of a run whose upload the data owner refused
 
 
@@ -44,13 +45,22 @@ def readable_value(value: Any) -> str:
     return str(value)
 
 
+def grouped_hash(digest: str) -> str:
+    """A hex hash in groups of 16 so it wraps in a narrow form yet is shown whole."""
+    return " ".join(digest[i : i + HASH_GROUP] for i in range(0, len(digest), HASH_GROUP))
+
+
 def _cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
 def payload_table(payload: Payload, names: Mapping[str, str]) -> str:
-    """The payload as a markdown table; an id field shows the entity's name from `names` next to its id."""
+    """The payload as a markdown table, then its hashes whole in a list (a table cell would cut them off).
+
+    An id field shows the entity's name from `names` next to its id.
+    """
     lines = ["| Field | Value |", "|---|---|"]
+    hashes = []
     for field, value in _flatten(payload_dict(payload), ""):
         if field == "kind":
             continue
@@ -58,9 +68,10 @@ def payload_table(payload: Payload, names: Mapping[str, str]) -> str:
         if field in names:
             shown = f"{names[field]} (id {shown})"
         elif field.endswith("_hash") and isinstance(value, str):
-            shown = f"`{value}`"
+            hashes.append(f"- {_cell(field)}: {grouped_hash(value)}")
+            shown = f"{value[:HASH_GROUP]}… (whole below)"
         lines.append(f"| {_cell(field)} | {_cell(shown)} |")
-    return "\n".join(lines)
+    return "\n".join(lines) + ("\n\n" + "\n".join(hashes) if hashes else "")
 
 
 def human_duration(seconds: float) -> str:
@@ -84,7 +95,7 @@ def form_description(
         "the site. Numbers are rounded here for reading; the upload carries the exact values covered by the "
         "hash below (the exact JSON is in the run's *Artifacts* tab and in `medperf approvals ls --all`).\n\n"
         f"{payload_table(payload, names or {})}\n\n"
-        f"Payload sha256: `{payload_digest(payload)}`\n\n"
+        f"Payload sha256: {grouped_hash(payload_digest(payload))}\n\n"
         "### Your answer\n\n"
         "1. **Decision**: *approve* uploads this payload; *reject* ends the run as **Rejected** and uploads "
         "nothing.\n"

@@ -19,6 +19,7 @@ from flows.approval import MAX_ANSWERS
 from flows.prepare_dataset import prepare_dataset
 from medperf.client import RegistryClient
 from medperf.schemas import ReleasePolicy
+from medperf.site.approval_form import grouped_hash
 from medperf.site.run_store import RunStore
 from medperf.storage import ObjectStore
 
@@ -67,8 +68,8 @@ def test_approved_prepare_uploads_exactly_the_payload_shown(
     assert "| Field | Value |" in shown, "the payload is a readable table in the form itself"
     assert "| statistics.num_cases | 40 |" in shown
     assert f"| benchmark_id | {world.benchmark.name} (id {world.benchmark.id}) |" in shown, "names, not bare ids"
-    assert f"`{pending.payload['prepared_data_hash']}`" in shown, "hashes are shown whole"
-    assert pending.payload_sha256 in shown
+    assert grouped_hash(pending.payload["prepared_data_hash"]) in shown, "hashes are shown whole"
+    assert grouped_hash(pending.payload_sha256) in shown
     assert "up to 1 minute" in shown
 
     answer(pending.flow_run_id, approve=True, code=site_code(site_home, pending), comment="looks fine")

@@ -1,0 +1,78 @@
+"""Services of the browser test: the flow tests' registry and site, a Prefect server serving its UI, chromium."""
+
+import importlib.util
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "flows"))  # flow_world, flow_harness: the flow tests' helpers
+CHROMIUM = "/usr/bin/chromium"  # Debian's package (scripts/test.sh installs it); no browser is downloaded
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_flow_services = _load("medperf_flow_services", ROOT / "tests" / "flows" / "conftest.py")
+# The registry, its users, the site's home and object store, exactly as the flow tests have them.
+registry = _flow_services.registry
+admin = _flow_services.admin
+bench_owner = _flow_services.bench_owner
+data_owner_token = _flow_services.data_owner_token
+data_owner = _flow_services.data_owner
+site_home = _flow_services.site_home
+store_root = _flow_services.store_root
+store = _flow_services.store
+site_env = _flow_services.site_env
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[Any]:
+    """`prefect server start` with its UI, as an operator opens it (PREFECT_UI_API_URL set)."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+
+    server = _load("medperf_prefect_server", ROOT / "infra" / "prefect_server.py").PrefectServer(ui=True)
+    server.start()
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url, PREFECT_HOME: str(server.home)}):
+            os.environ.update({"PREFECT_API_URL": server.api_url, "DO_NOT_TRACK": "1"})
+            yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def prefect_api(prefect_server: Any) -> str:
+    """The API URL (the flow tests' fixtures depend on this name)."""
+    return str(prefect_server.api_url)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless chromium driven by Playwright; a missing /usr/bin/chromium fails the test, naming the package."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).is_file(), f"{CHROMIUM} is missing: apt-get install chromium (scripts/test.sh does)"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
