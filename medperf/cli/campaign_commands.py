@@ -100,7 +100,7 @@ def campaign_status(
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write the matrix as CSV here.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """The model x site matrix: done, awaiting approval, running, queued, late, failed, pending or missing."""
+    """The model x site matrix: done, awaiting approval, running, queued, late, failed, rejected, pending or missing."""
     with open_client(ctx) as client:
         matrix = current_matrix(client, benchmark)
     if csv_file is not None:

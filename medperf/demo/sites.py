@@ -5,6 +5,7 @@ import io
 from pathlib import Path
 
 from medperf.demo.layout import DemoLayout
+from medperf.demo.transient import retrying
 from medperf.settings import SiteSettings
 from medperf.site.saved_settings import save_site_settings
 
@@ -27,7 +28,7 @@ def site_up(layout: DemoLayout, site: str, runner: str) -> str:
     save_site_settings(folders.home, settings)  # so `MEDPERF_HOME=<site home> medperf approvals ls` finds them
     plan = SitePlan(settings, pool_concurrency=POOL_CONCURRENCY, continuous_cron=None)
     with contextlib.redirect_stdout(io.StringIO()):  # Prefect prints a table per deployment
-        deployed = deploy_site(plan)
+        deployed = retrying(lambda: deploy_site(plan))  # idempotent; a busy SQLite Prefect server answers 503
     pid, _ = start_worker(plan, env=layout.site_env(site), home=folders.home)
     deployments = len(deployed.deployments)
     return f"{site}: pool {deployed.pool.name}, {deployments} deployments, worker pid {pid}; {runner_note}"

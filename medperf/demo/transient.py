@@ -14,9 +14,15 @@ def is_transient(err: BaseException) -> bool:
     """A 5xx answer, a timeout or a dropped connection: worth trying again."""
     from prefect.exceptions import PrefectHTTPStatusError
 
-    if isinstance(err, PrefectHTTPStatusError):
+    if isinstance(err, PrefectHTTPStatusError | httpx.HTTPStatusError):
         return err.response.status_code >= 500
-    return isinstance(err, httpx.TransportError)
+    if isinstance(err, httpx.TransportError):
+        return True
+    # Prefect wraps some answers (e.g. DeploymentApplyError "Server error '503 ...'"); look at the cause
+    cause = err.__cause__ or err.__context__
+    if cause is not None and cause is not err:
+        return is_transient(cause)
+    return "Server error '5" in str(err)
 
 
 def retrying(call: Callable[[], T], *, for_s: float = RETRY_FOR_S) -> T:

@@ -98,12 +98,15 @@ def test_statistics_and_results_were_approved_at_their_sites(imaging_run: Imagin
 
 
 def test_the_manifest_suite_ran_at_each_site(imaging_run: ImagingRun) -> None:
-    """The GX suite targets the per-case manifest of .npy arrays (no case table exists in this layout)."""
+    """The GX suite targets the per-case manifest of the .npy arrays: every expectation held on every case."""
     sites = imaging_run.home / "sites"
-    arrays = list(sites.rglob("CXR-A-0001.npy"))
-    assert arrays, "the prepared arrays stay on site-a"
-    assert not list(sites.rglob("cases.csv")) and not list(sites.rglob("case_table.csv"))
-    assert "expectations_evaluated" in imaging_run.output or "sanity" in imaging_run.output
+    assert list(sites.rglob("CXR-A-0001.npy")), "the prepared arrays stay on site-a"
+    reports = {p.parts[len(sites.parts)]: json.loads(p.read_text()) for p in sites.rglob("sanity_report.json")}
+    assert set(reports) == set(SITES)
+    for site, report in reports.items():
+        assert report["table"] == "manifest", site
+        assert report["cases"] == report["labels_matched"] > 0, site
+        assert report["evaluated"] >= 5 and report["failures"] == [], site
 
 
 def test_no_case_id_left_the_sites(imaging_run: ImagingRun) -> None:
