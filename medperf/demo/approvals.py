@@ -76,12 +76,19 @@ class ApprovalDesk:
                                      pending.payload_sha256)
                 self.show(f"[{site.name}] " + "\n    ".join(payload_lines(pending)))
                 answer = self.decide(site, pending, code)
-                self.answered.add(pending.flow_run_id)
-                self.counts[answer] = self.counts.get(answer, 0) + 1
                 if answer == "ui":
+                    self.answered.add(pending.flow_run_id)
+                    self.counts[answer] = self.counts.get(answer, 0) + 1
                     continue
                 given = run_input(approve=answer == "approve", approval_code=code, comment="medperf demo")
-                retrying(partial(client.resume_flow_run, UUID(pending.flow_run_id), run_input=given))
+                done = retrying(partial(client.resume_flow_run, UUID(pending.flow_run_id), run_input=given))
+                if str(getattr(done.status, "value", done.status)).upper() != "ACCEPT":
+                    # Prefect did not take the answer (e.g. its database was busy): nothing was stored, so the
+                    # form is still open; answer it again at the next poll instead of waiting forever.
+                    self.show(f"[{site.name}] Prefect did not accept the answer ({done.status}); trying again")
+                    continue
+                self.answered.add(pending.flow_run_id)
+                self.counts[answer] = self.counts.get(answer, 0) + 1
                 self.show(f"[{site.name}] {'approved' if answer == 'approve' else 'rejected'} with code {code}: "
                           f"`medperf approve {pending.flow_run_id}`")
 
