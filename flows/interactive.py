@@ -102,4 +102,11 @@ def submit_decision(home: Path, pending: PendingApproval, *, approve: bool, comm
         raise ApprovalNotPending(f"run {pending.flow_run_id} is not waiting for approval (already decided?)")
     answer = run_input(approve=approve, approval_code=site_code_for(home, pending), comment=comment)
     with get_client(sync_client=True) as client:
-        client.resume_flow_run(UUID(pending.flow_run_id), run_input=answer)
+        done = client.resume_flow_run(UUID(pending.flow_run_id), run_input=answer)
+    if str(getattr(done.status, "value", done.status)).upper() != "ACCEPT":
+        # nothing was stored: say so, never "approved" (another answer may have won, or Prefect was busy)
+        reason = getattr(done.details, "reason", None) or str(done.status)
+        raise ApprovalNotPending(
+            f"run {pending.flow_run_id}: Prefect did not take the answer ({reason}); check `medperf approvals ls` "
+            "and answer again if it still waits"
+        )
