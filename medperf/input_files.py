@@ -11,7 +11,8 @@ from medperf.errors import ConfigError
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a non-regular entry is, for a one-line error ("a FIFO (named pipe)", "a socket", ...)."""
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISLNK(mode):
@@ -39,7 +40,7 @@ def read_regular_bytes(
     except OSError as err:
         raise ConfigError(f"{what} {path}: cannot read ({err.strerror}); check the path") from None
     if not stat.S_ISREG(info.st_mode):
-        raise ConfigError(f"{what} {path} is {_kind(info.st_mode)}, not a file; give a regular file")
+        raise ConfigError(f"{what} {path} is {file_kind(info.st_mode)}, not a file; give a regular file")
     nofollow = 0 if follow_symlinks else os.O_NOFOLLOW
     if info.st_size > max_bytes:
         raise ConfigError(f"{what} {path} is larger than {max_bytes} bytes; it is too large to read")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from medperf.errors import ConfigError
+from medperf.input_files import file_kind
 from medperf.storage.base import ObjectStore
 
 GIB = 1024**3
@@ -38,17 +39,11 @@ DEFAULT_UNPACK_LIMITS = UnpackLimits()
 
 def _special(mode: int) -> str | None:
     """Why an entry cannot be packed, or None for a regular file or folder."""
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
     if stat.S_ISLNK(mode):
         return "a symbolic link (packing never follows links; copy the file in instead)"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device file"
-    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-        return "not a regular file"
-    return None
+    return file_kind(mode)
 
 
 def _refuse_walk_error(err: OSError) -> None:
