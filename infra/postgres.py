@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -123,8 +125,19 @@ def _wait_ready(server: PostgresServer, timeout_s: float) -> None:
 def stop(root: Path) -> None:
     """Stop the server whose data lives in DIR/data (fast shutdown)."""
     data = root.resolve() / "data"
-    if (data / "postmaster.pid").exists():
+    if not (data / "postmaster.pid").exists():
+        return
+    # A folder above may have lost its traverse bit since start (pytest re-creates its temp folders 0700):
+    # give it back, else pg_ctl, running as `postgres`, cannot reach the data folder it must stop.
+    if os.geteuid() == 0:
+        _let_postgres_traverse(root.resolve().parent)
+    try:
         _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])
+    except PostgresError:
+        # still unreachable: stop the postmaster by its pid file (SIGINT = Postgres' fast shutdown)
+        pid = int((data / "postmaster.pid").read_text().split()[0])
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGINT)
 
 
 def main(argv: list[str] | None = None) -> int:
