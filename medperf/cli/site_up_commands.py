@@ -87,9 +87,7 @@ def up(
         continuous_interval=timedelta(seconds=interval) if interval else None,
         continuous_pool=continuous_pool,
     )
-    from medperf.demo.transient import retrying
-
-    created = retrying(lambda: deploy_site(plan), for_s=60.0)  # idempotent; a busy Prefect server may answer 503
+    created = deploy_site(plan)
     for name in created.deployments:
         print_message(f"deployment {name} ready")
     if start_worker:
