@@ -16,9 +16,9 @@ from medperf.site.connections import site_registry
 from medperf.site.container_fetch import container_key
 from medperf.site.container_steps import StepFailed
 from medperf.site.dataset_index import DatasetIndex
-from medperf.site.dataset_steps import case_count, is_intact
+from medperf.site.dataset_steps import is_intact, per_case_table
 from medperf.site.payloads import ResultPayload, payload_sha256
-from medperf.site.release_policy import check_result_payload, site_case_ids
+from medperf.site.release_policy import case_ids_in, check_result_payload
 from medperf.site.run_store import RunStore
 from medperf.site.step_keys import step_key, work_dir
 from tasks.evaluate import evaluate
@@ -129,10 +129,9 @@ def evaluate_model(
             model_container_id=model_container.id,
             evaluator_container_id=eval_container.id,
         )
-        num_cases = case_count(prepared, benchmark.sanity_suite)
+        cases = per_case_table(prepared, benchmark.sanity_suite, summaries=False)  # one listing: count and ids
         check_result_payload(
-            payload, benchmark.release_policy, num_cases=num_cases,
-            case_ids=site_case_ids(prepared, benchmark.sanity_suite),
+            payload, benchmark.release_policy, num_cases=len(cases.table), case_ids=case_ids_in(cases)
         )
         title = f"Result of model '{model.name}' on dataset '{dataset.name}' (benchmark '{benchmark.name}')"
         if partial:

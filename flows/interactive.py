@@ -16,7 +16,7 @@ from prefect.flow_engine import run_flow
 
 from medperf.errors import MedPerfError
 from medperf.site.approval_code import approval_code, load_or_create_site_secret
-from medperf.site.approval_form import run_input
+from medperf.site.approval_form import not_taken_reason, run_input
 from medperf.site.run_store import APPROVAL, PendingApproval, RunStore
 
 
@@ -103,9 +103,8 @@ def submit_decision(home: Path, pending: PendingApproval, *, approve: bool, comm
     answer = run_input(approve=approve, approval_code=site_code_for(home, pending), comment=comment)
     with get_client(sync_client=True) as client:
         done = client.resume_flow_run(UUID(pending.flow_run_id), run_input=answer)
-    if str(getattr(done.status, "value", done.status)).upper() != "ACCEPT":
-        # nothing was stored: say so, never "approved" (another answer may have won, or Prefect was busy)
-        reason = getattr(done.details, "reason", None) or str(done.status)
+    reason = not_taken_reason(done)
+    if reason is not None:  # nothing was stored: say so, never "approved"
         raise ApprovalNotPending(
             f"run {pending.flow_run_id}: Prefect did not take the answer ({reason}); check `medperf approvals ls` "
             "and answer again if it still waits"

@@ -15,9 +15,9 @@ from medperf.settings import SiteSettings, default_home
 from medperf.site.connections import site_registry
 from medperf.site.container_fetch import container_key
 from medperf.site.dataset_index import DatasetIndex
-from medperf.site.dataset_steps import is_intact, raw_data_hash
+from medperf.site.dataset_steps import is_intact, per_case_table, raw_data_hash
 from medperf.site.payloads import DatasetPayload, payload_sha256
-from medperf.site.release_policy import check_dataset_payload, site_case_ids
+from medperf.site.release_policy import case_ids_in, check_dataset_payload
 from medperf.site.run_store import SANITY_REPORT, RunStore
 from medperf.site.step_keys import step_key
 from tasks.fetch import fetch_container
@@ -84,7 +84,8 @@ def prepare_dataset(
             prepared_data_hash=prepared.prepared_hash,
             statistics=stats,
         )
-        case_ids = site_case_ids(prepared, benchmark.sanity_suite)  # the site's own check; never uploaded
+        cases = per_case_table(prepared, benchmark.sanity_suite, summaries=False)
+        case_ids = case_ids_in(cases)  # the site's own check; never uploaded
         check_dataset_payload(payload, benchmark.release_policy, case_ids=case_ids)
         title = f"Register dataset '{name}' at {settings.name} for benchmark '{benchmark.name}'"
         if (rejected := await_approval(run_id, title, payload, settings, approval_timeout_s)) is not None:

@@ -12,7 +12,7 @@ from medperf.demo.layout import SiteFolders
 from medperf.demo.transient import retrying
 from medperf.errors import MedPerfError
 from medperf.site.approval_code import approval_code, load_or_create_site_secret
-from medperf.site.approval_form import REJECTED_STATE, run_input
+from medperf.site.approval_form import REJECTED_STATE, not_taken_reason, run_input
 from medperf.site.run_store import PendingApproval, RunStore
 
 Answer = Literal["approve", "reject", "ui"]
@@ -82,10 +82,9 @@ class ApprovalDesk:
                     continue
                 given = run_input(approve=answer == "approve", approval_code=code, comment="medperf demo")
                 done = retrying(partial(client.resume_flow_run, UUID(pending.flow_run_id), run_input=given))
-                if str(getattr(done.status, "value", done.status)).upper() != "ACCEPT":
-                    # Prefect did not take the answer (e.g. its database was busy): nothing was stored, so the
-                    # form is still open; answer it again at the next poll instead of waiting forever.
-                    self.show(f"[{site.name}] Prefect did not accept the answer ({done.status}); trying again")
+                reason = not_taken_reason(done)
+                if reason is not None:  # nothing was stored: the form is still open; answer again next poll
+                    self.show(f"[{site.name}] Prefect did not take the answer ({reason}); trying again")
                     continue
                 self.answered.add(pending.flow_run_id)
                 self.counts[answer] = self.counts.get(answer, 0) + 1

@@ -139,3 +139,15 @@ def judge(answer: Answer, secret: bytes, flow_run_id: str, payload_sha256: str) 
     if not code_matches(secret, flow_run_id, payload_sha256, answer.approval_code):
         return Decision.WRONG_CODE
     return Decision.APPROVED if answer.approve else Decision.REJECTED
+
+
+def not_taken_reason(resume_result: Any) -> str | None:
+    """Why Prefect did not take an answer (the result of `resume_flow_run`), or None when it did.
+
+    A busy server can answer ABORT ("database is locked") as a normal result, not an HTTP error; the input is
+    stored only on ACCEPT, so an answer that was not taken can simply be sent again.
+    """
+    status = getattr(resume_result, "status", None)
+    if str(getattr(status, "value", status)).upper() == "ACCEPT":
+        return None
+    return getattr(getattr(resume_result, "details", None), "reason", None) or str(status)

@@ -7,7 +7,7 @@ import pytest
 
 from medperf.errors import ConfigError
 from medperf.site.approval_code import approval_code, code_matches, load_or_create_site_secret
-from medperf.site.approval_form import Answer, Decision, judge
+from medperf.site.approval_form import Answer, Decision, judge, not_taken_reason
 
 
 def test_secret_is_created_once_with_owner_only_permissions(tmp_path: Path) -> None:
@@ -75,3 +75,21 @@ def test_the_right_code_with_non_ascii_decoration_still_matches() -> None:
     secret = b"s" * 64
     code = approval_code(secret, "run", "c" * 64)
     assert code_matches(secret, "run", "c" * 64, f"« {code} »")
+
+
+def test_an_answer_prefect_did_not_take_is_reported_not_counted() -> None:
+    """A busy Prefect server answers a resume with ABORT as a normal result; that answer was not stored."""
+    from prefect.client.schemas.responses import (
+        OrchestrationResult,
+        SetStateStatus,
+        StateAbortDetails,
+        StateAcceptDetails,
+    )
+
+    taken = OrchestrationResult(state=None, status=SetStateStatus.ACCEPT, details=StateAcceptDetails())
+    aborted = OrchestrationResult(
+        state=None,
+        status=SetStateStatus.ABORT, details=StateAbortDetails(reason="Error validating state: database is locked")
+    )
+    assert not_taken_reason(taken) is None
+    assert not_taken_reason(aborted) == "Error validating state: database is locked"
