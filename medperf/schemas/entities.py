@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from medperf.schemas.common import ApprovalStatus, AutoApprovalMode, EntityState, Id, ResultStatus
+from medperf.schemas.task import TaskDeclaration
 
 SHA256 = r"^[0-9a-f]{64}$"
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,127}$"
@@ -152,6 +153,7 @@ class BenchmarkCreate(_Strict):
     demo_dataset_sha256: str | None = Field(default=None, pattern=SHA256)
     sanity_suite: dict[str, Any] | None = Field(default=None, description="GX expectation-suite JSON")
     release_policy: ReleasePolicy = Field(default_factory=ReleasePolicy)
+    task: TaskDeclaration | None = Field(default=None, description="the declared task and metrics")
 
 
 class BenchmarkUpdate(_Strict):
@@ -178,6 +180,7 @@ class BenchmarkPublic(BaseModel):
     demo_dataset_sha256: str | None
     sanity_suite: dict[str, Any] | None
     release_policy: ReleasePolicy
+    task: TaskDeclaration | None = None
     policy_version: int = Field(default=1, description="+1 at every change of the release policy")
     state: EntityState
     approval_status: ApprovalStatus
