@@ -10,13 +10,14 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
 
 import httpx
+
+from medperf.prefect_server import command as prefect_server_command
 
 STARTUP_DEADLINE_S = 180.0
 
@@ -79,8 +80,7 @@ class PrefectServer:
         # the UI's browser code calls this address; without it the page cannot reach the API
         env["PREFECT_UI_API_URL"] = self.api_url
         env.pop("PREFECT_API_URL", None)
-        prefect = Path(sys.executable).with_name("prefect")
-        command = [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(self.port)]
+        command = prefect_server_command("127.0.0.1", self.port)  # SQLite writes that never lock out a resume
         with open(self.log_path, "wb") as log:
             self._proc = subprocess.Popen(
                 command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

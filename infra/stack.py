@@ -24,6 +24,8 @@ from typing import Any
 
 import httpx
 
+from medperf.prefect_server import command as prefect_server_command
+
 INFRA = Path(__file__).resolve().parent
 STATE_FILE = "stack.json"
 DEADLINE_S = 120.0
@@ -132,11 +134,8 @@ def up(root: Path) -> StackState:
         env.pop("PREFECT_API_URL", None)
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = prefect_db
         env["PREFECT_UI_ENABLED"] = "false"
-        prefect_bin = str(Path(sys.executable).with_name("prefect"))
         prefect_log = root / "prefect-server.log"
-        prefect_proc = _spawn(
-            [prefect_bin, "server", "start", "--host", "127.0.0.1", "--port", str(prefect_port)], env, prefect_log
-        )
+        prefect_proc = _spawn(prefect_server_command("127.0.0.1", prefect_port), env, prefect_log)
         pids["prefect"] = prefect_proc.pid
 
         registry_port = prefect_server.free_port()

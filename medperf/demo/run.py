@@ -19,7 +19,6 @@ from medperf.demo.people import BENCHMARK_OWNER, MODEL_OWNER, DemoPeople, create
 from medperf.demo.sites import site_up, start_preparation
 from medperf.demo.stack import DemoState, is_running, start_stack, stop_demo, wait_for_prefect, write_state
 from medperf.demo.steps import StepLog
-from medperf.demo.transient import RETRY_FOR_S
 from medperf.errors import ConfigError
 from medperf.settings import ObjectStoreSettings
 from medperf.site.run_store import PendingApproval
@@ -59,12 +58,11 @@ def _print_leaderboard(console: Console, client: Any, benchmark_id: int, report:
     from medperf.leaderboard.fetch import fetch_leaderboard
     from medperf.leaderboard.render import to_json, to_rich_table
     from medperf.leaderboard.report import write_report
-    from medperf.leaderboard.table import HEADLINE_METRICS
 
     board = fetch_leaderboard(client, benchmark_id)
     wide = console if console.is_terminal else Console(highlight=False, width=160)  # logs: no truncated names
-    for metric in HEADLINE_METRICS:
-        wide.print(to_rich_table(board, metric))
+    for spec in board.task.metrics:
+        wide.print(to_rich_table(board, spec.name))
     html = write_report(board, report)
     (report / "leaderboard.json").write_text(to_json(board))
     console.print(f"  report: {html} (plot {report / 'leaderboard.png'}); JSON: {report / 'leaderboard.json'}")
@@ -86,7 +84,7 @@ def run_demo(options: DemoOptions, console: Console | None = None) -> dict[str, 
         with log.step("Start the central stack: registry (SQLite), object store (folder), Prefect server (SQLite)",
                       f"MEDPERF_HOME={layout.registry} medperf server start --database-url "
                       f"sqlite:///{layout.registry}/registry.db",
-                      f"PREFECT_HOME={layout.prefect} prefect server start"):
+                      f"PREFECT_HOME={layout.prefect} python -m medperf.prefect_server  # prefect server start"):
             state = start_stack(layout)
             state.sites = list(options.sites)
             write_state(layout, state)
@@ -130,26 +128,12 @@ def _print_running(console: Console, layout: DemoLayout, succeeded: bool) -> Non
 
 
 def dispatch_all(owner: Any, benchmark_id: int) -> list[str]:
-    """`medperf benchmark run`: dispatch every pending pair; a busy Prefect server (503) is retried, and a
-    retry dispatches only the pairs not yet in flight."""
-    from medperf.campaign.dispatch import dispatch_campaign
-    from medperf.campaign.prefect_runs import in_flight, latest_runs
+    """`medperf benchmark run`: the campaign's dispatch (retried on a busy Prefect server by the project's one
+    retry policy); returns every run of the benchmark still in flight, to follow."""
+    from medperf.campaign.dispatch import dispatch_with_retry
     from medperf.campaign.snapshot import load_snapshot
-    from medperf.demo.transient import is_transient
 
-    end = time.monotonic() + RETRY_FOR_S
-    while True:
-        try:
-            dispatch_campaign(load_snapshot(owner, benchmark_id))
-            break
-        except Exception as err:
-            if not is_transient(err) or time.monotonic() > end:
-                raise
-        time.sleep(1.0)
-    # A retry after a busy server dispatches only what is not yet in flight, so the runs to follow are all
-    # of the benchmark's runs still in flight, not only those the last attempt returned.
-    runs = latest_runs(benchmark_id)
-    return [runs[pair].flow_run_id for pair in sorted(in_flight(runs))]
+    return dispatch_with_retry(lambda: load_snapshot(owner, benchmark_id), benchmark_id).in_flight
 
 
 def _raw(options: DemoOptions, site: str) -> tuple[Path, Path]:

@@ -15,6 +15,7 @@ import httpx
 from medperf.cli.local_server import free_port
 from medperf.demo.layout import QUIET_PREFECT, DemoLayout
 from medperf.errors import ConfigError
+from medperf.prefect_server import command as prefect_server_command
 
 STARTUP_DEADLINE_S = 120.0
 STOP_DEADLINE_S = 20.0
@@ -115,9 +116,8 @@ def start_stack(layout: DemoLayout) -> DemoState:
         "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
         "PREFECT_SERVER_SERVICES_CANCELLATION_CLEANUP_ENABLED": "false",
     }
-    prefect_bin = str(Path(sys.executable).with_name("prefect"))
-    prefect = _spawn([prefect_bin, "server", "start", "--host", "127.0.0.1", "--port", str(prefect_port)],
-                     prefect_env, layout.prefect / "prefect-server.log")
+    prefect = _spawn(prefect_server_command("127.0.0.1", prefect_port), prefect_env,
+                     layout.prefect / "prefect-server.log")
     state = DemoState(f"http://127.0.0.1:{registry_port}", f"http://127.0.0.1:{prefect_port}/api",
                       {"registry": registry.pid, "prefect": prefect.pid})
     write_state(layout, state)
