@@ -32,8 +32,14 @@ from typing import Any, NoReturn
 
 from medperf.errors import PolicyViolation
 from medperf.schemas.entities import ReleasePolicy
+from medperf.schemas.task import LabelKind, TaskDeclaration
 
-__all__ = ["check_metrics", "check_statistics", "looks_like_case_id"]
+__all__ = ["check_metrics", "check_statistics", "declared_statistics_keys", "looks_like_case_id"]
+
+# Keys the platform derives from a benchmark's task declaration (allowed whenever the declaration asks for them).
+LABEL_SUMMARY_KEY = "label_summary"  # statistics: k-safe bins of a continuous label, per-structure mask volumes
+DRIFT_KEY = "drift"  # statistics: drift scores against the benchmark's reference statistics
+SUBGROUPS_KEY = "subgroups"  # metrics: {"<column>=<value>": {metric: value} or null (suppressed)}
 
 MAX_INTEGER = 2**63 - 1
 MIN_CASE_ID_LENGTH = 3
@@ -262,16 +268,32 @@ def _top_level_keys(payload: Mapping[Any, Any], what: str, policy: ReleasePolicy
         )
 
 
+def declared_statistics_keys(task: TaskDeclaration | None) -> list[str]:
+    """The statistics keys a task declaration adds: the label summary of its label kind, drift with a reference."""
+    if task is None:
+        return []
+    keys = [LABEL_SUMMARY_KEY] if task.label_kind in (LabelKind.CONTINUOUS, LabelKind.MASK) else []
+    return keys + ([DRIFT_KEY] if task.reference_statistics else [])
+
+
 def check_statistics(
-    statistics: Mapping[str, Any], policy: ReleasePolicy, *, case_ids: Collection[str] = ()
+    statistics: Mapping[str, Any],
+    policy: ReleasePolicy,
+    *,
+    case_ids: Collection[str] = (),
+    task: TaskDeclaration | None = None,
 ) -> None:
-    """Raise PolicyViolation (one line naming the key path) unless these dataset statistics may leave."""
+    """Raise PolicyViolation (one line naming the key path) unless these dataset statistics may leave.
+
+    ``task`` (the benchmark's declaration) also allows the keys it asks the platform for (label_summary, drift).
+    """
     _top_level_keys(statistics, "statistics", policy)
-    extra = {str(key) for key in statistics} - set(policy.allowed_statistics_keys)
+    allowed = set(policy.allowed_statistics_keys) | set(declared_statistics_keys(task))
+    extra = {str(key) for key in statistics} - allowed
     if extra:
         raise PolicyViolation(
             f"release policy: statistics keys {_shown(extra, policy)} may not leave the site "
-            f"(allowed: {sorted(policy.allowed_statistics_keys)}); ask the benchmark owner to allow them"
+            f"(allowed: {sorted(allowed)}); ask the benchmark owner to allow them"
         )
     walk = _Walk("statistics", policy, case_ids)
     walk.walk(statistics, "", 1, False)
@@ -284,25 +306,33 @@ def check_metrics(
     num_cases: int | None = None,
     *,
     case_ids: Collection[str] = (),
+    task: TaskDeclaration | None = None,
 ) -> None:
     """Raise PolicyViolation (one line naming the key path) unless these metrics may leave.
 
-    ``num_cases`` is the number of cases the metrics were computed on, where the caller knows it.
+    ``num_cases`` is the number of cases the metrics were computed on, where the caller knows it. With a
+    ``task`` that declares subgroups, the ``subgroups`` key may carry one mapping of declared metric keys per
+    subgroup (null where suppressed), each with its case count (the declared count key) 0 or at least k.
     """
     k = policy.min_cell_count
     if num_cases is not None and 0 < num_cases < k:
         raise PolicyViolation(f"release policy: the metrics come from fewer than k={k} cases; nothing was uploaded")
     _top_level_keys(metrics, "metrics", policy)
+    nested = {SUBGROUPS_KEY} if task is not None and task.subgroups else set()
     if policy.allowed_metric_keys is not None:
-        extra = {str(key) for key in metrics} - set(policy.allowed_metric_keys)
+        extra = {str(key) for key in metrics} - set(policy.allowed_metric_keys) - nested
         if extra:
             raise PolicyViolation(
                 f"release policy: metrics {_shown(extra, policy)} may not leave the site "
-                f"(allowed: {sorted(policy.allowed_metric_keys)})"
+                f"(allowed: {sorted(set(policy.allowed_metric_keys) | nested)})"
             )
     walk = _Walk("metrics", policy, case_ids)
+    if nested and task is not None and SUBGROUPS_KEY in metrics:
+        _check_subgroups(walk, metrics[SUBGROUPS_KEY], task)
     if not policy.allow_per_case:
         for index, (name, value) in enumerate(metrics.items()):
+            if name in nested:
+                continue
             if isinstance(value, Mapping | list | tuple):
                 path = walk.key_name("", name, index)
                 walk.refuse(
@@ -312,3 +342,30 @@ def check_metrics(
                 )
     walk.walk(metrics, "", 1, False)
     walk.finish(metrics)
+
+
+def _check_subgroups(walk: _Walk, subgroups: Any, task: TaskDeclaration) -> None:
+    """Each subgroup is null (suppressed) or a flat mapping of declared metric keys with a case count >= k."""
+    if not isinstance(subgroups, Mapping):
+        walk.refuse(SUBGROUPS_KEY, "is not a mapping of subgroup -> metrics", "fix the site's subgroup step")
+    declared = set(task.metric_keys())
+    for index, (name, metrics) in enumerate(subgroups.items()):
+        path = f"{SUBGROUPS_KEY}.{walk.key_name(SUBGROUPS_KEY, name, index)}"
+        if metrics is None:
+            continue
+        if not isinstance(metrics, Mapping):
+            walk.refuse(path, "is neither null (suppressed) nor a mapping of metrics", "fix the site's subgroup step")
+        extra = {str(key) for key in metrics} - declared
+        if extra:
+            walk.refuse(path, f"holds metrics the task does not declare ({len(extra)})", "declare them in task.metrics")
+        if any(isinstance(value, Mapping | list | tuple) for value in metrics.values()):
+            walk.refuse(path, "holds a value that is not a single value", "only scalar metrics may leave")
+        count = metrics.get(task.count_key)
+        if isinstance(count, bool) or not isinstance(count, int | float) or count != int(count):
+            walk.refuse(f"{path}.{task.count_key}", "is not the subgroup's whole case count", "fix the subgroup step")
+        if 0 < count < walk.policy.min_cell_count:
+            walk.refuse(
+                f"{path}.{task.count_key}",
+                f"is a subgroup of fewer than k={walk.policy.min_cell_count} cases",
+                "suppress it (null) before release",
+            )

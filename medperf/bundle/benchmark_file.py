@@ -11,6 +11,7 @@ from medperf.errors import ConfigError
 from medperf.input_files import read_json_mapping
 from medperf.safe_yaml import read_yaml_mapping
 from medperf.schemas import ReleasePolicy
+from medperf.schemas.task import TaskDeclaration
 
 BENCHMARK_FILE = "benchmark.yaml"
 SEARCHED = (Path("benchmark") / BENCHMARK_FILE, Path(BENCHMARK_FILE))
@@ -37,6 +38,7 @@ class BenchmarkEntry(BaseModel):
     demo_dataset: DemoDatasetEntry | None = None
     sanity_suite: str | None = None
     release_policy: ReleasePolicy = Field(default_factory=ReleasePolicy)
+    task: TaskDeclaration | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class BenchmarkFile:
     demo_data: tuple[Path, Path] | None
     sanity_suite: dict[str, Any] | None
     release_policy: ReleasePolicy
+    task: TaskDeclaration | None = None
 
 
 def find_benchmark_file(folder: Path) -> Path:
@@ -104,7 +107,26 @@ def _existing(root: Path, value: str, path: Path, key: str, *, folder: bool) -> 
 def _validation_message(err: ValidationError, path: Path) -> str:
     first = err.errors()[0]
     key = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    return f"{path}: {key}: {first['msg']}; fix that key"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if message.startswith(f"{key}."):  # the declaration's own checks name the field themselves
+        return f"{path}: {message}; fix that key"
+    return f"{path}: {key}: {message}; fix that key"
+
+
+def policy_following_task(policy: ReleasePolicy, task: TaskDeclaration | None, path: Path) -> ReleasePolicy:
+    """The release policy with its metric keys following the declaration (derived when omitted, checked when given)."""
+    if task is None:
+        return policy
+    declared = task.metric_keys()
+    if policy.allowed_metric_keys is None:
+        return policy.model_copy(update={"allowed_metric_keys": declared})
+    missing = [key for key in declared if key not in policy.allowed_metric_keys]
+    if missing:
+        raise ConfigError(
+            f"{path}: release_policy.allowed_metric_keys: the declared task needs {missing} which it does not allow; "
+            "add them or leave allowed_metric_keys out (it then follows from task:)"
+        )
+    return policy
 
 
 def load_benchmark_file(folder: Path) -> BenchmarkFile:
@@ -146,5 +168,6 @@ def load_benchmark_file(folder: Path) -> BenchmarkFile:
         models=models,
         demo_data=demo,
         sanity_suite=suite,
-        release_policy=entry.release_policy,
+        release_policy=policy_following_task(entry.release_policy, entry.task, path),
+        task=entry.task,
     )

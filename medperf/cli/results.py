@@ -52,14 +52,16 @@ def view(ctx: typer.Context, result_id: int, as_json: JsonFlag = False) -> None:
 def leaderboard(
     ctx: typer.Context,
     benchmark: Annotated[int, typer.Option("-b", "--benchmark", help="Benchmark id.")],
-    metric: Annotated[str, typer.Option("--metric", help="Metric to rank and show.")] = "auc",
+    metric: Annotated[
+        str | None, typer.Option("--metric", help="Declared metric to rank and show (default: the primary one).")
+    ] = None,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
     as_json: JsonFlag = False,
     report: Annotated[
         Path | None, typer.Option("--report", help="Also write report.html and leaderboard.png into this folder.")
     ] = None,
 ) -> None:
-    """Per model: each site's metric with its 95 % CI, the mean over sites and the worst site."""
+    """Per model: each site's metric (CI where declared), the mean over sites, the worst site, the rank band."""
     with open_client(ctx) as client:
         board = fetch_leaderboard(client, benchmark, primary_metric=metric)
     if as_csv:
@@ -67,7 +69,7 @@ def leaderboard(
     elif as_json:
         typer.echo(to_json(board))
     else:
-        Console().print(to_rich_table(board, metric))
+        Console().print(to_rich_table(board))
     if report is not None:
         from medperf.leaderboard.report import write_report  # matplotlib: imported only when asked
 

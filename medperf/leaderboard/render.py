@@ -1,4 +1,4 @@
-"""Render a leaderboard as a rich table, CSV or JSON."""
+"""Render a leaderboard as a rich table, CSV or JSON, every declared metric with its declared CI."""
 
 import csv
 import io
@@ -6,63 +6,90 @@ import json
 
 from rich.table import Table
 
-from medperf.leaderboard.table import HEADLINE_METRICS, Leaderboard, SiteScore
+from medperf.leaderboard.table import Leaderboard, LeaderboardRow, SiteScore
+from medperf.schemas.task import Direction, MetricSpec
 
 
-def _cell(score: SiteScore | None, metric: str) -> str:
+def cell(score: SiteScore | None, spec: MetricSpec) -> str:
+    """A site's value of the metric, with its interval where one is declared and reported."""
     if score is None:
         return "-"
-    value = score.value(metric)
+    value = score.value(spec.name)
     if value is None:
         return "n/a"
-    low, high = score.value(f"{metric}_ci_low"), score.value(f"{metric}_ci_high")
-    ci = f" [{low:.3f}-{high:.3f}]" if low is not None and high is not None else ""
+    interval = score.interval(spec)
+    ci = f" [{interval[0]:.3f}-{interval[1]:.3f}]" if interval is not None else ""
     flag = " (partial)" if score.partial else ""
     return f"{value:.3f}{ci}{flag}"
 
 
+def title_of(spec: MetricSpec) -> str:
+    """'mae (lower is better, 95 % CI)': the direction, and the CI only where the metric declares one."""
+    parts = ["higher is better" if spec.direction is Direction.HIGHER else "lower is better"]
+    if spec.ci is not None:
+        parts.append("95 % CI")
+    return f"{spec.name} ({', '.join(parts)})"
+
+
+def summary_cells(row: LeaderboardRow, spec: MetricSpec) -> tuple[str, str]:
+    """The mean over sites and the worst site (by the metric's direction) as text."""
+    mean = row.mean(spec.name)
+    worst = row.worst(spec.name, spec.direction)
+    return (f"{mean:.3f}" if mean is not None else "n/a", f"{worst[0]} ({worst[1]:.3f})" if worst else "n/a")
+
+
+def separation_note(row: LeaderboardRow) -> str:
+    """'not separated from x, y' where intervals overlap on every shared site, else empty."""
+    return f"not separated from {', '.join(row.not_separated_from)}" if row.not_separated_from else ""
+
+
 def to_rich_table(board: Leaderboard, metric: str | None = None) -> Table:
-    """One row per model: each site's metric with its 95 % CI, the mean over sites and the worst site."""
-    metric = metric or board.primary_metric
-    table = Table(title=f"Leaderboard of benchmark {board.benchmark_id} — {metric} (95 % CI)")
+    """One row per model: each site's metric (with its CI if declared), the mean, the worst site, the rank band."""
+    spec = board.spec(metric)
+    board = board.ranked_by(spec.name)
+    table = Table(title=f"Leaderboard of benchmark {board.benchmark_id} — {title_of(spec)}")
     table.add_column("#", justify="right")
     table.add_column("model")
     for site in board.sites:
         table.add_column(site)
     table.add_column("mean", justify="right")
     table.add_column("worst site")
-    for rank, row in enumerate(board.rows, start=1):
-        mean = row.mean(metric)
-        worst = row.worst(metric)
+    table.add_column("separation")
+    for row in board.rows:
         table.add_row(
-            str(rank),
+            row.band_text(),
             row.model_name,
-            *[_cell(row.sites.get(site), metric) for site in board.sites],
-            f"{mean:.3f}" if mean is not None else "n/a",
-            f"{worst[0]} ({worst[1]:.3f})" if worst else "n/a",
+            *[cell(row.sites.get(site), spec) for site in board.sites],
+            *summary_cells(row, spec),
+            separation_note(row),
         )
     return table
 
 
+def csv_columns(board: Leaderboard) -> list[str]:
+    """rank, model, site ... then every declared metric followed by its declared CI keys, then num_cases."""
+    columns: list[str] = ["rank", "rank_band", "model", "model_id", "site", "dataset_id", "partial"]
+    for spec in board.task.metrics:
+        columns += [spec.name, *(spec.ci or ())]
+    columns.append("num_cases")
+    return columns
+
+
 def to_csv(board: Leaderboard) -> str:
     """Flat CSV of every (model, site) score plus MEAN and WORST lines."""
-    records = board.as_records()
-    columns: list[str] = ["rank", "model", "model_id", "site", "dataset_id", "partial"]
-    for metric in HEADLINE_METRICS:
-        columns += [metric, f"{metric}_ci_low", f"{metric}_ci_high"]
-    columns.append("num_cases")
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+    writer = csv.DictWriter(buffer, fieldnames=csv_columns(board), extrasaction="ignore")
     writer.writeheader()
-    for record in records:
+    for record in board.as_records():
         writer.writerow(record)
     return buffer.getvalue()
 
 
 def to_json(board: Leaderboard) -> str:
-    """The same records as JSON."""
+    """The same records as JSON, with the declaration they were read under."""
     return json.dumps(
         {"benchmark_id": board.benchmark_id, "primary_metric": board.primary_metric,
+         "task": board.task.model_dump(mode="json", exclude={"reference_statistics"}),
          "sites": board.sites, "records": board.as_records()},
         indent=2,
     )

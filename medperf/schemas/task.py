@@ -100,3 +100,43 @@ class TaskDeclaration(BaseModel):
                 keys.extend(metric.ci)
         keys.append(self.count_key)
         return keys
+
+    def result_problems(self, metrics: dict[str, Any]) -> list[str]:
+        """What in an evaluator's results breaks this declaration (empty when they fit), one line each."""
+        problems: list[str] = []
+        for metric in self.metrics:
+            value = _number(metrics.get(metric.name))
+            if value is None:
+                problems.append(f"task.metrics.{metric.name}: the evaluator's results have no number under this key")
+                continue
+            low, high = metric.range
+            if (low is not None and value < low) or (high is not None and value > high):
+                problems.append(f"task.metrics.{metric.name}: {value} lies outside the declared range [{low}, {high}]")
+            for end in metric.ci or ():
+                if _number(metrics.get(end)) is None:
+                    problems.append(f"task.metrics.{metric.name}.ci: the evaluator's results have no number at {end!r}")
+        if _number(metrics.get(self.count_key)) is None:
+            problems.append(f"task.count_key: the evaluator's results have no case count at {self.count_key!r}")
+        return problems
+
+
+def _number(raw: Any) -> float | None:
+    """A metric value as a float, or None when absent, not a number or NaN."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or raw != raw:
+        return None
+    return float(raw)
+
+
+def binary_defaults() -> TaskDeclaration:
+    """What a benchmark registered before declarations existed is read as: binary, AUC first, 95 % CIs."""
+    names = ("auc", "accuracy", "sensitivity", "specificity")
+    return TaskDeclaration(
+        kind=TaskKind.BINARY,
+        primary_metric="auc",
+        metrics=[
+            MetricSpec(
+                name=name, direction=Direction.HIGHER, range=(0.0, 1.0), ci=(f"{name}_ci_low", f"{name}_ci_high")
+            )
+            for name in names
+        ],
+    )

@@ -8,10 +8,13 @@ from medperf.client.registry import RegistryClient
 from medperf.containers.factory import make_runner
 from medperf.containers.tarball import fetch_tarball
 from medperf.errors import ConfigError
+from medperf.release_policy import check_metrics, check_statistics
+from medperf.schemas import BenchmarkPublic
 from medperf.settings import SiteSettings
 from medperf.site import dataset_steps, evaluation_steps
 from medperf.site.container_fetch import site_container_spec
 from medperf.site.container_steps import StepContext
+from medperf.site.release_policy import case_ids_in
 from medperf.storage import ObjectStore
 
 
@@ -23,10 +26,38 @@ def demo_folders(root: Path) -> tuple[Path, Path]:
     raise ConfigError(f"demo dataset {root}: needs data/ and labels/ folders; fix the benchmark's demo tarball")
 
 
+def check_as_the_site_will(
+    benchmark: BenchmarkPublic,
+    statistics: dict[str, Any],
+    metrics: dict[str, Any],
+    num_cases: int,
+    case_ids: list[str],
+) -> None:
+    """The release policy exactly as prepare and evaluate apply it, then the declared task against the metrics.
+
+    Raises PolicyViolation (what prepare or evaluate would refuse) or ConfigError (results that break the
+    benchmark's `task:` declaration), each one line naming the key.
+    """
+    check_statistics(statistics, benchmark.release_policy, case_ids=case_ids, task=benchmark.task)
+    check_metrics(metrics, benchmark.release_policy, num_cases=num_cases, case_ids=case_ids, task=benchmark.task)
+    if benchmark.task is not None:
+        problems = benchmark.task.result_problems(metrics)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise ConfigError(
+                f"benchmark {benchmark.id}: {problems[0]}{more}; the evaluator's results on the demo data do not "
+                "fit the declared task: fix the evaluator or the benchmark's task: block"
+            )
+
+
 def run_compatibility_test(
     registry: RegistryClient, store: ObjectStore, settings: SiteSettings, benchmark_id: int, model_id: int | None
 ) -> dict[str, Any]:
-    """prepare -> sanity (container + GX) -> statistics -> infer -> evaluate on the demo data; a local report."""
+    """prepare -> sanity (container + GX) -> statistics -> infer -> evaluate on the demo data; a local report.
+
+    The statistics and metrics then go through the same release-policy checks as prepare and evaluate apply
+    (with the demo data's case ids) and the metrics through the benchmark's declared task.
+    """
     benchmark = registry.benchmarks.get(benchmark_id)
     if not (benchmark.demo_dataset_url and benchmark.demo_dataset_sha256):
         raise ConfigError(f"benchmark {benchmark_id} has no demo dataset; the committee must register one")
@@ -47,7 +78,8 @@ def run_compatibility_test(
         prepared = dataset_steps.prepare(prep, data, labels)
         sanity = dataset_steps.sanity_check(prep, prepared, benchmark.sanity_suite, work / "sanity_report.json")
         stats = dataset_steps.statistics(
-            StepContext(runner, specs["prep"], work / "stats", timeout), prepared, sanity, benchmark.sanity_suite
+            StepContext(runner, specs["prep"], work / "stats", timeout), prepared, sanity, benchmark.sanity_suite,
+            benchmark.task, benchmark.release_policy.min_cell_count,
         )
         predictions = evaluation_steps.infer(
             StepContext(runner, specs["model"], work / "infer", timeout), prepared.data
@@ -55,4 +87,6 @@ def run_compatibility_test(
         metrics = evaluation_steps.evaluate(
             StepContext(runner, specs["evaluator"], work / "eval", timeout), predictions.path, prepared.labels
         )
+        cases = dataset_steps.per_case_table(prepared, benchmark.sanity_suite, summaries=False)
+        check_as_the_site_will(benchmark, stats, metrics, len(cases.table), case_ids_in(cases))
     return {"benchmark_id": benchmark_id, "model_id": model.id, "statistics": stats, "metrics": metrics}

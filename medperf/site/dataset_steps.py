@@ -7,6 +7,7 @@ from typing import Any
 
 from medperf.errors import SanityCheckFailed
 from medperf.hashing import sha256_folder, sha256_path
+from medperf.schemas.task import TaskDeclaration
 from medperf.site import container_steps
 from medperf.site.case_table import PerCaseTable, build_case_table, count_cases, table_choice
 from medperf.site.container_steps import StepContext
@@ -90,9 +91,27 @@ def sanity_check(
 
 
 def statistics(
-    ctx: StepContext, prepared: PreparedDataset, sanity: dict[str, int], suite: dict[str, Any] | None = None
+    ctx: StepContext,
+    prepared: PreparedDataset,
+    sanity: dict[str, int],
+    suite: dict[str, Any] | None = None,
+    task: TaskDeclaration | None = None,
+    k: int | None = None,
 ) -> dict[str, Any]:
-    """The container's statistics.yaml plus the platform's summary of the per-case table the suite targets."""
+    """The container's statistics.yaml plus the platform's summary of the per-case table the suite targets.
+
+    task (the benchmark's declaration) picks the label summary and, with reference statistics, adds drift;
+    k (the release policy's min_cell_count) makes every platform cell 0 or at least k.
+    """
     stats_file = container_steps.statistics(ctx, prepared.data, prepared.labels, metadata=prepared.metadata)
-    table = per_case_table(prepared, suite, summaries=False)
-    return summarise(table.table, sanity, read_container_statistics(stats_file), table.label_column)
+    summaries = task is not None and bool(task.reference_statistics)  # drift may score the manifest's summaries
+    table = per_case_table(prepared, suite, summaries=summaries)
+    return summarise(
+        table.table,
+        sanity,
+        read_container_statistics(stats_file),
+        table.label_column,
+        task=task,
+        k=k,
+        labels_dir=prepared.labels,
+    )

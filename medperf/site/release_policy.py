@@ -9,22 +9,30 @@ from pathlib import Path
 
 from medperf.release_policy import check_metrics, check_statistics
 from medperf.schemas import ReleasePolicy
+from medperf.schemas.task import TaskDeclaration
 from medperf.site.case_table import PerCaseTable, TableChoice, build_case_table
 from medperf.site.payloads import DatasetPayload, ResultPayload
 
 
 def check_dataset_payload(
-    payload: DatasetPayload, policy: ReleasePolicy, case_ids: Collection[str] = ()
+    payload: DatasetPayload,
+    policy: ReleasePolicy,
+    case_ids: Collection[str] = (),
+    task: TaskDeclaration | None = None,
 ) -> None:
     """Raise PolicyViolation when the statistics would release a key, a small cell or per-case values."""
-    check_statistics(payload.statistics, policy, case_ids=case_ids)
+    check_statistics(payload.statistics, policy, case_ids=case_ids, task=task)
 
 
 def check_result_payload(
-    payload: ResultPayload, policy: ReleasePolicy, num_cases: int, case_ids: Collection[str] = ()
+    payload: ResultPayload,
+    policy: ReleasePolicy,
+    num_cases: int,
+    case_ids: Collection[str] = (),
+    task: TaskDeclaration | None = None,
 ) -> None:
     """Raise PolicyViolation for a metric not allowed, a non-scalar metric or too few cases."""
-    check_metrics(payload.metrics, policy, num_cases=num_cases, case_ids=case_ids)
+    check_metrics(payload.metrics, policy, num_cases=num_cases, case_ids=case_ids, task=task)
 
 
 def case_ids_in(table: PerCaseTable) -> list[str]:

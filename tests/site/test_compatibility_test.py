@@ -1,0 +1,87 @@
+"""`medperf test run` refuses what prepare and evaluate would refuse, and results that break the declared task."""
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from medperf.bundle import BundleIdentities, register_benchmark_folder
+from medperf.cli.local_server import local_registry
+from medperf.client import RegistryClient
+from medperf.errors import ConfigError, PolicyViolation
+from medperf.schemas import BenchmarkUpdate, UserCreate
+from medperf.schemas.task import TaskDeclaration
+from medperf.server.admin import create_admin
+from medperf.settings import SiteSettings
+from medperf.site.compatibility_test import run_compatibility_test
+from medperf.storage.local_folder import LocalFolderStore
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "breast_cancer"
+
+
+@dataclass
+class Registered:
+    owner: RegistryClient
+    store: LocalFolderStore
+    settings: SiteSettings
+    benchmark_id: int
+
+
+@pytest.fixture(scope="module")
+def registered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registered]:
+    """The breast-cancer folder registered in a real local registry; one site folder (its env cache reused)."""
+    root = tmp_path_factory.mktemp("compat")
+    with local_registry(root / "registry") as server:
+        admin = RegistryClient(server.url, create_admin(server.settings, "admin@example.org", "Admin"))
+        user = admin.users.create(UserCreate(email=f"owner-{uuid.uuid4().hex[:6]}@example.org", name="owner"))
+        owner = RegistryClient(server.url, admin.tokens.create(user.id).token)
+        store = LocalFolderStore(root / "store", root / "cache")
+        done = register_benchmark_folder(EXAMPLE, BundleIdentities(owner, owner), store)
+        settings = SiteSettings(allow_unisolated=True, task_timeout_seconds=600, data_root=root / "site")
+        yield Registered(owner, store, settings, done.benchmark.id)
+        owner.close()
+        admin.close()
+
+
+def _run(reg: Registered) -> dict[str, object]:
+    return run_compatibility_test(reg.owner, reg.store, reg.settings, reg.benchmark_id, None)
+
+
+def test_the_example_passes_with_its_own_policy_and_declaration(registered: Registered) -> None:
+    report = _run(registered)
+    metrics = report["metrics"]
+    assert isinstance(metrics, dict) and metrics["num_cases"] == 30 and 0.8 < metrics["auc"] <= 1.0
+
+
+def test_statistics_the_policy_refuses_at_prepare_fail_the_test_run(registered: Registered) -> None:
+    benchmark = registered.owner.benchmarks.get(registered.benchmark_id)
+    narrow = benchmark.release_policy.model_copy(
+        update={"allowed_statistics_keys": [k for k in benchmark.release_policy.allowed_statistics_keys
+                                            if k != "features"]}
+    )
+    registered.owner.benchmarks.update(registered.benchmark_id, BenchmarkUpdate(release_policy=narrow))
+    try:
+        with pytest.raises(PolicyViolation, match=r"statistics keys \['features'\] may not leave the site"):
+            _run(registered)
+    finally:
+        registered.owner.benchmarks.update(
+            registered.benchmark_id, BenchmarkUpdate(release_policy=benchmark.release_policy)
+        )
+
+
+def test_metrics_that_break_the_declared_task_fail_the_test_run(registered: Registered) -> None:
+    benchmark = registered.owner.benchmarks.get(registered.benchmark_id)
+    assert benchmark.task is not None
+    declared = benchmark.task.model_dump(mode="json")
+    declared["metrics"].append({"name": "brier", "direction": "lower", "range": [0, 1]})
+    policy = benchmark.release_policy.model_copy(
+        update={"allowed_metric_keys": [*(benchmark.release_policy.allowed_metric_keys or []), "brier"]}
+    )
+    registered.owner.benchmarks.update(
+        registered.benchmark_id,
+        BenchmarkUpdate(task=TaskDeclaration.model_validate(declared), release_policy=policy),
+    )
+    with pytest.raises(ConfigError, match=r"task.metrics.brier: the evaluator's results have no number"):
+        _run(registered)
