@@ -6,7 +6,7 @@
 - a site worker's idle memory: RSS of its process group (target <= 150 MB).
 
 Usage: .venv/bin/python benchmarks/campaign.py [--sites 3] [--models 5] [--stack-dir DIR]
-Reuses the world helpers of tests/deployments/campaign_world.py.
+Builds its world with medperf/demo/tiny_world.py (product code; the deployment tests use the same builder).
 """
 
 import argparse
@@ -21,7 +21,7 @@ from typing import Any
 from uuid import UUID
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "deployments"))
+sys.path.insert(0, str(ROOT))  # flows/, deployments/ and medperf/ when run from a checkout
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
@@ -75,14 +75,20 @@ def main() -> int:
     sys.modules[spec.name] = stack_module
     spec.loader.exec_module(stack_module)
 
-    from campaign_world import Committee, finish_with_approvals, make_site, new_user, prepare_dataset_at, store_settings
-
     from deployments.site_plan import DEFAULT_POOL_CONCURRENCY
     from deployments.site_worker import running_pid, worker_files
     from medperf.campaign.dispatch import dispatch_campaign, dispatch_pair
     from medperf.campaign.pairs import Pair
     from medperf.campaign.snapshot import load_snapshot
     from medperf.client import RegistryClient
+    from medperf.demo.tiny_world import (
+        Committee,
+        finish_with_approvals,
+        make_site,
+        new_user,
+        prepare_dataset_at,
+        store_settings,
+    )
     from medperf.storage import make_store
 
     work = Path(tempfile.mkdtemp(prefix="medperf-campaign-bench-"))

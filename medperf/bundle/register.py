@@ -12,7 +12,7 @@ from medperf.bundle.container_project import ContainerProject, load_container_pr
 from medperf.client import RegistryClient, iter_all
 from medperf.containers.config import ContainerKind
 from medperf.containers.tarball import pack_folder
-from medperf.errors import ConfigError
+from medperf.errors import ConfigError, MedPerfError
 from medperf.schemas import (
     BenchmarkCreate,
     BenchmarkPublic,
@@ -147,6 +147,7 @@ class _Registrar:
         self.file, self.who, self.store, self.runner, self.site = file, who, store, runner, site
         self.report = report
         self.created: list[str] = []
+        self.withdrawable: list[tuple[str, int]] = []  # (kind, id) of what this run created, in creation order
         self.done: dict[str, ContainerPublic] = {}
 
     def check_all(self) -> dict[str, CheckedContainer]:
@@ -170,8 +171,9 @@ class _Registrar:
                 return _PlannedContainer(client, checked.project.folder, wanted, existing)
             raise ConfigError(
                 f"{checked.project.folder}: container {wanted.name!r} is already registered (id {existing.id}) with "
-                "other content; registered containers are immutable: change `name` in benchmark.yaml or the "
-                "project's `image` tag"
+                "other content, and registered containers are immutable (the name <benchmark>-<folder> collides, "
+                f"not the image tag): withdraw the old one (`medperf container withdraw {existing.id}`, after what "
+                "uses it) or give the benchmark another `name` in benchmark.yaml"
             )
         return _PlannedContainer(client, checked.project.folder, wanted)
 
@@ -211,6 +213,7 @@ class _Registrar:
             return planned.existing
         created = planned.client.containers.create(planned.wanted)
         self.created.append(f"container {created.name} (id {created.id})")
+        self.withdrawable.append(("container", created.id))
         self.report(f"container {created.name} registered (id {created.id})")
         return created
 
@@ -229,6 +232,7 @@ class _Registrar:
             return updated
         created = client.models.create(ModelCreate(name=name, container_id=container.id))
         self.created.append(f"model {created.name} (id {created.id})")
+        self.withdrawable.append(("model", created.id))
         self.report(f"model {created.name} registered (id {created.id})")
         return created
 
@@ -254,6 +258,7 @@ class _Registrar:
             demo_dataset_sha256=demo.sha256 if demo else None,
             sanity_suite=self.file.sanity_suite,
             release_policy=self.file.release_policy,
+            task=self.file.task,
         )
         me = client.users.me()
         for existing in iter_all(client.benchmarks.list, owner_id=me.id):
@@ -296,8 +301,21 @@ def register_benchmark_folder(
         for role, item in checked.items()
     }
     registrar.check_benchmark(planned)
-    prep = registrar.container(planned["prep"])
-    evaluator = registrar.container(planned["evaluator"])
-    models = {key: registrar.model(key, planned[f"model:{key}"]) for key in file.models}
-    benchmark = registrar.benchmark(prep, evaluator, models[file.reference_model])
+    try:
+        prep = registrar.container(planned["prep"])
+        evaluator = registrar.container(planned["evaluator"])
+        models = {key: registrar.model(key, planned[f"model:{key}"]) for key in file.models}
+        benchmark = registrar.benchmark(prep, evaluator, models[file.reference_model])
+    except MedPerfError as err:
+        if not registrar.withdrawable:
+            raise
+        raise ConfigError(f"{err}; {left_behind(registrar.withdrawable)}") from err
     return RegisteredBenchmark(benchmark, prep, evaluator, models, file.reference_model, registrar.created)
+
+
+def left_behind(created: list[tuple[str, int]]) -> str:
+    """What a failed run registered, and the commands that withdraw it (dependents first)."""
+    commands = [f"`medperf {kind} withdraw {entity_id}`" for kind, entity_id in reversed(created)]
+    return f"this run registered {len(created)} entr{'y' if len(created) == 1 else 'ies'}; withdraw them with " + (
+        ", then ".join(commands)
+    )

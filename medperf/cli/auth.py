@@ -22,8 +22,12 @@ def login(
     token: Annotated[str, typer.Option("--token", prompt=True, hide_input=True, help="Your API token.")],
     server: Annotated[str | None, typer.Option("--server", help="Registry URL, e.g. http://host:8000.")] = None,
     profile: Annotated[str | None, typer.Option("--profile", help="Profile name (default 'default').")] = None,
+    activate: Annotated[
+        bool,
+        typer.Option("--activate/--no-activate", help="Make the profile the active one (default), or only add it."),
+    ] = True,
 ) -> None:
-    """Check the token against the server, store it as a profile and make that profile active."""
+    """Check the token against the server and store it as a profile (made the active one unless --no-activate)."""
     store = ProfileStore()
     name = profile or cli_state(ctx).profile or DEFAULT_PROFILE
     check_profile_name(name)
@@ -33,8 +37,10 @@ def login(
         raise ConfigError(f"profile {name!r} has no server yet: pass --server URL")
     with RegistryClient(url, token) as client:
         me = client.users.me()
-    store.put(name, Profile(server_url=url, token=token), activate=True)
-    print_message(f"logged in to {url} as {me.email} (user {me.id}); profile {name!r} is active")
+    store.put(name, Profile(server_url=url, token=token), activate=activate)
+    active = store.load().active
+    note = f"profile {name!r} is active" if active == name else f"profile {name!r} added; {active!r} stays active"
+    print_message(f"logged in to {url} as {me.email} (user {me.id}); {note}")
 
 
 @app.command("status")

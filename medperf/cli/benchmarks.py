@@ -7,9 +7,10 @@ import typer
 
 from medperf.cli.context import open_client
 from medperf.cli.inputs import read_json_mapping, read_yaml_mapping, validated
+from medperf.cli.lifecycle import add_lifecycle_commands, send_edit
 from medperf.cli.options import ApprovalFilter, JsonFlag, Limit, Offset, OwnerFilter, StateFilter
 from medperf.cli.output import print_entity, print_page
-from medperf.schemas import AutoApprovalMode, BenchmarkCreate, BenchmarkPolicyUpdate, ReleasePolicy
+from medperf.schemas import AutoApprovalMode, BenchmarkCreate, BenchmarkPolicyUpdate, BenchmarkUpdate, ReleasePolicy
 
 app = typer.Typer(name="benchmark", help="Benchmarks.", no_args_is_help=True)
 COLUMNS = ("id", "name", "owner_id", "state", "approval_status", "auto_approval_mode", "created_at")
@@ -116,3 +117,26 @@ def set_policy(
     )
     with open_client(ctx) as client:
         print_entity(client.benchmarks.set_policy(benchmark_id, payload), as_json=as_json, title="policy set")
+
+
+add_lifecycle_commands(app, "benchmark", lambda client: client.benchmarks, BenchmarkUpdate)
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    benchmark_id: Annotated[int, typer.Argument(help="The benchmark's id.")],
+    description: Annotated[str | None, typer.Option("--description", help="A new description (any state).")] = None,
+    suite: Annotated[Path | None, typer.Option("--suite", help="A new Great Expectations suite (JSON).")] = None,
+    policy: Annotated[Path | None, typer.Option("--policy", help="A new release policy (YAML).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a benchmark: the description always; suite and release policy only in DEVELOPMENT."""
+    fields = {
+        "description": description,
+        "sanity_suite": read_json_mapping(suite, "sanity-check suite") if suite else None,
+        "release_policy": read_yaml_mapping(policy, "release policy") if policy else None,
+    }
+    flags = {"description": "--description", "sanity_suite": "--suite", "release_policy": "--policy"}
+    send_edit(ctx, "benchmark", benchmark_id, lambda client: client.benchmarks, BenchmarkUpdate, fields, flags,
+              as_json=as_json)  # fmt: skip

@@ -7,9 +7,10 @@ import typer
 
 from medperf.cli.context import open_client
 from medperf.cli.inputs import read_yaml_mapping, validated
+from medperf.cli.lifecycle import add_lifecycle_commands, add_rename_command
 from medperf.cli.options import JsonFlag, Limit, Offset, OwnerFilter, StateFilter
 from medperf.cli.output import print_entity, print_page
-from medperf.schemas import ContainerCreate
+from medperf.schemas import ContainerCreate, ContainerUpdate
 
 app = typer.Typer(name="container", help="Containers (data preparation, models, evaluators).", no_args_is_help=True)
 COLUMNS = ("id", "name", "owner_id", "image", "state", "created_at")
@@ -79,3 +80,7 @@ def view(ctx: typer.Context, container_id: int, as_json: JsonFlag = False) -> No
     """Show one container, with its config."""
     with open_client(ctx) as client:
         print_entity(client.containers.get(container_id), as_json=as_json)
+
+
+add_lifecycle_commands(app, "container", lambda client: client.containers, ContainerUpdate)
+add_rename_command(app, "container", lambda client: client.containers, ContainerUpdate)

@@ -7,6 +7,7 @@ import typer
 
 from medperf.cli.context import open_client
 from medperf.cli.inputs import read_json_mapping, validated
+from medperf.cli.lifecycle import add_lifecycle_commands, add_rename_command
 from medperf.cli.options import (
     BenchmarkFilter,
     BenchmarkId,
@@ -17,8 +18,9 @@ from medperf.cli.options import (
     OwnerFilter,
     StateFilter,
 )
-from medperf.cli.output import print_entity, print_page
-from medperf.schemas import DatasetCreate
+from medperf.cli.output import echo_json, print_entity, print_message, print_page
+from medperf.errors import ConfigError
+from medperf.schemas import DatasetCreate, DatasetUpdate
 
 app = typer.Typer(name="dataset", help="Datasets (prepared at the data sites).", no_args_is_help=True)
 COLUMNS = ("id", "name", "owner_id", "site", "benchmark_id", "state", "updated_at")
@@ -69,3 +71,44 @@ def submit(
     payload = validated(DatasetCreate, read_json_mapping(file, "dataset file"), source=source)
     with open_client(ctx) as client:
         print_entity(client.datasets.create(payload), as_json=as_json, title="dataset registered")
+
+
+@app.command("verify")
+def verify(
+    dataset_id: int,
+    full: Annotated[
+        bool, typer.Option("--full", help="Re-read every file, not only those whose stamp changed.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check on this site that a prepared dataset still matches its prepared hash (changed files only)."""
+    from medperf.cli.site_commands import site_settings
+    from medperf.site.dataset_index import DatasetIndex
+
+    check = DatasetIndex(site_settings().data_root).verify(dataset_id, full=full)
+    if not check.intact:
+        raise ConfigError(
+            f"dataset {dataset_id}: the prepared data on this site no longer matches its hash; prepare it again"
+        )
+    if as_json:
+        echo_json(
+            {
+                "dataset_id": dataset_id,
+                "intact": True,
+                "files": check.files,
+                "files_read": check.rehashed,
+                "full": check.full,
+                "seconds": round(check.seconds, 3),
+            }
+        )
+        return
+    how = "full re-hash" if check.full else "incremental check"
+    print_message(
+        f"dataset {dataset_id} intact ({how}: {check.files} files, {check.rehashed} read, {check.seconds:.2f} s)"
+    )
+
+
+add_lifecycle_commands(
+    app, "dataset", lambda client: client.datasets, DatasetUpdate, "Its standing consents are revoked with it."
+)
+add_rename_command(app, "dataset", lambda client: client.datasets, DatasetUpdate)

@@ -6,9 +6,10 @@ import typer
 
 from medperf.cli.context import open_client
 from medperf.cli.inputs import validated
+from medperf.cli.lifecycle import add_lifecycle_commands, send_edit
 from medperf.cli.options import BenchmarkId, JsonFlag, Limit, ModelId, Offset, OwnerFilter, StateFilter
 from medperf.cli.output import print_entity, print_page
-from medperf.schemas import ModelCreate
+from medperf.schemas import ModelCreate, ModelUpdate
 
 app = typer.Typer(name="model", help="Models.", no_args_is_help=True)
 COLUMNS = ("id", "name", "owner_id", "container_id", "version", "state", "updated_at")
@@ -61,3 +62,22 @@ def associate(ctx: typer.Context, benchmark: BenchmarkId, model: ModelId, as_jso
     with open_client(ctx) as client:
         association = client.associations.request_model(benchmark, model)
     print_entity(association, as_json=as_json, title=f"model association: {association.approval_status.value}")
+
+
+add_lifecycle_commands(app, "model", lambda client: client.models, ModelUpdate)
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    model_id: Annotated[int, typer.Argument(help="The model's id.")],
+    container_id: Annotated[
+        int | None, typer.Option("--container-id", help="A new container (a new version; benchmarks approve again).")
+    ] = None,
+    version: Annotated[str | None, typer.Option("--version", help="The new version's label.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Point a model at a new container of yours: a new version that each benchmark approves again."""
+    fields = {"container_id": container_id, "version": version}
+    send_edit(ctx, "model", model_id, lambda client: client.models, ModelUpdate, fields,
+              {"container_id": "--container-id", "version": "--version"}, as_json=as_json)  # fmt: skip

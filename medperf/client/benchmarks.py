@@ -45,6 +45,10 @@ class BenchmarksApi:
         body = update.model_dump(mode="json", exclude_unset=True)
         return BenchmarkPublic.model_validate(self._http.patch(f"/benchmarks/{benchmark_id}", body))
 
+    def withdraw(self, benchmark_id: int) -> BenchmarkPublic:
+        """Withdraw a benchmark (owner only): it leaves the lists and frees its owner's pending slot."""
+        return BenchmarkPublic.model_validate(self._http.post(f"/benchmarks/{benchmark_id}/withdraw"))
+
     def approve(self, benchmark_id: int) -> BenchmarkPublic:
         """Approve a pending benchmark (admin only)."""
         return BenchmarkPublic.model_validate(self._http.post(f"/benchmarks/{benchmark_id}/approve"))

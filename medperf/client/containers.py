@@ -45,6 +45,10 @@ class ContainersApi:
         body = update.model_dump(mode="json", exclude_unset=True)
         return ContainerPublic.model_validate(self._http.patch(f"/containers/{container_id}", body))
 
+    def withdraw(self, container_id: int) -> ContainerPublic:
+        """Withdraw a container (owner only): it leaves the lists; refused while something live uses it."""
+        return ContainerPublic.model_validate(self._http.post(f"/containers/{container_id}/withdraw"))
+
 
 class ModelsApi:
     """/models: a model wraps a container."""
@@ -76,3 +80,7 @@ class ModelsApi:
         """Change a model (owner only); a new container id is a new version."""
         body = update.model_dump(mode="json", exclude_unset=True)
         return ModelPublic.model_validate(self._http.patch(f"/models/{model_id}", body))
+
+    def withdraw(self, model_id: int) -> ModelPublic:
+        """Withdraw a model (owner only): it leaves the lists; refused while a live benchmark needs it."""
+        return ModelPublic.model_validate(self._http.post(f"/models/{model_id}/withdraw"))

@@ -36,3 +36,7 @@ class DatasetsApi:
         """Change a dataset (owner only; OPERATION datasets are frozen)."""
         body = update.model_dump(mode="json", exclude_unset=True)
         return DatasetPublic.model_validate(self._http.patch(f"/datasets/{dataset_id}", body))
+
+    def withdraw(self, dataset_id: int) -> DatasetPublic:
+        """Withdraw a dataset (owner only): it leaves the lists and its standing consents are revoked."""
+        return DatasetPublic.model_validate(self._http.post(f"/datasets/{dataset_id}/withdraw"))

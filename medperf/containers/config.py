@@ -14,7 +14,7 @@ from medperf.safe_yaml import load_yaml_file
 VolumeType = Literal["file", "directory"]
 ContainerKind = Literal["model", "data_preparator", "evaluator"]
 
-# DESIGN.md's table: the logical names each task may take and produce.
+# docs/DESIGN.md's table ("The container contract"): the logical names each task may take and produce.
 TASK_INPUTS: Mapping[str, frozenset[str]] = {
     "prepare": frozenset({"data_path", "labels_path", "parameters_file", "additional_files"}),
     "sanity_check": frozenset({"data_path", "labels_path", "metadata_path", "parameters_file"}),

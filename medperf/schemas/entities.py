@@ -81,6 +81,7 @@ class ContainerPublic(BaseModel):
     source_archive_url: str | None
     source_archive_sha256: str | None
     state: EntityState
+    withdrawn_at: datetime | None = Field(default=None, description="set when the owner withdrew it")
     created_at: datetime
 
 
@@ -107,6 +108,7 @@ class ModelPublic(BaseModel):
     container_id: int
     version: str
     state: EntityState
+    withdrawn_at: datetime | None = Field(default=None, description="set when the owner withdrew it")
     created_at: datetime
     updated_at: datetime
 
@@ -161,6 +163,7 @@ class BenchmarkUpdate(_Strict):
     description: str | None = Field(default=None, max_length=4000)
     sanity_suite: dict[str, Any] | None = None
     release_policy: ReleasePolicy | None = None
+    task: TaskDeclaration | None = Field(default=None, description="the declared task (not in OPERATION)")
 
 
 class BenchmarkPolicyUpdate(_Strict):
@@ -183,6 +186,7 @@ class BenchmarkPublic(BaseModel):
     task: TaskDeclaration | None = None
     policy_version: int = Field(default=1, description="+1 at every change of the release policy")
     state: EntityState
+    withdrawn_at: datetime | None = Field(default=None, description="set when the owner withdrew it")
     approval_status: ApprovalStatus
     auto_approval_mode: AutoApprovalMode
     auto_approval_allowlist: list[str]
@@ -221,6 +225,7 @@ class DatasetPublic(BaseModel):
     prepared_data_hash: str
     statistics: dict[str, Any]
     state: EntityState
+    withdrawn_at: datetime | None = Field(default=None, description="set when the owner withdrew it")
     created_at: datetime
     updated_at: datetime
 

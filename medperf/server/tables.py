@@ -36,6 +36,11 @@ def _unique_where(name: str, condition: str, *columns: str) -> sa.Index:
     return sa.Index(name, *columns, unique=True, sqlite_where=where, postgresql_where=where)
 
 
+def _withdrawn() -> Any:
+    """When the owner withdrew the entity (None while it is live): it stays for the audit log, off the lists."""
+    return Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
 def _version() -> Any:
     return Field(default=1, nullable=False, sa_column_kwargs={"server_default": "1"})
 
@@ -83,6 +88,7 @@ class Container(SQLModel, table=True):
     source_archive_url: str | None = Field(default=None, sa_type=sa.String(1024), nullable=True)
     source_archive_sha256: str | None = Field(default=None, sa_type=sa.String(64), nullable=True)
     state: str = _state()
+    withdrawn_at: datetime | None = _withdrawn()
     created_at: datetime = _created()
 
 
@@ -97,6 +103,7 @@ class Model(SQLModel, table=True):
     container_id: int = Field(foreign_key="containers.id", nullable=False)
     version: str = Field(sa_type=sa.String(64), nullable=False)
     state: str = _state()
+    withdrawn_at: datetime | None = _withdrawn()
     created_at: datetime = _created()
     updated_at: datetime = _created()
 
@@ -105,7 +112,11 @@ class Benchmark(SQLModel, table=True):
     """A benchmark: preparation container, reference model, evaluator, policies and approval."""
 
     __tablename__ = "benchmarks"
-    __table_args__ = (_unique_where("uq_benchmarks_one_pending_per_owner", "approval_status = 'PENDING'", "owner_id"),)
+    __table_args__ = (
+        _unique_where(
+            "uq_benchmarks_one_pending_per_owner", "approval_status = 'PENDING' AND withdrawn_at IS NULL", "owner_id"
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_type=sa.String(128), nullable=False)
@@ -118,11 +129,13 @@ class Benchmark(SQLModel, table=True):
     demo_dataset_sha256: str | None = Field(default=None, sa_type=sa.String(64), nullable=True)
     sanity_suite: dict[str, Any] | None = _json(nullable=True)
     release_policy: dict[str, Any] = _json(nullable=False)
+    task: dict[str, Any] | None = _json(nullable=True)
     policy_version: int = _version()
     state: str = _state()
     approval_status: str = _approval()
     auto_approval_mode: str = Field(default="NEVER", sa_type=sa.String(16), nullable=False)
     auto_approval_allowlist: list[str] = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
+    withdrawn_at: datetime | None = _withdrawn()
     created_at: datetime = _created()
     approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
 
@@ -133,7 +146,9 @@ class Dataset(SQLModel, table=True):
     __tablename__ = "datasets"
     __table_args__ = (
         sa.UniqueConstraint("owner_id", "client_key", name="uq_datasets_owner_client_key"),
-        _unique_where("uq_datasets_operation_prepared_hash", "state = 'OPERATION'", "prepared_data_hash"),
+        _unique_where(
+            "uq_datasets_operation_prepared_hash", "state = 'OPERATION' AND withdrawn_at IS NULL", "prepared_data_hash"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -147,6 +162,7 @@ class Dataset(SQLModel, table=True):
     statistics: dict[str, Any] = _json(nullable=False)
     state: str = _state()
     client_key: str | None = Field(default=None, sa_type=sa.String(128), nullable=True)
+    withdrawn_at: datetime | None = _withdrawn()
     created_at: datetime = _created()
     updated_at: datetime = _created()
 

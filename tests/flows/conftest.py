@@ -2,10 +2,13 @@
 
 import importlib.util
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from flow_world import make_benchmark, write_raw_data
+from site_flows import SiteWorld
 
 from medperf.cli.local_server import LocalRegistry, local_registry
 from medperf.client import RegistryClient
@@ -126,3 +129,23 @@ def site_env(
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+@pytest.fixture
+def site_world(
+    admin: RegistryClient,
+    bench_owner: RegistryClient,
+    data_owner: RegistryClient,
+    store: ObjectStore,
+    site_env: dict[str, str],
+    site_home: Path,
+    tmp_path: Path,
+) -> Callable[..., SiteWorld]:
+    """Build a SiteWorld: `site_world(cases=40, model_parameters=None)` (the tiny model's parameters)."""
+
+    def build(cases: int = 40, model_parameters: dict[str, Any] | None = None) -> SiteWorld:
+        world = make_benchmark(admin, bench_owner, data_owner, store, tmp_path, model_parameters=model_parameters)
+        raw, labels = write_raw_data(tmp_path / "in", cases)
+        return SiteWorld(world, Path(site_env["MEDPERF_SITE_DATA_ROOT"]), site_home, raw, labels)
+
+    return build

@@ -1,27 +1,13 @@
-"""A small real MedPerf world for the flow tests: registry users, uploaded fixture containers, a benchmark."""
+"""A small real MedPerf world for the flow tests: the tiny containers of medperf/demo/tiny_world, a benchmark."""
 
-import itertools
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from medperf.client import RegistryClient
-from medperf.schemas import (
-    BenchmarkCreate,
-    BenchmarkPublic,
-    ContainerCreate,
-    ContainerPublic,
-    ModelCreate,
-    ModelPublic,
-    ReleasePolicy,
-)
+from medperf.demo.tiny_world import register_tiny_benchmark
+from medperf.schemas import BenchmarkPublic, ModelPublic, ReleasePolicy
 from medperf.storage import ObjectStore
-
-FIXTURES = Path(__file__).parent / "fixtures"
-_names = itertools.count()
 
 SUITE: dict[str, Any] = {
     "name": "tiny-sanity",
@@ -33,11 +19,6 @@ SUITE: dict[str, Any] = {
     ],
 }
 POLICY = ReleasePolicy(allowed_statistics_keys=["num_cases", "label_counts", "sanity", "mean_size"])
-
-
-def unique(prefix: str) -> str:
-    """A name no other test uses."""
-    return f"{prefix}-{next(_names)}"
 
 
 def case_id(index: int) -> str:
@@ -65,28 +46,6 @@ def write_raw_data(root: Path, n: int, *, bad_sizes: int = 0) -> tuple[Path, Pat
     return data, labels
 
 
-def upload_container(
-    client: RegistryClient, store: ObjectStore, project: str, work: Path, parameters: dict[str, Any] | None = None
-) -> ContainerPublic:
-    """Pack a fixture project as its source archive, put it in the store and register the container."""
-    folder = FIXTURES / project
-    archive = work / f"{unique(project)}.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        for path in sorted(folder.iterdir()):
-            tar.add(path, arcname=path.name)
-    stored = store.put_file(archive)
-    return client.containers.create(
-        ContainerCreate(
-            name=unique(project),
-            config=yaml.safe_load((folder / "container_config.yaml").read_text()),
-            parameters=parameters,
-            image=f"medperf/tiny-{project}:1.0",
-            source_archive_url=stored.url,
-            source_archive_sha256=stored.sha256,
-        )
-    )
-
-
 @dataclass(frozen=True)
 class World:
     """One approved benchmark with its reference model, seen by its owner and by a data owner."""
@@ -108,22 +67,11 @@ def make_benchmark(
     policy: ReleasePolicy = POLICY,
     model_parameters: dict[str, Any] | None = None,
 ) -> World:
-    """Register fixture containers, a reference model and a benchmark, approved by the admin."""
-    prep = upload_container(owner, store, "prep", work)
-    model_container = upload_container(owner, store, "model", work, model_parameters or {"threshold": 10})
-    evaluator = upload_container(owner, store, "evaluator", work)
-    model = owner.models.create(ModelCreate(name=unique("ref"), container_id=model_container.id))
-    created = owner.benchmarks.create(
-        BenchmarkCreate(
-            name=unique("bench"),
-            data_preparation_container_id=prep.id,
-            reference_model_id=model.id,
-            evaluator_container_id=evaluator.id,
-            sanity_suite=SUITE,
-            release_policy=policy,
-        )
+    """The tiny containers, a reference model and a benchmark approved by the admin (this file's suite)."""
+    benchmark, model = register_tiny_benchmark(
+        owner, admin, store, work, suite=SUITE, policy=policy, model_parameters=model_parameters
     )
-    return World(admin.benchmarks.approve(created.id), model, owner, data_owner, admin)
+    return World(benchmark, model, owner, data_owner, admin)
 
 
 def associate_dataset(world: World, dataset_id: int) -> None:

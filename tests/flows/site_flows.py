@@ -1,9 +1,11 @@
 """Run the site flows end to end as the data owner would, answering the approval form via the API."""
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flow_harness import answer, site_code, start_flow, wait_for_approval_form
+from flow_world import World, associate_dataset
 from prefect.client.schemas.objects import State
 
 from flows.evaluate_model import evaluate_model
@@ -32,7 +34,7 @@ def prepare_approved(data_root: Path, site_home: Path, benchmark_id: int, raw: P
         name="tiny-data",
     )
     assert state.is_completed(), state.message
-    return int(state.result())
+    return int(state.result(_sync=True))  # type: ignore[call-overload]  # sync even where a loop runs (Playwright)
 
 
 def execute_approved(data_root: Path, site_home: Path, benchmark_id: int, model_id: int, dataset_id: int) -> State:
@@ -40,3 +42,30 @@ def execute_approved(data_root: Path, site_home: Path, benchmark_id: int, model_
     return approve_next(
         evaluate_model, data_root, site_home, benchmark_id=benchmark_id, model_id=model_id, dataset_id=dataset_id
     )
+
+
+@dataclass(frozen=True)
+class SiteWorld:
+    """An approved benchmark, raw data of the site, and the site's folders: where an evaluation test starts."""
+
+    world: World
+    data_root: Path
+    site_home: Path
+    raw: Path
+    labels: Path
+
+    @property
+    def benchmark_id(self) -> int:
+        """The benchmark's id."""
+        return self.world.benchmark.id
+
+    @property
+    def model_id(self) -> int:
+        """The benchmark's reference model's id."""
+        return self.world.reference_model.id
+
+    def prepared_dataset(self) -> int:
+        """Prepare the raw data on the site (approved), associate the dataset with the benchmark; its id."""
+        dataset_id = prepare_approved(self.data_root, self.site_home, self.benchmark_id, self.raw, self.labels)
+        associate_dataset(self.world, dataset_id)
+        return dataset_id

@@ -5,19 +5,18 @@ import io
 import json
 import sqlite3
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flow_world import associate_dataset, case_id, make_benchmark, write_raw_data
+from flow_world import case_id
 from prefect.client.orchestration import get_client
-from site_flows import execute_approved, prepare_approved
+from site_flows import SiteWorld, execute_approved
 
 from flows.evaluate_model import evaluate_model
 from medperf.cli.local_server import LocalRegistry
 from medperf.client import RegistryClient
-from medperf.storage import ObjectStore
 
 pytestmark = pytest.mark.prefect
 CASES = 30
@@ -73,58 +72,34 @@ def store_text(root: Path) -> str:
 
 
 def test_nothing_per_case_leaves_the_site(
-    admin: RegistryClient,
-    bench_owner: RegistryClient,
-    data_owner: RegistryClient,
-    store: ObjectStore,
-    store_root: Path,
-    registry: LocalRegistry,
-    site_env: dict[str, str],
-    site_home: Path,
-    tmp_path: Path,
+    site_world: Callable[..., SiteWorld], data_owner: RegistryClient, store_root: Path, registry: LocalRegistry
 ) -> None:
-    data_root = Path(site_env["MEDPERF_SITE_DATA_ROOT"])
-    world = make_benchmark(admin, bench_owner, data_owner, store, tmp_path)
-    raw, labels = write_raw_data(tmp_path / "in", CASES)
-    dataset_id = prepare_approved(data_root, site_home, world.benchmark.id, raw, labels)
-    associate_dataset(world, dataset_id)
-    state = execute_approved(data_root, site_home, world.benchmark.id, world.reference_model.id, dataset_id)
+    site = site_world(cases=CASES)
+    dataset_id = site.prepared_dataset()
+    state = execute_approved(site.data_root, site.site_home, site.benchmark_id, site.model_id, dataset_id)
     assert state.is_completed(), state.message
 
-    sizes = [line.split(",")[1] for line in (raw / "cases.csv").read_text().splitlines()[1:]]
+    sizes = [line.split(",")[1] for line in (site.raw / "cases.csv").read_text().splitlines()[1:]]
     needles = [case_id(i) for i in range(CASES)] + sizes + ["-secret"]
     haystacks = {"prefect": prefect_text(), "registry": registry_text(registry), "store": store_text(store_root)}
-    assert str(world.benchmark.id) in haystacks["registry"]
+    assert str(site.benchmark_id) in haystacks["registry"]
     leaks = {where: [n for n in needles if n in text] for where, text in haystacks.items()}
     assert leaks == {"prefect": [], "registry": [], "store": []}
     # what did leave is the approved payload: the aggregate statistics and the metrics
     assert json.dumps(data_owner.datasets.get(dataset_id).statistics["label_counts"]) != "{}"
 
 
-def test_a_crashed_model_log_stays_on_the_site(
-    admin: RegistryClient,
-    bench_owner: RegistryClient,
-    data_owner: RegistryClient,
-    store: ObjectStore,
-    site_env: dict[str, str],
-    site_home: Path,
-    tmp_path: Path,
-) -> None:
-    data_root = Path(site_env["MEDPERF_SITE_DATA_ROOT"])
-    world = make_benchmark(
-        admin, bench_owner, data_owner, store, tmp_path, model_parameters={"threshold": 10, "crash": True}
-    )
-    raw, labels = write_raw_data(tmp_path / "in", CASES)
-    dataset_id = prepare_approved(data_root, site_home, world.benchmark.id, raw, labels)
-    associate_dataset(world, dataset_id)
+def test_a_crashed_model_log_stays_on_the_site(site_world: Callable[..., SiteWorld]) -> None:
+    site = site_world(cases=CASES, model_parameters={"threshold": 10, "crash": True})
+    dataset_id = site.prepared_dataset()
     state = evaluate_model(
-        benchmark_id=world.benchmark.id, model_id=world.reference_model.id, dataset_id=dataset_id, return_state=True
+        benchmark_id=site.benchmark_id, model_id=site.model_id, dataset_id=dataset_id, return_state=True
     )
     assert state.is_failed()
     crash_line = f"crashing at case {case_id(CASES // 2)}"
     # the summary names the step, the exit code and where the log is on the site
     message = state.message or ""
     assert "step 'infer'" in message and "exit code 3" in message and "log on this site" in message
-    logs = [p for p in (data_root / "work").rglob("*.log") if crash_line in p.read_text(errors="replace")]
+    logs = [p for p in (site.data_root / "work").rglob("*.log") if crash_line in p.read_text(errors="replace")]
     assert logs, "the model's log with the crash line must stay on the site"
     assert crash_line not in prefect_text() and case_id(CASES // 2) not in prefect_text()

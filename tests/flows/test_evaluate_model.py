@@ -1,56 +1,42 @@
 """evaluate_model against a real Prefect server and registry: approve, crash and re-run, partial results."""
 
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from flow_world import associate_dataset, make_benchmark, write_raw_data
-from site_flows import approve_next, execute_approved, prepare_approved
+from site_flows import SiteWorld, approve_next, execute_approved
 
 from flows.evaluate_model import evaluate_model
 from medperf.client import RegistryClient
 from medperf.schemas import ResultStatus
 from medperf.site.run_store import RunStore
-from medperf.storage import ObjectStore
 
 pytestmark = pytest.mark.prefect
 
 
 def test_rerun_after_a_crash_in_infer_finalizes_exactly_one_result(
-    admin: RegistryClient,
-    bench_owner: RegistryClient,
-    data_owner: RegistryClient,
-    store: ObjectStore,
-    site_env: dict[str, str],
-    site_home: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    site_world: Callable[..., SiteWorld], data_owner: RegistryClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data_root = Path(site_env["MEDPERF_SITE_DATA_ROOT"])
-    world = make_benchmark(
-        admin, bench_owner, data_owner, store, tmp_path, model_parameters={"threshold": 10, "delay_s": 4}
-    )
-    raw, labels = write_raw_data(tmp_path / "in", 40)
-    dataset_id = prepare_approved(data_root, site_home, world.benchmark.id, raw, labels)
-    associate_dataset(world, dataset_id)
-    model_id = world.reference_model.id
+    site = site_world(model_parameters={"threshold": 10, "delay_s": 4})
+    dataset_id = site.prepared_dataset()
+    model_id = site.model_id
 
     monkeypatch.setenv("MEDPERF_SITE_TASK_TIMEOUT_SECONDS", "1")  # the model is killed mid-run
     crashed = evaluate_model(
-        benchmark_id=world.benchmark.id,
+        benchmark_id=site.benchmark_id,
         model_id=model_id,
         dataset_id=dataset_id,
-        approval_timeout_s=60,
+        approval_timeout="60 seconds",
         return_state=True,
     )
     assert crashed.is_failed()
     assert "step 'infer'" in (crashed.message or "") and "timeout" in (crashed.message or "")
-    failure = RunStore(data_root).read(str(crashed.state_details.flow_run_id), "failure.json")
+    failure = RunStore(site.data_root).read(str(crashed.state_details.flow_run_id), "failure.json")
     assert failure is not None and failure["step"] == "infer" and failure["details"]["log"]
     pending = data_owner.results.list(dataset_id=dataset_id)
     assert [item.status for item in pending.items] == [ResultStatus.PENDING]
 
     monkeypatch.setenv("MEDPERF_SITE_TASK_TIMEOUT_SECONDS", "120")
-    state = execute_approved(data_root, site_home, world.benchmark.id, model_id, dataset_id)
+    state = execute_approved(site.data_root, site.site_home, site.benchmark_id, model_id, dataset_id)
     assert state.is_completed(), state.message
 
     results = data_owner.results.list(dataset_id=dataset_id).items
@@ -60,27 +46,16 @@ def test_rerun_after_a_crash_in_infer_finalizes_exactly_one_result(
 
 
 def test_owner_may_approve_a_partial_result_marked_as_such(
-    admin: RegistryClient,
-    bench_owner: RegistryClient,
-    data_owner: RegistryClient,
-    store: ObjectStore,
-    site_env: dict[str, str],
-    site_home: Path,
-    tmp_path: Path,
+    site_world: Callable[..., SiteWorld], data_owner: RegistryClient
 ) -> None:
-    data_root = Path(site_env["MEDPERF_SITE_DATA_ROOT"])
-    world = make_benchmark(
-        admin, bench_owner, data_owner, store, tmp_path, model_parameters={"threshold": 10, "crash": True}
-    )
-    raw, labels = write_raw_data(tmp_path / "in", 40)
-    dataset_id = prepare_approved(data_root, site_home, world.benchmark.id, raw, labels)
-    associate_dataset(world, dataset_id)
+    site = site_world(model_parameters={"threshold": 10, "crash": True})
+    dataset_id = site.prepared_dataset()
     state = approve_next(
         evaluate_model,
-        data_root,
-        site_home,
-        benchmark_id=world.benchmark.id,
-        model_id=world.reference_model.id,
+        site.data_root,
+        site.site_home,
+        benchmark_id=site.benchmark_id,
+        model_id=site.model_id,
         dataset_id=dataset_id,
         offer_partial=True,
     )

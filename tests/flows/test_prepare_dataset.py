@@ -2,10 +2,12 @@
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flow_harness import (
     DEADLINE_S,
+    FlowThread,
     answer,
     form_description,
     read_run,
@@ -14,13 +16,14 @@ from flow_harness import (
     wait_for_approval_form,
 )
 from flow_world import World, case_id, make_benchmark, write_raw_data
+from prefect.client.schemas.objects import State
 
 from flows.approval import MAX_ANSWERS
 from flows.prepare_dataset import prepare_dataset
 from medperf.client import RegistryClient
 from medperf.schemas import ReleasePolicy
 from medperf.site.approval_form import grouped_hash
-from medperf.site.run_store import RunStore
+from medperf.site.run_store import PendingApproval, RunStore
 from medperf.storage import ObjectStore
 
 pytestmark = pytest.mark.prefect
@@ -46,6 +49,32 @@ def known(site_env: dict[str, str]) -> set[str]:
     return {item.flow_run_id for item in RunStore(data_root(site_env)).approvals()}
 
 
+def start_and_wait_for_form(
+    world: World, site_env: dict[str, str], tmp_path: Path, name: str, **options: Any
+) -> tuple[FlowThread, PendingApproval]:
+    """Raw data of 40 cases; prepare_dataset started in-process; the approval form it stops at."""
+    raw, labels = write_raw_data(tmp_path / "in", 40)
+    before = known(site_env)
+    run = start_flow(
+        prepare_dataset, benchmark_id=world.benchmark.id, data_path=str(raw), labels_path=str(labels), name=name,
+        **options,
+    )  # fmt: skip
+    return run, wait_for_approval_form(data_root(site_env), before, run)
+
+
+def prepare_in_process(world: World, raw: Path, labels: Path, name: str) -> State:
+    """prepare_dataset called in-process (as the interactive CLI does) for a run expected to stop before approval."""
+    state: State = prepare_dataset(
+        benchmark_id=world.benchmark.id,
+        data_path=str(raw),
+        labels_path=str(labels),
+        name=name,
+        approval_timeout="60 seconds",
+        return_state=True,
+    )
+    return state
+
+
 def datasets_of(world: World) -> int:
     return world.data_owner.datasets.list(benchmark_id=world.benchmark.id).count
 
@@ -53,17 +82,7 @@ def datasets_of(world: World) -> int:
 def test_approved_prepare_uploads_exactly_the_payload_shown(
     world: World, site_env: dict[str, str], site_home: Path, tmp_path: Path
 ) -> None:
-    raw, labels = write_raw_data(tmp_path / "in", 40)
-    before = known(site_env)
-    run = start_flow(
-        prepare_dataset,
-        benchmark_id=world.benchmark.id,
-        data_path=str(raw),
-        labels_path=str(labels),
-        name="tiny-approved",
-        approval_timeout_s=60,
-    )
-    pending = wait_for_approval_form(data_root(site_env), before, run)
+    run, pending = start_and_wait_for_form(world, site_env, tmp_path, "tiny-approved", approval_timeout="60 seconds")
     shown = form_description(pending.flow_run_id)
     assert "| Field | Value |" in shown, "the payload is a readable table in the form itself"
     assert "| statistics.num_cases | 40 |" in shown
@@ -96,12 +115,7 @@ def next_form(flow_run_id: str, seen: list[object]) -> None:
 
 
 def test_rejection_uploads_nothing(world: World, site_env: dict[str, str], site_home: Path, tmp_path: Path) -> None:
-    raw, labels = write_raw_data(tmp_path / "in", 40)
-    before = known(site_env)
-    run = start_flow(
-        prepare_dataset, benchmark_id=world.benchmark.id, data_path=str(raw), labels_path=str(labels), name="tiny-no"
-    )
-    pending = wait_for_approval_form(data_root(site_env), before, run)
+    run, pending = start_and_wait_for_form(world, site_env, tmp_path, "tiny-no")
     answer(pending.flow_run_id, approve=False, code=site_code(site_home, pending), comment="too few cases")
     state = run.state()
     assert state.is_cancelled() and state.name == "Rejected", "a decision, not a failure"
@@ -114,12 +128,7 @@ def test_answers_without_the_site_code_decide_nothing(
     world: World, site_env: dict[str, str], site_home: Path, tmp_path: Path
 ) -> None:
     """From the shared Prefect UI without the site's code, neither a rejection nor an approval counts."""
-    raw, labels = write_raw_data(tmp_path / "in", 40)
-    before = known(site_env)
-    run = start_flow(
-        prepare_dataset, benchmark_id=world.benchmark.id, data_path=str(raw), labels_path=str(labels), name="tiny-code"
-    )
-    pending = wait_for_approval_form(data_root(site_env), before, run)
+    run, pending = start_and_wait_for_form(world, site_env, tmp_path, "tiny-code")
     seen: list[object] = []
     next_form(pending.flow_run_id, seen)
     answer(pending.flow_run_id, approve=False, code="AAAAA-BBBBB")  # a rejection without the code: ignored
@@ -135,12 +144,7 @@ def test_answers_without_the_site_code_decide_nothing(
 def test_repeated_wrong_codes_end_the_run_uploading_nothing(
     world: World, site_env: dict[str, str], tmp_path: Path
 ) -> None:
-    raw, labels = write_raw_data(tmp_path / "in", 40)
-    before = known(site_env)
-    run = start_flow(
-        prepare_dataset, benchmark_id=world.benchmark.id, data_path=str(raw), labels_path=str(labels), name="tiny-bad"
-    )
-    pending = wait_for_approval_form(data_root(site_env), before, run)
+    run, pending = start_and_wait_for_form(world, site_env, tmp_path, "tiny-bad")
     seen: list[object] = []
     for _ in range(MAX_ANSWERS):
         next_form(pending.flow_run_id, seen)
@@ -157,14 +161,7 @@ def test_failing_expectation_stops_before_upload_and_names_it(
 ) -> None:
     raw, labels = write_raw_data(tmp_path / "in", 40, bad_sizes=3)
     before = known(site_env)
-    state = prepare_dataset(
-        benchmark_id=world.benchmark.id,
-        data_path=str(raw),
-        labels_path=str(labels),
-        name="tiny-bad",
-        approval_timeout_s=60,
-        return_state=True,
-    )
+    state = prepare_in_process(world, raw, labels, "tiny-bad")
     assert state.is_failed()
     assert "expect_column_values_to_be_between(size): 3 cases" in (state.message or "")
     assert case_id(0) not in (state.message or "")
@@ -185,14 +182,7 @@ def test_policy_violation_stops_the_flow(
 ) -> None:
     strict = make_benchmark(admin, bench_owner, data_owner, store, tmp_path, policy=ReleasePolicy())
     raw, labels = write_raw_data(tmp_path / "in", 40)
-    state = prepare_dataset(
-        benchmark_id=strict.benchmark.id,
-        data_path=str(raw),
-        labels_path=str(labels),
-        name="tiny-policy",
-        approval_timeout_s=60,
-        return_state=True,
-    )
+    state = prepare_in_process(strict, raw, labels, "tiny-policy")
     assert state.is_failed()
     assert "statistics keys ['mean_size'] may not leave the site" in (state.message or "")
     assert datasets_of(strict) == 0

@@ -1,22 +1,21 @@
 """evaluate_model with standing_consent=True uploads without pausing only under a live consent of the owner."""
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
 import pytest
 from flow_harness import DEADLINE_S, answer, site_code, start_flow, wait_for_approval_form
-from flow_world import associate_dataset, make_benchmark, write_raw_data
 from prefect.client.orchestration import get_client
-from site_flows import prepare_approved
+from site_flows import SiteWorld
 
 from flows.evaluate_model import evaluate_model
 from medperf.campaign.continuous import has_standing_consent
 from medperf.client import RegistryClient
 from medperf.schemas import ResultStatus, StandingConsentCreate
 from medperf.site.run_store import DECISION, RunStore
-from medperf.storage import ObjectStore
 
 pytestmark = pytest.mark.prefect
 
@@ -30,7 +29,7 @@ def _pauses_for_approval(data_root: Path, site_home: Path, benchmark_id: int, mo
         model_id=model_id,
         dataset_id=dataset_id,
         standing_consent=True,
-        approval_timeout_s=120,
+        approval_timeout="120 seconds",
     )
     pending = wait_for_approval_form(data_root, known, run)
     answer(pending.flow_run_id, approve=False, code=site_code(site_home, pending))
@@ -39,21 +38,18 @@ def _pauses_for_approval(data_root: Path, site_home: Path, benchmark_id: int, mo
     return pending.flow_run_id
 
 
+@pytest.fixture
+def prepared(site_world: Callable[..., SiteWorld]) -> tuple[SiteWorld, int]:
+    """A benchmark and the site's dataset, prepared, approved and associated with it."""
+    site = site_world()
+    return site, site.prepared_dataset()
+
+
 def test_standing_consent_skips_the_pause_only_while_it_holds(
-    admin: RegistryClient,
-    bench_owner: RegistryClient,
-    data_owner: RegistryClient,
-    store: ObjectStore,
-    site_env: dict[str, str],
-    site_home: Path,
-    tmp_path: Path,
+    prepared: tuple[SiteWorld, int], data_owner: RegistryClient
 ) -> None:
-    data_root = Path(site_env["MEDPERF_SITE_DATA_ROOT"])
-    world = make_benchmark(admin, bench_owner, data_owner, store, tmp_path)
-    raw, labels = write_raw_data(tmp_path / "in", 40)
-    dataset_id = prepare_approved(data_root, site_home, world.benchmark.id, raw, labels)
-    associate_dataset(world, dataset_id)
-    bench_id, model_id = world.benchmark.id, world.reference_model.id
+    site, dataset_id = prepared
+    data_root, site_home, bench_id, model_id = site.data_root, site.site_home, site.benchmark_id, site.model_id
 
     # no consent in the registry: the flag alone does not skip the owner's approval
     _pauses_for_approval(data_root, site_home, bench_id, model_id, dataset_id)
@@ -76,7 +72,7 @@ def test_standing_consent_skips_the_pause_only_while_it_holds(
         model_id=model_id,
         dataset_id=dataset_id,
         standing_consent=True,
-        approval_timeout_s=5,
+        approval_timeout="5 seconds",
         return_state=True,
     )
     assert state.is_completed(), state.message
@@ -91,21 +87,11 @@ def test_standing_consent_skips_the_pause_only_while_it_holds(
 
 
 def test_standing_consent_never_overrides_a_later_rejection_of_the_same_result(
-    admin: RegistryClient,
-    bench_owner: RegistryClient,
-    data_owner: RegistryClient,
-    store: ObjectStore,
-    site_env: dict[str, str],
-    site_home: Path,
-    tmp_path: Path,
+    prepared: tuple[SiteWorld, int], data_owner: RegistryClient
 ) -> None:
     """The owner consents, then says "no" to this model's result: the next run asks again instead of uploading."""
-    data_root = Path(site_env["MEDPERF_SITE_DATA_ROOT"])
-    world = make_benchmark(admin, bench_owner, data_owner, store, tmp_path)
-    raw, labels = write_raw_data(tmp_path / "in", 40)
-    dataset_id = prepare_approved(data_root, site_home, world.benchmark.id, raw, labels)
-    associate_dataset(world, dataset_id)
-    bench_id, model_id = world.benchmark.id, world.reference_model.id
+    site, dataset_id = prepared
+    data_root, site_home, bench_id, model_id = site.data_root, site.site_home, site.benchmark_id, site.model_id
     until = datetime.now(UTC) + timedelta(days=30)
     data_owner.consents.create(StandingConsentCreate(benchmark_id=bench_id, dataset_id=dataset_id, expires_at=until))
     assert has_standing_consent(data_owner, bench_id, dataset_id)

@@ -5,20 +5,19 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flow_harness import DEADLINE_S, answer, read_run, site_code, wait_for_final_state
-from flow_world import make_benchmark, write_raw_data
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
+from site_flows import SiteWorld
 
 from medperf.client import RegistryClient
 from medperf.site.run_store import RunStore
-from medperf.storage import ObjectStore
 
 pytestmark = pytest.mark.prefect
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,23 +61,15 @@ def served_site(prefect_api: str, site_env: dict[str, str], tmp_path: Path) -> I
 
 
 def test_suspended_run_resumes_with_cached_steps_and_uploads(
-    served_site: None,
-    admin: RegistryClient,
-    bench_owner: RegistryClient,
-    data_owner: RegistryClient,
-    store: ObjectStore,
-    site_env: dict[str, str],
-    site_home: Path,
-    tmp_path: Path,
+    served_site: None, site_world: Callable[..., SiteWorld], data_owner: RegistryClient
 ) -> None:
-    world = make_benchmark(admin, bench_owner, data_owner, store, tmp_path)
-    raw, labels = write_raw_data(tmp_path / "in", 40)
+    site = site_world()
     flow_run: FlowRun = run_deployment(  # type: ignore[assignment]
         "prepare_dataset/site-a",
         parameters={
-            "benchmark_id": world.benchmark.id,
-            "data_path": str(raw),
-            "labels_path": str(labels),
+            "benchmark_id": site.benchmark_id,
+            "data_path": str(site.raw),
+            "labels_path": str(site.labels),
             "name": "tiny-suspended",
         },
         timeout=0,
@@ -93,10 +84,8 @@ def test_suspended_run_resumes_with_cached_steps_and_uploads(
         assert time.monotonic() < deadline, "the run did not suspend in time"
         time.sleep(0.5)
 
-    (pending,) = [
-        item for item in RunStore(Path(site_env["MEDPERF_SITE_DATA_ROOT"])).approvals() if item.flow_run_id == run_id
-    ]
-    answer(run_id, approve=True, code=site_code(site_home, pending))
+    (pending,) = [item for item in RunStore(site.data_root).approvals() if item.flow_run_id == run_id]
+    answer(run_id, approve=True, code=site_code(site.site_home, pending))
     final = wait_for_final_state(run_id)
     assert final.is_completed(), final.message
 
@@ -106,4 +95,4 @@ def test_suspended_run_resumes_with_cached_steps_and_uploads(
         str(run.state.name) for run in task_runs if run.name.startswith("prepare") and run.state is not None
     )
     assert prepare_states == ["Cached", "Completed"], "the re-run after resume must reuse the prepared data"
-    assert data_owner.datasets.list(benchmark_id=world.benchmark.id).count == 1
+    assert data_owner.datasets.list(benchmark_id=site.benchmark_id).count == 1

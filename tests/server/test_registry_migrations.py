@@ -23,7 +23,7 @@ def test_migrated_schema_equals_the_table_definitions(database_url: str) -> None
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             diff = compare_metadata(context, SQLModel.metadata)
-            assert context.get_current_revision() == "0002"
+            assert context.get_current_revision() == "0004"
     finally:
         engine.dispose()
     assert diff == []
@@ -38,7 +38,7 @@ def test_create_app_upgrades_a_new_sqlite_database(tmp_path: Path) -> None:
     app.state.engine.dispose()
     engine = create_engine(f"sqlite:///{path}")
     with engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == "0002"
+        assert MigrationContext.configure(connection).get_current_revision() == "0004"
     engine.dispose()
 
 

@@ -1,7 +1,7 @@
 """Benchmarks: registration, the admin's decision, owner updates and the auto-approval policy."""
 
 from fastapi import APIRouter, status
-from sqlmodel import select
+from sqlmodel import col, select
 
 from medperf.schemas import (
     ApprovalStatus,
@@ -14,7 +14,7 @@ from medperf.schemas import (
 )
 from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
 from medperf.server.routing import GuardedRoute
-from medperf.server.services import benchmarks
+from medperf.server.services import benchmarks, withdrawal
 from medperf.server.services.lookup import get_or_404
 from medperf.server.services.paging import paginate
 from medperf.server.tables import Benchmark
@@ -42,8 +42,8 @@ def list_benchmarks(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page[BenchmarkPublic]:
-    """All benchmarks, optionally filtered."""
-    stmt = select(Benchmark)
+    """All live (not withdrawn) benchmarks, optionally filtered."""
+    stmt = select(Benchmark).where(col(Benchmark.withdrawn_at).is_(None))
     if owner_id is not None:
         stmt = stmt.where(Benchmark.owner_id == owner_id)
     if state is not None:
@@ -85,3 +85,10 @@ def set_policy(
 ) -> BenchmarkPublic:
     """Set how association requests from others are auto-approved (owner only)."""
     return _public(benchmarks.set_policy(session, actor, benchmark_id, payload))
+
+
+@router.post("/{benchmark_id}/withdraw")
+def withdraw_benchmark(benchmark_id: int, session: SessionDep, actor: CurrentUser) -> BenchmarkPublic:
+    """Withdraw a benchmark (owner only; refused in OPERATION while a live dataset is approved in it)."""
+    row = withdrawal.withdraw(session, actor, get_or_404(session, Benchmark, benchmark_id, "benchmark"))
+    return BenchmarkPublic.model_validate(row, from_attributes=True)

@@ -1,12 +1,12 @@
 """Containers: public metadata; registered by any user, changed by their owner."""
 
 from fastapi import APIRouter, status
-from sqlmodel import select
+from sqlmodel import col, select
 
 from medperf.schemas import ContainerCreate, ContainerPublic, ContainerUpdate, EntityState, Page
 from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
 from medperf.server.routing import GuardedRoute
-from medperf.server.services import containers
+from medperf.server.services import containers, withdrawal
 from medperf.server.services.lookup import get_or_404
 from medperf.server.services.paging import paginate
 from medperf.server.tables import Container
@@ -30,8 +30,8 @@ def list_containers(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page[ContainerPublic]:
-    """All containers, optionally of one owner or in one state."""
-    stmt = select(Container)
+    """All live (not withdrawn) containers, optionally of one owner or in one state."""
+    stmt = select(Container).where(col(Container.withdrawn_at).is_(None))
     if owner_id is not None:
         stmt = stmt.where(Container.owner_id == owner_id)
     if state is not None:
@@ -41,7 +41,7 @@ def list_containers(
 
 @router.get("/{container_id}")
 def read_container(container_id: int, session: SessionDep, _actor: CurrentUser) -> ContainerPublic:
-    """One container."""
+    """One container (a withdrawn one too: its `withdrawn_at` says so)."""
     row = get_or_404(session, Container, container_id, "container")
     return ContainerPublic.model_validate(row, from_attributes=True)
 
@@ -52,4 +52,11 @@ def update_container(
 ) -> ContainerPublic:
     """Change a container (owner only; frozen in OPERATION)."""
     row = containers.update_container(session, actor, container_id, payload)
+    return ContainerPublic.model_validate(row, from_attributes=True)
+
+
+@router.post("/{container_id}/withdraw")
+def withdraw_container(container_id: int, session: SessionDep, actor: CurrentUser) -> ContainerPublic:
+    """Withdraw a container (owner only; refused while a live model or benchmark uses it)."""
+    row = withdrawal.withdraw(session, actor, get_or_404(session, Container, container_id, "container"))
     return ContainerPublic.model_validate(row, from_attributes=True)

@@ -8,7 +8,7 @@ from sqlmodel import col, or_, select
 from medperf.schemas import DatasetCreate, DatasetPublic, DatasetUpdate, EntityState, Page
 from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
 from medperf.server.routing import GuardedRoute
-from medperf.server.services import datasets
+from medperf.server.services import datasets, withdrawal
 from medperf.server.services.paging import paginate
 from medperf.server.services.visibility import datasets_visible_to
 from medperf.server.tables import Dataset, DatasetAssociation
@@ -38,8 +38,8 @@ def list_datasets(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page[DatasetPublic]:
-    """Datasets the caller may see; `benchmark_id` matches datasets prepared for or associated with it."""
-    stmt = select(Dataset).where(datasets_visible_to(actor))
+    """Live datasets the caller may see; `benchmark_id` matches datasets prepared for or associated with it."""
+    stmt = select(Dataset).where(datasets_visible_to(actor), col(Dataset.withdrawn_at).is_(None))
     if owner_id is not None:
         stmt = stmt.where(Dataset.owner_id == owner_id)
     if state is not None:
@@ -62,4 +62,11 @@ def read_dataset(dataset_id: int, session: SessionDep, actor: CurrentUser) -> Da
 def update_dataset(dataset_id: int, payload: DatasetUpdate, session: SessionDep, actor: CurrentUser) -> DatasetPublic:
     """Change a dataset (owner only; frozen in OPERATION)."""
     row = datasets.update_dataset(session, actor, dataset_id, payload)
+    return DatasetPublic.model_validate(row, from_attributes=True)
+
+
+@router.post("/{dataset_id}/withdraw")
+def withdraw_dataset(dataset_id: int, session: SessionDep, actor: CurrentUser) -> DatasetPublic:
+    """Withdraw a dataset (owner only); its standing consents are revoked with it."""
+    row = withdrawal.withdraw(session, actor, datasets.visible_dataset(session, actor, dataset_id))
     return DatasetPublic.model_validate(row, from_attributes=True)

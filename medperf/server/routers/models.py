@@ -1,12 +1,12 @@
 """Models: public metadata; registered by any user, changed by their owner."""
 
 from fastapi import APIRouter, status
-from sqlmodel import select
+from sqlmodel import col, select
 
 from medperf.schemas import EntityState, ModelCreate, ModelPublic, ModelUpdate, Page
 from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
 from medperf.server.routing import GuardedRoute
-from medperf.server.services import models
+from medperf.server.services import models, withdrawal
 from medperf.server.services.lookup import get_or_404
 from medperf.server.services.paging import paginate
 from medperf.server.tables import Model
@@ -29,8 +29,8 @@ def list_models(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page[ModelPublic]:
-    """All models, optionally of one owner or in one state."""
-    stmt = select(Model)
+    """All live (not withdrawn) models, optionally of one owner or in one state."""
+    stmt = select(Model).where(col(Model.withdrawn_at).is_(None))
     if owner_id is not None:
         stmt = stmt.where(Model.owner_id == owner_id)
     if state is not None:
@@ -40,7 +40,7 @@ def list_models(
 
 @router.get("/{model_id}")
 def read_model(model_id: int, session: SessionDep, _actor: CurrentUser) -> ModelPublic:
-    """One model."""
+    """One model (a withdrawn one too: its `withdrawn_at` says so)."""
     return ModelPublic.model_validate(get_or_404(session, Model, model_id, "model"), from_attributes=True)
 
 
@@ -48,4 +48,11 @@ def read_model(model_id: int, session: SessionDep, _actor: CurrentUser) -> Model
 def update_model(model_id: int, payload: ModelUpdate, session: SessionDep, actor: CurrentUser) -> ModelPublic:
     """Change a model (owner only; a new container needs a new version)."""
     row = models.update_model(session, actor, model_id, payload)
+    return ModelPublic.model_validate(row, from_attributes=True)
+
+
+@router.post("/{model_id}/withdraw")
+def withdraw_model(model_id: int, session: SessionDep, actor: CurrentUser) -> ModelPublic:
+    """Withdraw a model (owner only; refused while a live benchmark references it or runs it in OPERATION)."""
+    row = withdrawal.withdraw(session, actor, get_or_404(session, Model, model_id, "model"))
     return ModelPublic.model_validate(row, from_attributes=True)

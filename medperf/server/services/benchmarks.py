@@ -3,7 +3,7 @@
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from medperf.schemas import (
     ApprovalStatus,
@@ -15,7 +15,7 @@ from medperf.schemas import (
 )
 from medperf.server.services.audit import commit_change, commit_transition, snapshot
 from medperf.server.services.errors import Conflict, Forbidden
-from medperf.server.services.lookup import get_or_404, id_of
+from medperf.server.services.lookup import get_live_or_404, get_or_404, id_of, require_live
 from medperf.server.services.reapproval import renew_dataset_associations
 from medperf.server.services.users import require_admin
 from medperf.server.tables import Benchmark, Container, Model, User, utcnow
@@ -23,14 +23,21 @@ from medperf.server.tables import Benchmark, Container, Model, User, utcnow
 
 def create_benchmark(session: Session, actor: User, payload: BenchmarkCreate) -> Benchmark:
     """Register a PENDING benchmark; its parts must exist and the caller may have no other pending one."""
-    get_or_404(session, Container, payload.data_preparation_container_id, "data_preparation_container_id")
-    get_or_404(session, Model, payload.reference_model_id, "reference_model_id")
-    get_or_404(session, Container, payload.evaluator_container_id, "evaluator_container_id")
+    get_live_or_404(session, Container, payload.data_preparation_container_id, "data_preparation_container_id")
+    get_live_or_404(session, Model, payload.reference_model_id, "reference_model_id")
+    get_live_or_404(session, Container, payload.evaluator_container_id, "evaluator_container_id")
     pending = session.exec(
-        select(Benchmark.id).where(Benchmark.owner_id == actor.id, Benchmark.approval_status == ApprovalStatus.PENDING)
+        select(Benchmark.id).where(
+            Benchmark.owner_id == actor.id,
+            Benchmark.approval_status == ApprovalStatus.PENDING,
+            col(Benchmark.withdrawn_at).is_(None),
+        )
     ).first()
     if pending is not None:
-        raise Conflict(f"a user may have one PENDING benchmark at a time; benchmark {pending} is pending")
+        raise Conflict(
+            f"a user may have one PENDING benchmark at a time; benchmark {pending} is pending: wait for the "
+            f"admin's decision, or withdraw it with `medperf benchmark withdraw {pending}`"
+        )
     data = payload.model_dump(mode="json")
     benchmark = Benchmark(**data, owner_id=id_of(actor))
     try:
@@ -44,7 +51,7 @@ def create_benchmark(session: Session, actor: User, payload: BenchmarkCreate) ->
 def decide_benchmark(session: Session, actor: User, benchmark_id: int, approve: bool) -> Benchmark:
     """The admin approves or rejects a PENDING benchmark (a second decision is a conflict)."""
     require_admin(actor, "approve or reject a benchmark")
-    benchmark = get_or_404(session, Benchmark, benchmark_id, "benchmark")
+    benchmark = get_live_or_404(session, Benchmark, benchmark_id, "benchmark")
     if benchmark.approval_status != ApprovalStatus.PENDING:
         raise Conflict(f"benchmark {benchmark_id} is already {benchmark.approval_status}")
     changes: dict[str, Any] = {"approval_status": ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED}
@@ -62,6 +69,7 @@ def _owned(session: Session, actor: User, benchmark_id: int) -> Benchmark:
     benchmark = get_or_404(session, Benchmark, benchmark_id, "benchmark")
     if benchmark.owner_id != actor.id:
         raise Forbidden(f"only the owner of benchmark {benchmark_id} may change it")
+    require_live(benchmark, "benchmark")
     return benchmark
 
 
@@ -77,7 +85,7 @@ def _check_operation_ready(session: Session, benchmark: Benchmark) -> None:
     if reference is not None:
         parts.append(("reference model's container", session.get(Container, reference.container_id)))
     for label, part in parts:
-        if part is None or part.state != EntityState.OPERATION:
+        if part is None or part.state != EntityState.OPERATION or part.withdrawn_at is not None:
             raise Conflict(f"state: benchmark {benchmark.id} needs its {label} in OPERATION first")
 
 

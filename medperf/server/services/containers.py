@@ -8,7 +8,7 @@ from medperf.schemas import ContainerCreate, ContainerUpdate, EntityState
 from medperf.server.services.audit import commit_change, snapshot
 from medperf.server.services.config_check import check_container_config
 from medperf.server.services.errors import Conflict, Forbidden
-from medperf.server.services.lookup import get_or_404, id_of
+from medperf.server.services.lookup import get_or_404, id_of, require_live
 from medperf.server.tables import Container, User
 
 
@@ -25,6 +25,7 @@ def update_container(session: Session, actor: User, container_id: int, payload: 
     container = get_or_404(session, Container, container_id, "container")
     if container.owner_id != actor.id:
         raise Forbidden(f"only the owner of container {container_id} may change it")
+    require_live(container, "container")
     changes: dict[str, Any] = payload.model_dump(exclude_unset=True, exclude_none=True)
     if container.state == EntityState.OPERATION:
         raise Conflict(f"container {container_id} is in OPERATION and frozen")

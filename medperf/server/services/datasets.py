@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 from medperf.schemas import DatasetCreate, DatasetUpdate, EntityState
 from medperf.server.services.audit import commit_change, snapshot
 from medperf.server.services.errors import Conflict, Forbidden, NotFound
-from medperf.server.services.lookup import MAX_ID, get_or_404, id_of
+from medperf.server.services.lookup import MAX_ID, get_live_or_404, get_or_404, id_of, require_live
 from medperf.server.services.policy_check import check_dataset_statistics
 from medperf.server.services.reapproval import benchmarks_offered
 from medperf.server.services.visibility import datasets_visible_to
@@ -24,8 +24,8 @@ def create_dataset(session: Session, actor: User, payload: DatasetCreate) -> tup
         if existing is not None:
             _check_replay(existing, payload)
             return existing, False
-    benchmark = get_or_404(session, Benchmark, payload.benchmark_id, "benchmark_id")
-    get_or_404(session, Container, payload.data_preparation_container_id, "data_preparation_container_id")
+    benchmark = get_live_or_404(session, Benchmark, payload.benchmark_id, "benchmark_id")
+    get_live_or_404(session, Container, payload.data_preparation_container_id, "data_preparation_container_id")
     check_dataset_statistics(payload.statistics, benchmark)
     dataset = Dataset(**payload.model_dump(), owner_id=id_of(actor))
     try:
@@ -59,6 +59,7 @@ def update_dataset(session: Session, actor: User, dataset_id: int, payload: Data
     dataset = visible_dataset(session, actor, dataset_id)
     if dataset.owner_id != actor.id:
         raise Forbidden(f"only the owner of dataset {dataset_id} may change it")
+    require_live(dataset, "dataset")
     if dataset.state == EntityState.OPERATION:
         raise Conflict(f"dataset {dataset_id} is in OPERATION and frozen")
     changes: dict[str, Any] = payload.model_dump(exclude_unset=True, exclude_none=True)
@@ -67,6 +68,7 @@ def update_dataset(session: Session, actor: User, dataset_id: int, payload: Data
             select(Dataset.id).where(
                 Dataset.prepared_data_hash == dataset.prepared_data_hash,
                 Dataset.state == EntityState.OPERATION,
+                col(Dataset.withdrawn_at).is_(None),
                 col(Dataset.id) != dataset.id,
             )
         ).first()

@@ -8,7 +8,7 @@ from sqlmodel import Session
 from medperf.schemas import EntityState, ModelCreate, ModelUpdate
 from medperf.server.services.audit import commit_change, snapshot
 from medperf.server.services.errors import Conflict, Forbidden
-from medperf.server.services.lookup import get_or_404, id_of
+from medperf.server.services.lookup import get_live_or_404, get_or_404, id_of, require_live
 from medperf.server.services.reapproval import renew_model_associations
 from medperf.server.tables import Container, Model, User, utcnow
 
@@ -17,7 +17,7 @@ MAX_VERSION_LENGTH = 64
 
 def _own_container(session: Session, owner: User, container_id: int) -> Container:
     """The container, if `owner` registered it: a model runs only code its owner answers for."""
-    container = get_or_404(session, Container, container_id, "container_id")
+    container = get_live_or_404(session, Container, container_id, "container_id")
     if container.owner_id != owner.id:
         raise Forbidden(f"container_id: container {container_id} belongs to another user; wrap a container you own")
     return container
@@ -48,6 +48,7 @@ def update_model(session: Session, actor: User, model_id: int, payload: ModelUpd
     model = get_or_404(session, Model, model_id, "model")
     if model.owner_id != actor.id:
         raise Forbidden(f"only the owner of model {model_id} may change it")
+    require_live(model, "model")
     changes: dict[str, Any] = payload.model_dump(exclude_unset=True, exclude_none=True)
     if model.state == EntityState.OPERATION and changes.get("state") == EntityState.DEVELOPMENT:
         raise Conflict(f"state: model {model_id} is in OPERATION and cannot go back to DEVELOPMENT")
