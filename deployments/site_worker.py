@@ -11,8 +11,12 @@ from pathlib import Path
 
 from deployments.site_plan import WORKER_ENV, SitePlan
 from medperf.settings import default_home
+from medperf.site.liveness import DeadRun, sweep_dead_runs
 
 STOP_DEADLINE_S = 20.0
+# Every flow run tells the Prefect server it is alive this often; the campaign crashes a RUNNING run that
+# stays silent for several periods (medperf.campaign.dispatch.STALE_RUN_S). Prefect's default is 180 s.
+HEARTBEAT_ENV = {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30"}
 
 
 @dataclass(frozen=True)
@@ -61,16 +65,26 @@ def worker_command(plan: SitePlan) -> list[str]:
 
 
 def start_worker(plan: SitePlan, env: dict[str, str] | None = None, home: Path | None = None) -> tuple[int, bool]:
-    """Start the worker in the background unless it runs already; returns (pid, started_now)."""
+    """Start the worker in the background unless it runs already; returns (pid, started_now).
+
+    Before a new worker starts, the runs the site's previous worker left behind with a dead process are
+    marked CRASHED (medperf.site.liveness), so they free their slot and can be dispatched again.
+    """
     files = worker_files(plan.pool, home)
     pid = running_pid(files)
     if pid is not None:
         return pid, False
     files.folder.mkdir(parents=True, exist_ok=True)
+    crashed = crash_dead_runs(plan)
     variables = plan.job_variables()["env"]
     assert isinstance(variables, dict)
-    child_env = {**os.environ, **(env or {}), **WORKER_ENV, **{k: str(v) for k, v in variables.items()}}
+    child_env = {**HEARTBEAT_ENV, **os.environ, **(env or {}), **WORKER_ENV,
+                 **{k: str(v) for k, v in variables.items()}}
     with files.log_file.open("ab") as log:
+        for dead in crashed:
+            log.write(f"[medperf] run {dead.flow_run_id}: its process (pid {dead.pid}) had died; "
+                      f"{'marked CRASHED' if dead.marked_crashed else 'already ' + dead.prefect_state}\n".encode())
+        log.flush()
         process = subprocess.Popen(
             worker_command(plan),
             env=child_env,
@@ -82,6 +96,11 @@ def start_worker(plan: SitePlan, env: dict[str, str] | None = None, home: Path |
         )
     files.pid_file.write_text(str(process.pid))
     return process.pid, True
+
+
+def crash_dead_runs(plan: SitePlan) -> list[DeadRun]:
+    """Mark the site's runs whose process died CRASHED on the Prefect server, with a failure record each."""
+    return sweep_dead_runs(plan.settings.data_root)
 
 
 def stop_worker(site: str, home: Path | None = None) -> int | None:

@@ -1,6 +1,6 @@
 """Dispatching evaluations: run_deployment(timeout=0) on the evaluate_model deployment of each dataset's site."""
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,8 +12,10 @@ from medperf.campaign.deployment_names import EVALUATE_FLOW, deployment_name
 from medperf.campaign.pairs import Pair, PlannedRun, pairs_to_run
 from medperf.campaign.prefect_runs import in_flight, latest_runs
 from medperf.campaign.run_tags import run_tags
+from medperf.campaign.silent_runs import STALE_RUN_S, SilentRun, crash_silent_runs, without
 from medperf.campaign.snapshot import CampaignSnapshot
-from medperf.errors import ConfigError
+from medperf.errors import ConfigError, MedPerfError
+from medperf.retry_policy import PREFECT_CALLS, RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -59,11 +61,83 @@ def dispatch_campaign(
     models: Collection[int] = (),
     datasets: Collection[int] = (),
     extra_tags: Collection[str] = (),
+    stale_after_s: float = STALE_RUN_S,
+    created: list[DispatchedRun] | None = None,
+    crashed: list[SilentRun] | None = None,
 ) -> list[DispatchedRun]:
-    """One run per approved pair without a current result and without a run already in flight."""
-    busy = in_flight(latest_runs(snapshot.benchmark.id))
+    """One run per approved pair without a current result and without a live run in flight.
+
+    A RUNNING run silent for stale_after_s (its site process died) is marked CRASHED first and its pair
+    dispatched again. Each run is appended to `created` as soon as it exists (so a caller still knows them
+    when a later pair fails), and each crashed run to `crashed`.
+    """
+    created = [] if created is None else created
+    runs = latest_runs(snapshot.benchmark.id)
+    silent = crash_silent_runs(runs, stale_after_s=stale_after_s)
+    if crashed is not None:
+        crashed.extend(silent)
+    busy = in_flight(without(runs, silent))
     planned: list[PlannedRun] = pairs_to_run(snapshot, models=models, datasets=datasets, in_flight=busy)
-    return [
-        DispatchedRun(p.pair, dispatch_pair(snapshot.benchmark.id, p.pair, tags=extra_tags), p.reason.value)
-        for p in planned
-    ]
+    start = len(created)
+    for p in planned:
+        created.append(DispatchedRun(p.pair, dispatch_pair(snapshot.benchmark.id, p.pair, tags=extra_tags),
+                                     p.reason.value))
+    return created[start:]
+
+
+@dataclass(frozen=True)
+class CampaignDispatch:
+    """What a dispatch did: the runs it created, the silent runs it crashed, and every run left to follow."""
+
+    created: list[DispatchedRun]
+    crashed: list[SilentRun]
+    in_flight: list[str]  # the newest run of each of the benchmark's pairs not final yet (created or earlier)
+
+
+class DispatchInterrupted(MedPerfError):
+    """The dispatch stopped on an error that retries did not cure; `created` are the runs made before it."""
+
+    def __init__(self, cause: BaseException, created: list[DispatchedRun]) -> None:
+        what = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        super().__init__(
+            f"the dispatch stopped after creating {len(created)} run(s): {what}; run it again: pairs with a run "
+            "in flight are not dispatched twice"
+        )
+        self.cause = cause
+        self.created = created
+
+
+def dispatch_with_retry(
+    load_snapshot: Callable[[], CampaignSnapshot],
+    benchmark_id: int,
+    *,
+    models: Collection[int] = (),
+    datasets: Collection[int] = (),
+    extra_tags: Collection[str] = (),
+    policy: RetryPolicy = PREFECT_CALLS,
+    stale_after_s: float = STALE_RUN_S,
+) -> CampaignDispatch:
+    """dispatch_campaign, tried again (policy: 502/503/504, timeouts, dropped connections, a locked SQLite)
+    on a fresh snapshot and a fresh view of the runs in flight, so a retry dispatches only the pairs the
+    failed attempt did not reach; then every run of the benchmark still in flight, to follow.
+
+    A MedPerfError of the caller's making (an unknown model, a site without deployment) before any run was
+    created is raised as it is; any other final error is a DispatchInterrupted naming the runs created.
+    """
+    created: list[DispatchedRun] = []
+    crashed: list[SilentRun] = []
+
+    def attempt() -> None:
+        dispatch_campaign(load_snapshot(), models=models, datasets=datasets, extra_tags=extra_tags,
+                          stale_after_s=stale_after_s, created=created, crashed=crashed)
+
+    try:
+        policy.call(attempt)
+        runs = policy.call(lambda: latest_runs(benchmark_id))
+    except MedPerfError as err:
+        if not created:
+            raise
+        raise DispatchInterrupted(err, created) from err
+    except Exception as err:
+        raise DispatchInterrupted(err, created) from err
+    return CampaignDispatch(created, crashed, [runs[pair].flow_run_id for pair in sorted(in_flight(runs))])

@@ -8,7 +8,7 @@ import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -26,6 +26,9 @@ from medperf.cli.output import echo_json, print_entity, print_message, print_pag
 from medperf.client import RegistryClient
 from medperf.errors import ConfigError
 from medperf.schemas import StandingConsentCreate
+
+if TYPE_CHECKING:
+    from medperf.campaign.dispatch import DispatchedRun
 
 app = typer.Typer(name="consent", help="Standing consent for scheduled uploads.", no_args_is_help=True)
 console = Console(highlight=False)
@@ -67,17 +70,20 @@ def run_campaign(
     """Start an evaluation on each site for every approved pair without a current result."""
     if not _prefect_configured():
         raise ConfigError("PREFECT_API_URL is not set; point it at the Prefect server the sites' workers poll")
-    from medperf.campaign.dispatch import dispatch_campaign
+    from medperf.campaign.dispatch import DispatchInterrupted, dispatch_with_retry
 
     with open_client(ctx) as client:
-        snapshot = load_snapshot(client, benchmark)
-        dispatched = dispatch_campaign(snapshot, models=model or (), datasets=dataset or ())
-        for run in dispatched:
-            print_message(
-                f"model {run.pair.model_id} x dataset {run.pair.dataset_id} at {run.pair.site}: "
-                f"run {run.flow_run_id} ({run.reason})"
-            )
-        print_message(f"{len(dispatched)} evaluation(s) dispatched")
+        try:
+            done = dispatch_with_retry(lambda: load_snapshot(client, benchmark), benchmark,
+                                       models=model or (), datasets=dataset or ())
+        except DispatchInterrupted as err:
+            _print_dispatched(err.created)
+            raise
+        for silent in done.crashed:
+            print_message(f"run {silent.flow_run_id} was {silent.state_type} without a heartbeat for "
+                          f"{silent.silent_for_s:.0f} s: marked crashed (its site process died)")
+        _print_dispatched(done.created)
+        print_message(f"{len(done.created)} evaluation(s) dispatched")
         if not watch:
             return
         deadline = time.monotonic() + watch_timeout
@@ -91,6 +97,14 @@ def run_campaign(
         except KeyboardInterrupt:
             pass
     print_message(f"runs continue on the sites; see `medperf benchmark status -b {benchmark}`")
+
+
+def _print_dispatched(created: "list[DispatchedRun]") -> None:
+    for run in created:
+        print_message(
+            f"model {run.pair.model_id} x dataset {run.pair.dataset_id} at {run.pair.site}: "
+            f"run {run.flow_run_id} ({run.reason})"
+        )
 
 
 @benchmarks.app.command("status")

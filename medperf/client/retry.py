@@ -1,27 +1,9 @@
-"""When and how long the client waits before retrying a request that may safely be repeated."""
+"""Which registry requests may safely be repeated; when and how long is the project's one policy."""
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from medperf.retry_policy import NO_RETRY, REGISTRY_REQUESTS, TRANSIENT_STATUSES, RetryPolicy
 
-RETRYABLE_STATUSES = frozenset({502, 503, 504})
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff: attempt n (from 1) waits backoff_s * 2**(n-1), capped at max_backoff_s."""
-
-    attempts: int = 3
-    backoff_s: float = 0.25
-    max_backoff_s: float = 4.0
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
-
-    def delay_after(self, attempt: int) -> float:
-        """Seconds to wait after the given failed attempt (1-based)."""
-        return float(min(self.backoff_s * 2 ** (attempt - 1), self.max_backoff_s))
-
-
-NO_RETRY = RetryPolicy(attempts=1)
+RETRYABLE_STATUSES = TRANSIENT_STATUSES
+__all__ = ["NO_RETRY", "REGISTRY_REQUESTS", "RETRYABLE_STATUSES", "RetryPolicy", "is_idempotent"]
 
 
 def is_idempotent(method: str, body: object) -> bool:

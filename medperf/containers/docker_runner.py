@@ -87,6 +87,12 @@ def _settled_logs(container: Any, settle: bool) -> bytes:
     return output
 
 
+def _oom_killed(container: Container) -> bool:
+    """Whether the kernel killed the container for passing its memory limit (docker's State.OOMKilled)."""
+    container.reload()
+    return bool(container.attrs.get("State", {}).get("OOMKilled"))
+
+
 class DockerRunner:
     """The container contract on a Docker daemon."""
 
@@ -146,6 +152,7 @@ class DockerRunner:
         task_config(spec, task)
         image_id = verify_image(self.client, spec)
         timeout = float(timeout_s if timeout_s is not None else self.settings.task_timeout_seconds)
+        memory_mb = self.settings.memory_limit_mb
         container = self._create(spec, task, image_id, mounts)
         log_path = new_log_path(log_dir, task)
         started = time.monotonic()
@@ -159,11 +166,15 @@ class DockerRunner:
                 container.kill()
                 exit_code = int(container.wait(timeout=60)["StatusCode"])
             duration = time.monotonic() - started
+            oom_killed = exit_code != 0 and _oom_killed(container)
             output = _settled_logs(container, settle=exit_code != 0)
             with open(log_path, "ab") as log:
                 log.write(output)
                 if timed_out:
                     log.write(f"\n[medperf] task '{task}' passed its timeout of {timeout:g}s and was killed\n".encode())
+                elif oom_killed:
+                    log.write(f"\n[medperf] task '{task}' passed its memory limit of {memory_mb} MB and was "
+                              "killed\n".encode())
             # Docker reads stdout and stderr through separate pipes, so their interleaving in the
             # combined log is not exact; a crash's reason is on stderr, so its last lines always count.
             # (Docker's `tail` counts lines of both streams before filtering, so take stderr whole.)
@@ -175,4 +186,5 @@ class DockerRunner:
         missing = [line for line in stderr_tail.splitlines() if line and line not in tail]
         if missing and exit_code != 0:
             tail = "\n".join([*tail.splitlines()[len(missing):], *missing])
-        return TaskResult(task, exit_code, log_path, tail, duration, timed_out)
+        return TaskResult(task, exit_code, log_path, tail, duration, timed_out,
+                          memory_mb if oom_killed and not timed_out else None)

@@ -10,6 +10,7 @@ folder follow Docker's rules for an image built from the project's Dockerfile (m
 
 import logging
 import os
+import re
 import resource
 import shutil
 import signal
@@ -41,6 +42,9 @@ ETC_SECRETS = (
     "/etc/pip.conf", "/etc/xdg/pip", "/etc/uv", "/etc/apt/auth.conf", "/etc/apt/auth.conf.d", "/etc/docker",
     "/etc/containers/auth.json", "/etc/netrc", "/etc/medperf",
 )  # fmt: skip
+
+
+OUT_OF_MEMORY = re.compile(r"MemoryError\b|std::bad_alloc|Cannot allocate memory|[Oo]ut of memory")
 
 
 @dataclass(frozen=True)
@@ -313,7 +317,17 @@ class SandboxRunner:
         duration = time.monotonic() - started
         if exit_code < 0:
             exit_code = 128 - exit_code
-        return TaskResult(task, exit_code, log_path, log_tail(log_path), duration, timed_out)
+        tail = log_tail(log_path)
+        out_of_memory = exit_code != 0 and not timed_out and ran_out_of_memory(tail)
+        return TaskResult(task, exit_code, log_path, tail, duration, timed_out,
+                          self.settings.memory_limit_mb if out_of_memory else None)
+
+
+def ran_out_of_memory(log_tail: str) -> bool:
+    """Whether a failed task's last lines say an allocation failed (the address-space limit a sandboxed task
+    runs under makes allocations fail rather than the process being killed): Python's MemoryError (numpy's
+    _ArrayMemoryError too), C++'s std::bad_alloc, or ENOMEM's message. Only this yes/no leaves the log."""
+    return OUT_OF_MEMORY.search(log_tail) is not None
 
 
 def _no_code_facts() -> DockerfileFacts:

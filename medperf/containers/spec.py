@@ -32,6 +32,7 @@ class TaskResult:
     log_tail: str
     duration_s: float
     timed_out: bool
+    memory_limit_hit_mb: int | None = None  # the memory limit (MB) the task was killed at or ran out of
 
     @property
     def ok(self) -> bool:
@@ -70,6 +71,12 @@ def failure_message(spec: ContainerSpec, result: TaskResult, timeout_s: float | 
         head = (
             f"task '{result.task}' of container '{spec.name}' passed its timeout{limit} and was killed; "
             f"raise MEDPERF_SITE_TASK_TIMEOUT_SECONDS if it needs longer (log: {result.log_path})"
+        )
+    elif result.memory_limit_hit_mb is not None:
+        head = (
+            f"task '{result.task}' of container '{spec.name}' ran out of memory: it passed the limit of "
+            f"{result.memory_limit_hit_mb} MB (exit code {result.exit_code}); raise MEDPERF_SITE_MEMORY_LIMIT_MB "
+            f"if it needs more (log: {result.log_path})"
         )
     else:
         head = (

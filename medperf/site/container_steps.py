@@ -5,7 +5,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from medperf.containers.config import Volume
 from medperf.containers.spec import ContainerRunner, ContainerSpec, TaskFailed, TaskResult
@@ -15,9 +15,14 @@ from medperf.errors import ContainerTaskFailed
 class StepFailed(ContainerTaskFailed):
     """A container step failed; the message names the step, exit code and the LOCAL log path only."""
 
-    def __init__(self, message: str, result: TaskResult) -> None:
+    def __init__(self, message: str, result: TaskResult, work_dir: Path) -> None:
         super().__init__(message)
         self.result = result
+        self.work_dir = work_dir  # the failed run's own folder (what a partial result reads)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Picklable with its arguments (Prefect stores a failed task's exception and reads it back)."""
+        return (type(self), (str(self), self.result, self.work_dir))
 
 
 @dataclass(frozen=True)
@@ -66,11 +71,21 @@ def step_failure(ctx: StepContext, task: str, result: TaskResult) -> StepFailed:
             f"step '{task}' of container '{ctx.spec.name}' passed its timeout of {ctx.timeout_s}s; "
             f"raise MEDPERF_SITE_TASK_TIMEOUT_SECONDS if it needs longer (log on this site: {result.log_path})",
             result,
+            ctx.work_dir,
+        )
+    if result.memory_limit_hit_mb is not None:
+        return StepFailed(
+            f"step '{task}' of container '{ctx.spec.name}' ran out of memory: it passed the limit of "
+            f"{result.memory_limit_hit_mb} MB (exit code {result.exit_code}); raise MEDPERF_SITE_MEMORY_LIMIT_MB "
+            f"if it needs more (log on this site: {result.log_path})",
+            result,
+            ctx.work_dir,
         )
     return StepFailed(
         f"step '{task}' of container '{ctx.spec.name}' failed with exit code {result.exit_code} "
         f"(log on this site: {result.log_path})",
         result,
+        ctx.work_dir,
     )
 
 

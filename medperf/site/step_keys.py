@@ -1,6 +1,8 @@
 """Cache keys of the site steps, built only from input hashes, and the site folders keyed by them."""
 
 import hashlib
+import tempfile
+import time
 from pathlib import Path
 
 
@@ -11,8 +13,15 @@ def step_key(step: str, *parts: str) -> str:
 
 
 def work_dir(data_root: Path, key: str) -> Path:
-    """The site folder where a step with this key writes its outputs."""
-    return data_root / "work" / key
+    """A new, empty site folder for one run of the step with this key, under `work/<key>/`.
+
+    Every call claims a folder of its own (created atomically), so two runs with the same key (two models
+    whose containers have identical content, a retry, a re-dispatch) never write into or delete each other's
+    outputs. A cached step keeps pointing at the folder of the run that made it.
+    """
+    parent = data_root / "work" / key
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%dT%H%M%S-", time.gmtime()), dir=parent))
 
 
 def result_dir(data_root: Path) -> Path:
