@@ -1,8 +1,12 @@
-"""Registry throughput: seed 10,000 results, then time result-page reads and result creation over HTTP.
+"""Registry throughput: seed 1 benchmark, 50 models, 200 datasets, 10,000 results; time each scenario over HTTP.
 
 Run: .venv/bin/python benchmarks/registry.py [--database-url postgresql+psycopg://...] [--workers 2]
-Prints one JSON object: requests/s, p50 and p95 (ms) for reads and for creations, and the CPU time the
-server processes spent per request (from /proc; steadier than requests/s on a shared, loaded machine).
+Scenarios: list a benchmark's results (page size 32), get one result, create a finished result in one call
+(POST /results/finished) and the two-step path (POST /results + /finalize). Prints one JSON object: per
+scenario requests/s, p50 and p95 (ms), the CPU time the server processes spent per operation (from
+/proc; steadier than requests/s on a shared, loaded machine) and the SQL statements and commits per
+operation (counted in-process on the same database); and the resident memory of the server's processes.
+The server runs as `medperf server start --workers N`, exactly as deployed.
 """
 
 from __future__ import annotations
@@ -190,16 +194,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(database_url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    """Run the registry under uvicorn in a subprocess and wait (with a deadline) for /health."""
+def start_server(database_url: str, workers: int, home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Run `medperf server start` in a subprocess and wait (with a deadline) for /health."""
     port = _free_port()
-    code = (
-        "from medperf.server.admin import run_server; from medperf.settings import ServerSettings; "
-        f"run_server(ServerSettings(database_url={database_url!r}, port={port}), workers={workers})"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    command = [sys.executable, "-m", "medperf.cli.main", "server", "start", "--port", str(port)]
+    command += ["--database-url", database_url, "--workers", str(workers)]
+    env = {**os.environ, "MEDPERF_HOME": str(home)}
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
@@ -209,7 +212,94 @@ def start_server(database_url: str, workers: int) -> tuple[subprocess.Popen[byte
         except httpx.HTTPError:
             time.sleep(0.2)
     proc.terminate()
-    raise RuntimeError("server did not answer /health within 60 s")
+    raise RuntimeError("server did not answer /health within 120 s")
+
+
+def _process_tree(pid: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+    tree, changed = {pid}, True
+    while changed:
+        changed = False
+        for child, parent in parents.items():
+            if parent in tree and child not in tree:
+                tree.add(child)
+                changed = True
+    return tree
+
+
+def server_rss_mb(pid: int) -> float:
+    """Resident memory (MB) of the server process and all its descendants."""
+    total_kb = 0
+    for member in _process_tree(pid):
+        try:
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+        except OSError:
+            continue
+    return round(total_kb / 1024, 1)
+
+
+def statement_counts(url: str, seeded: Seeded) -> dict[str, dict[str, int]]:
+    """SQL statements and commits per operation of each scenario, counted in-process on the seeded database."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event
+
+    from medperf.server.app import create_app
+
+    app = create_app(ServerSettings(database_url=url), upgrade_db=False)
+    engine = app.state.engine
+    seen: list[str] = []
+    commits: list[int] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    event.listen(engine, "commit", lambda *_: commits.append(1))
+    pings: list[int] = []
+    real_ping = engine.dialect.do_ping
+
+    def ping(connection: Any) -> bool:
+        pings.append(1)
+        return bool(real_ping(connection))
+
+    engine.dialect.do_ping = ping
+    read = {"Authorization": f"Bearer {seeded.bench_token}"}
+    write = {"Authorization": f"Bearer {seeded.data_token}"}
+    base = "/api/v1/results"
+    body = {"benchmark_id": seeded.benchmark_id, "model_id": seeded.model_ids[1], "dataset_id": seeded.dataset_ids[1]}
+    final = {"metrics": {"auc": 0.5}}
+    counts: dict[str, dict[str, int]] = {}
+    with TestClient(app) as client:
+        client.get(f"{base}/1", headers=read)  # the pool's first connection is not per-request work
+
+        def count(name: str, call: Any) -> None:
+            seen.clear()
+            commits.clear()
+            pings.clear()
+            call()
+            counts[name] = {"statements": len(seen), "commits": len(commits), "pings": len(pings)}
+
+        count("list_page_32", lambda: client.get(base, params={"benchmark_id": seeded.benchmark_id, "limit": 32},
+                                                 headers=read).raise_for_status())  # fmt: skip
+        count("get_one", lambda: client.get(f"{base}/1", headers=read).raise_for_status())
+
+        def one_call() -> None:
+            sent = {"result": {**body, "client_key": "count-one"}, "final": final}
+            client.post(f"{base}/finished", json=sent, headers=write).raise_for_status()
+
+        def two_step() -> None:
+            opened = client.post(base, json={**body, "client_key": "count-two"}, headers=write)
+            opened.raise_for_status()
+            client.post(f"{base}/{opened.json()['id']}/finalize", json=final, headers=write).raise_for_status()
+
+        count("create_finished_one_call", one_call)
+        count("create_finished_two_step", two_step)
+    engine.dispose()
+    return counts
 
 
 def server_cpu_seconds(pid: int) -> float:
@@ -273,7 +363,7 @@ def measure(name: str, clients: int, per_client: int, request: Any, server_pid: 
         "requests_per_s": round(len(ordered) / wall, 1),
         "p50_ms": round(statistics.median(ordered) * 1000, 1),
         "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 1),
-        "server_cpu_ms_per_request": round(cpu * 1000 / len(ordered), 2),
+        "server_cpu_ms_per_op": round(cpu * 1000 / len(ordered), 2),
     }
 
 
@@ -293,44 +383,69 @@ def main() -> int:
 
 
 def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Seed the database at `url`, serve it, measure reads and creations."""
+    """Seed the database at `url`, serve it, measure every scenario."""
     t0 = time.perf_counter()
     seeded = seed(ServerSettings(database_url=url))
     seed_s = time.perf_counter() - t0
-    proc, base = start_server(url, args.workers)
-    try:
-        read_headers = {"Authorization": f"Bearer {seeded.bench_token}"}
-        write_headers = {"Authorization": f"Bearer {seeded.data_token}"}
-        pages = N_MODELS * N_DATASETS // 100
-
-        def read(client: httpx.Client, i: int) -> httpx.Response:
-            params = {"benchmark_id": seeded.benchmark_id, "limit": 100, "offset": 100 * random.randrange(pages)}
-            return client.get(f"{base}/api/v1/results", params=params, headers=read_headers)
-
-        def create(client: httpx.Client, i: int) -> httpx.Response:
-            body = {
-                "benchmark_id": seeded.benchmark_id,
-                "model_id": seeded.model_ids[i % N_MODELS],
-                "dataset_id": seeded.dataset_ids[i % N_DATASETS],
-                "client_key": f"bench-{os.getpid()}-{i}",
-            }
-            return client.post(f"{base}/api/v1/results", json=body, headers=write_headers)
-
-        measure("warm-up", 2, 10, read)
-        reads = measure("reads", args.clients, args.reads, read, proc.pid)
-        creations = measure("creations", args.clients, args.creations, create, proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    counts = statement_counts(url, seeded)
+    with tempfile.TemporaryDirectory(prefix="medperf-bench-home-") as home:
+        proc, base = start_server(url, args.workers, Path(home))
+        try:
+            figures = _scenarios(base, seeded, args, proc.pid)
+            memory = server_rss_mb(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    for name, figure in figures.items():
+        figure.update(counts.get(name, {}))
     backend = "postgres" if url.startswith("postgres") else "sqlite"
     return {
         "backend": backend,
         "workers": args.workers,
         "clients": args.clients,
-        "seeded_results": 10_000,
+        "seeded_results": N_MODELS * N_DATASETS,
         "seed_s": round(seed_s, 1),
-        "reads_results_page_limit_100": reads,
-        "result_creations": creations,
+        "server_rss_mb": memory,
+        "scenarios": figures,
+    }
+
+
+def _scenarios(base: str, seeded: Seeded, args: argparse.Namespace, pid: int) -> dict[str, dict[str, float]]:
+    read_headers = {"Authorization": f"Bearer {seeded.bench_token}"}
+    write_headers = {"Authorization": f"Bearer {seeded.data_token}"}
+    total = N_MODELS * N_DATASETS
+    run_id = f"{os.getpid()}-{time.monotonic_ns()}"
+
+    def list_page(client: httpx.Client, i: int) -> httpx.Response:
+        params = {"benchmark_id": seeded.benchmark_id, "limit": 32, "offset": 32 * random.randrange(total // 32)}
+        return client.get(f"{base}/api/v1/results", params=params, headers=read_headers)
+
+    def get_one(client: httpx.Client, i: int) -> httpx.Response:
+        return client.get(f"{base}/api/v1/results/{random.randrange(1, total)}", headers=read_headers)
+
+    def target(i: int) -> dict[str, int]:
+        model, dataset = seeded.model_ids[i % N_MODELS], seeded.dataset_ids[(i // N_MODELS) % N_DATASETS]
+        return {"benchmark_id": seeded.benchmark_id, "model_id": model, "dataset_id": dataset}
+
+    def one_call(client: httpx.Client, i: int) -> httpx.Response:
+        body = {"result": {**target(i), "client_key": f"one-{run_id}-{i}"}, "final": {"metrics": {"auc": 0.5}}}
+        return client.post(f"{base}/api/v1/results/finished", json=body, headers=write_headers)
+
+    def two_step(client: httpx.Client, i: int) -> httpx.Response:
+        body = {**target(i), "client_key": f"two-{run_id}-{i}"}
+        opened = client.post(f"{base}/api/v1/results", json=body, headers=write_headers)
+        if opened.status_code >= 300:
+            return opened
+        final = {"metrics": {"auc": 0.5}}
+        return client.post(f"{base}/api/v1/results/{opened.json()['id']}/finalize", json=final, headers=write_headers)
+
+    measure("warm-up", 2, 10, list_page)
+    measure("warm-up", 2, 10, get_one)
+    return {
+        "list_page_32": measure("list", args.clients, args.reads, list_page, pid),
+        "get_one": measure("get", args.clients, args.reads, get_one, pid),
+        "create_finished_one_call": measure("one-call", args.clients, args.creations, one_call, pid),
+        "create_finished_two_step": measure("two-step", args.clients, args.creations, two_step, pid),
     }
 
 

@@ -31,7 +31,7 @@ def free_port() -> int:
 
 @contextmanager
 def local_registry(
-    home: Path, *, port: int | None = None, database_url: str | None = None, timeout_s: float = 60.0
+    home: Path, *, port: int | None = None, database_url: str | None = None, timeout_s: float = 120.0
 ) -> Iterator[LocalRegistry]:
     """Run `medperf server start` on 127.0.0.1 (SQLite in `home` by default) until the block ends."""
     home.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,7 @@
 """`medperf server`: run the registry and create its first admin (on the server machine)."""
 
+import os
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -24,12 +26,31 @@ def server_settings(host: str | None, port: int | None, database_url: str | None
     return ServerSettings(**{key: value for key, value in overrides.items() if value is not None})
 
 
-@app.command("start")
-def start(host: Host = None, port: Port = None, database_url: DatabaseUrl = None) -> None:
-    """Start the registry server (blocks until stopped)."""
-    from medperf.server.admin import run_server
+Workers = Annotated[int, typer.Option("--workers", min=1, max=64, help="uvicorn worker processes (default 1).")]
 
-    run_server(server_settings(host, port, database_url))
+
+def uvicorn_command(settings: ServerSettings, workers: int) -> list[str]:
+    """uvicorn serving the app by import string: with workers > 1 its supervisor never imports the app."""
+    command = [sys.executable, "-m", "uvicorn", "medperf.server.app:app_from_environment", "--factory"]
+    command += ["--host", settings.host, "--port", str(settings.port), "--workers", str(workers)]
+    return [*command, "--log-level", "info", "--no-access-log"]
+
+
+@app.command("start")
+def start(host: Host = None, port: Port = None, database_url: DatabaseUrl = None, workers: Workers = 1) -> None:
+    """Start the registry server (blocks until stopped).
+
+    The database is migrated first; then this process becomes uvicorn (exec), so nothing the migration
+    or the CLI loaded stays in memory, and with --workers above 1 the supervisor holds no app.
+    """
+    from medperf.server.migrate import upgrade_database
+
+    settings = server_settings(host, port, database_url)
+    upgrade_database(settings.database_url)
+    env = {**os.environ, "MEDPERF_SERVER_DATABASE_URL": settings.database_url}
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, uvicorn_command(settings, workers), env)
 
 
 @app.command("create-admin")

@@ -1,11 +1,14 @@
 """The HTTP layer of the registry client: JSON requests, bearer auth, retries and typed errors."""
 
+import functools
+import ssl
 from typing import Any
 
 import httpx
 
 from medperf.client.errors import ServerUnavailable, error_for_status
-from medperf.client.retry import RETRYABLE_STATUSES, RetryPolicy, is_idempotent
+from medperf.client.retry import REGISTRY_REQUESTS, RetryPolicy, is_idempotent
+from medperf.retry_policy import is_transient, is_transient_response
 
 API_PREFIX = "/api/v1"
 QueryValue = str | int | float | bool
@@ -48,6 +51,12 @@ def _validation_item(item: object) -> str:
     return f"{where}: {msg}" if where else msg
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context for every registry client of this process (loading the CA bundle takes ~0.2 s)."""
+    return httpx.create_ssl_context()
+
+
 class RegistryHttp:
     """Sends JSON to the registry and returns the decoded JSON body, or raises a typed error."""
 
@@ -62,8 +71,10 @@ class RegistryHttp:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.retry = retry or RetryPolicy()
-        self._client = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout, transport=transport)
+        self.retry = retry or REGISTRY_REQUESTS
+        self._client = httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport, verify=_tls_context()
+        )
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -105,12 +116,13 @@ class RegistryHttp:
             try:
                 response = self._client.request(method, path, params=params, json=body)
             except httpx.TransportError as exc:
-                if last:
+                if last or not is_transient(exc):
                     raise ServerUnavailable(url, _describe(exc)) from exc
             else:
-                if response.status_code in RETRYABLE_STATUSES and not last:
+                transient = is_transient_response(response.status_code, response.text[:2000])
+                if transient and not last:
                     pass
-                elif response.status_code in RETRYABLE_STATUSES:
+                elif transient:
                     raise ServerUnavailable(url, f"HTTP {response.status_code} {response.reason_phrase}")
                 elif response.is_error:
                     raise error_for_status(response.status_code, detail_of(response), method=method, path=path)

@@ -19,6 +19,15 @@ class ResultsApi:
         data = self._http.post(f"/results/{result_id}/finalize", final.model_dump(mode="json"))
         return ResultPublic.model_validate(data)
 
+    def submit_finished(self, result: ResultCreate, final: ResultFinalize) -> ResultPublic:
+        """Create the FINALIZED result in one call; idempotent by result.client_key (required).
+
+        A retry after a lost response returns the same result; a PENDING result opened under the key is
+        finalized; the same key with different metrics is refused (409).
+        """
+        body = {"result": result.model_dump(mode="json"), "final": final.model_dump(mode="json")}
+        return ResultPublic.model_validate(self._http.post("/results/finished", body))
+
     def get(self, result_id: int) -> ResultPublic:
         """One result the caller may see."""
         return ResultPublic.model_validate(self._http.get(f"/results/{result_id}"))

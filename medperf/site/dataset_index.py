@@ -1,20 +1,50 @@
-"""Where each registered dataset's prepared data lives on this site (local only, never uploaded)."""
+"""Where each registered dataset's prepared data lives on this site, and its per-file hash index (local only)."""
 
 import json
+import os
+import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from medperf.errors import ConfigError
+from medperf.hashing import FileRecord, FileStamp, hash_folder, manifest_sha256
 from medperf.site.dataset_steps import PreparedDataset
+from medperf.site.payloads import payload_sha256
+
+FULL_REHASH_EVERY_S = 7 * 24 * 3600
+# A file written within this long before a hash may change again within the same mtime tick: re-read it.
+RACY_WINDOW_NS = 1_000_000_000
+_INDEX_VERSION = 1
+
+
+@dataclass(frozen=True)
+class IntegrityCheck:
+    """The outcome of checking a prepared dataset against its registered hash (no file names, no case data)."""
+
+    dataset_id: int
+    intact: bool
+    files: int
+    rehashed: int
+    full: bool
+    seconds: float
 
 
 class DatasetIndex:
-    """Files <data_root>/datasets/<dataset_id>.json mapping a registry dataset to its site folders."""
+    """Files <data_root>/datasets/<dataset_id>.json mapping a registry dataset to its site folders.
 
-    def __init__(self, data_root: Path) -> None:
+    Next to each, <dataset_id>.files.json holds size, mtime_ns, ctime_ns, inode and sha256 of every prepared
+    file, so the check before an evaluation re-reads only changed files. A full re-hash runs on demand
+    (`medperf dataset verify --full`) and by schedule: the first check after FULL_REHASH_EVERY_S (7 days)
+    since the last full hash is a full one.
+    """
+
+    def __init__(self, data_root: Path, full_rehash_every_s: float = FULL_REHASH_EVERY_S) -> None:
         self.root = data_root / "datasets"
+        self.full_rehash_every_s = full_rehash_every_s
 
     def record(self, dataset_id: int, prepared: PreparedDataset) -> Path:
-        """Remember where the prepared data of a registered dataset is."""
+        """Remember where the prepared data of a registered dataset is, and index its files (one full hash)."""
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / f"{dataset_id}.json"
         data = {
@@ -23,8 +53,9 @@ class DatasetIndex:
             "metadata": str(prepared.metadata),
             "prepared_hash": prepared.prepared_hash,
         }
-        path.write_text(json.dumps(data, indent=2))
-        path.chmod(0o600)
+        _write_private(path, data)
+        self._files_path(dataset_id).unlink(missing_ok=True)
+        self.verify(dataset_id, full=True)
         return path
 
     def get(self, dataset_id: int) -> PreparedDataset:
@@ -41,3 +72,76 @@ class DatasetIndex:
             metadata=Path(data["metadata"]),
             prepared_hash=data["prepared_hash"],
         )
+
+    def verify(self, dataset_id: int, *, full: bool = False) -> IntegrityCheck:
+        """Whether the prepared folders still hash to the recorded prepared hash, re-reading only changed files.
+
+        full=True (or a missing, unreadable or week-old index) re-reads every file. The index is updated
+        only when the data is intact, so a changed file is re-read (and refused) on every check.
+        """
+        started = time.perf_counter()
+        prepared = self.get(dataset_id)
+        index = None if full else self._load_files(dataset_id)
+        if index is not None and time.time() - index["full_hash_at"] > self.full_rehash_every_s:
+            index = None
+        full = index is None
+        if not (prepared.data.is_dir() and prepared.labels.is_dir()):
+            return IntegrityCheck(dataset_id, False, 0, 0, full, time.perf_counter() - started)
+        hashed_at_ns = time.time_ns()
+        trust_before = None if index is None else index["hashed_at_ns"] - RACY_WINDOW_NS
+        known = {} if index is None else index["folders"]
+        data = hash_folder(prepared.data, known.get("data"), trust_before_ns=trust_before)
+        labels = hash_folder(prepared.labels, known.get("labels"), trust_before_ns=trust_before)
+        digest = payload_sha256({"data": manifest_sha256(data.records), "labels": manifest_sha256(labels.records)})
+        intact = digest == prepared.prepared_hash
+        if intact and (data.rehashed or labels.rehashed or index is None):
+            full_hash_at = time.time() if index is None else index["full_hash_at"]
+            self._save_files(dataset_id, hashed_at_ns, full_hash_at, {"data": data.records, "labels": labels.records})
+        files = len(data.records) + len(labels.records)
+        return IntegrityCheck(
+            dataset_id, intact, files, data.rehashed + labels.rehashed, full, time.perf_counter() - started
+        )
+
+    def _files_path(self, dataset_id: int) -> Path:
+        return self.root / f"{dataset_id}.files.json"
+
+    def _load_files(self, dataset_id: int) -> dict[str, Any] | None:
+        """The saved file index, or None when there is none or it cannot be read (a full re-hash follows)."""
+        try:
+            saved = json.loads(self._files_path(dataset_id).read_text())
+            if saved.get("version") != _INDEX_VERSION:
+                return None
+            folders = {
+                name: {row[0]: FileRecord(FileStamp(*row[1:5]), row[5]) for row in rows}
+                for name, rows in saved["folders"].items()
+            }
+            return {
+                "hashed_at_ns": int(saved["hashed_at_ns"]),
+                "full_hash_at": float(saved["full_hash_at"]),
+                "folders": folders,
+            }
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            return None
+
+    def _save_files(
+        self, dataset_id: int, hashed_at_ns: int, full_hash_at: float, folders: dict[str, dict[str, FileRecord]]
+    ) -> None:
+        rows = {
+            name: [
+                [relative, r.stamp.size, r.stamp.mtime_ns, r.stamp.ctime_ns, r.stamp.inode, r.sha256]
+                for relative, r in records.items()
+            ]
+            for name, records in folders.items()
+        }
+        data = {"version": _INDEX_VERSION, "hashed_at_ns": hashed_at_ns, "full_hash_at": full_hash_at, "folders": rows}
+        _write_private(self._files_path(dataset_id), data, indent=None)
+
+
+def _write_private(path: Path, data: dict[str, Any], indent: int | None = 2) -> None:
+    """Write JSON readable by the site user only, atomically (a crash never leaves half an index)."""
+    partial = path.with_suffix(".tmp")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=indent)
+    os.replace(partial, path)
+    path.chmod(0o600)

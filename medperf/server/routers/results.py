@@ -26,6 +26,21 @@ def create_result(payload: ResultCreate, session: SessionDep, actor: CurrentUser
     return ResultPublic.model_validate(row, from_attributes=True)
 
 
+@router.post("/finished", status_code=status.HTTP_201_CREATED)
+def submit_finished(
+    result: ResultCreate, final: ResultFinalize, session: SessionDep, actor: CurrentUser, response: Response
+) -> ResultPublic:
+    """Create a FINALIZED result in one call (a site's approved upload); body {"result": ..., "final": ...}.
+
+    client_key is required: the same key and payload again returns the same result (200); the same key
+    with a different payload is refused (409); a PENDING result opened under the key is finalized (200).
+    """
+    row, created = results.submit_finished(session, actor, result, final)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return ResultPublic.model_validate(row, from_attributes=True)
+
+
 @router.post("/{result_id}/finalize")
 def finalize_result(result_id: int, payload: ResultFinalize, session: SessionDep, actor: CurrentUser) -> ResultPublic:
     """Record the metrics of a PENDING result, once."""

@@ -2,13 +2,13 @@
 
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from medperf.schemas import ResultCreate, ResultFinalize, ResultStatus
 from medperf.server.services.associations import dataset_is_approved, model_is_approved
 from medperf.server.services.audit import commit_change, commit_transition
 from medperf.server.services.datasets import visible_dataset
-from medperf.server.services.errors import Conflict, Forbidden, NotFound
+from medperf.server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from medperf.server.services.lookup import MAX_ID, get_or_404, id_of
 from medperf.server.services.policy_check import check_result_metrics
 from medperf.server.services.visibility import results_visible_to
@@ -18,14 +18,74 @@ from medperf.server.tables import Benchmark, Container, Dataset, Model, Result, 
 def create_result(session: Session, actor: User, payload: ResultCreate) -> tuple[Result, bool]:
     """Open a PENDING result; needs APPROVED dataset and model associations (reference model exempt)."""
     if payload.client_key is not None:
-        existing = session.exec(
-            select(Result).where(Result.owner_id == actor.id, Result.client_key == payload.client_key)
-        ).first()
+        existing = _by_client_key(session, actor, payload)
         if existing is not None:
-            for field in ("benchmark_id", "model_id", "dataset_id"):
-                if getattr(existing, field) != getattr(payload, field):
-                    raise Conflict(f"client_key: already used for result {existing.id} with a different {field}")
             return existing, False
+    _may_open(session, actor, payload)
+    result = Result(**payload.model_dump(), owner_id=id_of(actor))
+    try:
+        commit_change(session, actor, "create", result, "result", None, refresh=False)
+    except IntegrityError:
+        session.rollback()
+        if payload.client_key is None:
+            raise
+        return create_result(session, actor, payload)  # a concurrent retry won: replay it
+    return result, True
+
+
+def submit_finished(session: Session, actor: User, opened: ResultCreate, final: ResultFinalize) -> tuple[Result, bool]:
+    """Create a FINALIZED result in one transaction with one audit entry: a site's upload of an approved result.
+
+    Idempotent by client_key (required): the same key with the same payload returns the same result; the
+    same key with a different payload is refused (409). A PENDING result opened earlier under the key (the
+    two-step path of `result create` / `result submit`) is finalized with the payload.
+    """
+    if opened.client_key is None:
+        raise Invalid("result.client_key: required for a one-call upload; send an idempotency key")
+    existing = _by_client_key(session, actor, opened)
+    if existing is not None:
+        if existing.status == ResultStatus.PENDING:
+            return finalize_result(session, actor, id_of(existing), final), False
+        if _holds(existing, final):
+            return existing, False
+        raise Conflict(f"client_key: result {existing.id} was already finalized with a different payload")
+    dataset, benchmark = _may_open(session, actor, opened)
+    _check_containers(session, final)
+    check_result_metrics(final.metrics, benchmark, dataset.statistics)
+    result = Result(
+        **opened.model_dump(),
+        **final.model_dump(),
+        owner_id=id_of(actor),
+        status=ResultStatus.FINALIZED,
+        finalized_at=utcnow(),
+    )
+    try:
+        commit_change(session, actor, "create", result, "result", None, refresh=False)
+    except IntegrityError:
+        session.rollback()
+        return submit_finished(session, actor, opened, final)  # a concurrent retry won: replay it
+    return result, True
+
+
+def _by_client_key(session: Session, actor: User, payload: ResultCreate) -> Result | None:
+    """The actor's result under payload's client_key (None if none); 409 if it is for another target."""
+    existing = session.exec(
+        select(Result).where(Result.owner_id == actor.id, Result.client_key == payload.client_key)
+    ).first()
+    if existing is not None:
+        for field in ("benchmark_id", "model_id", "dataset_id"):
+            if getattr(existing, field) != getattr(payload, field):
+                raise Conflict(f"client_key: already used for result {existing.id} with a different {field}")
+    return existing
+
+
+def _holds(result: Result, final: ResultFinalize) -> bool:
+    """Whether a finalized result holds exactly this payload (a retried upload, not a different one)."""
+    return all(getattr(result, field) == value for field, value in final.model_dump().items())
+
+
+def _may_open(session: Session, actor: User, payload: ResultCreate) -> tuple[Dataset, Benchmark]:
+    """The dataset and benchmark if the actor may open this result; 403/404/409 saying why otherwise."""
     dataset = _own_dataset(session, actor, payload.dataset_id) or visible_dataset(session, actor, payload.dataset_id)
     if dataset.owner_id != actor.id:
         raise Forbidden(f"only the owner of dataset {dataset.id} may submit results on it")
@@ -41,15 +101,18 @@ def create_result(session: Session, actor: User, payload: ResultCreate) -> tuple
             f"model_id: model {payload.model_id} has no APPROVED association with benchmark {benchmark.id} "
             f"for its current container {model.container_id}"
         )
-    result = Result(**payload.model_dump(), owner_id=id_of(actor))
-    try:
-        commit_change(session, actor, "create", result, "result", None, refresh=False)
-    except IntegrityError:
-        session.rollback()
-        if payload.client_key is None:
-            raise
-        return create_result(session, actor, payload)  # a concurrent retry won: replay it
-    return result, True
+    return dataset, benchmark
+
+
+def _check_containers(session: Session, final: ResultFinalize) -> None:
+    """404 naming the field when a container the payload names does not exist (one query for both)."""
+    named = {f: getattr(final, f) for f in ("model_container_id", "evaluator_container_id") if getattr(final, f)}
+    if not named:
+        return
+    found = set(session.exec(select(Container.id).where(col(Container.id).in_(set(named.values())))).all())
+    for field, container_id in named.items():
+        if container_id not in found:
+            raise NotFound(f"{field} {container_id} not found")
 
 
 _OWNER_OF = {
@@ -95,10 +158,7 @@ def finalize_result(session: Session, actor: User, result_id: int, payload: Resu
         raise Forbidden(f"only the data owner may finalize result {result_id}")
     if result.status == ResultStatus.FINALIZED:
         raise Conflict(f"result {result_id} is already FINALIZED and immutable")
-    for field in ("model_container_id", "evaluator_container_id"):
-        container_id = getattr(payload, field)
-        if container_id is not None:
-            get_or_404(session, Container, container_id, field)
+    _check_containers(session, payload)
     benchmark = get_or_404(session, Benchmark, result.benchmark_id, "benchmark")
     dataset = get_or_404(session, Dataset, result.dataset_id, "dataset")
     check_result_metrics(payload.metrics, benchmark, dataset.statistics)

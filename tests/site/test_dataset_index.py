@@ -1,0 +1,203 @@
+"""The incremental check of a prepared dataset: only changed files are re-read, and every change is caught."""
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from medperf import hashing
+from medperf.cli.main import app
+from medperf.errors import ConfigError
+from medperf.site.dataset_index import DatasetIndex
+from medperf.site.dataset_steps import PreparedDataset, prepared_hash
+
+OLD_NS = (time.time() - 3600) * 1e9
+
+
+def _age(path: Path) -> None:
+    """Give a file an mtime an hour ago (outside the window in which a write could go unseen)."""
+    os.utime(path, ns=(int(OLD_NS), int(OLD_NS)))
+
+
+def _dataset(root: Path, cases: int = 20) -> PreparedDataset:
+    data, labels, metadata = root / "data", root / "labels", root / "metadata"
+    for folder in (data / "sub", labels, metadata):
+        folder.mkdir(parents=True)
+    for index in range(cases):
+        (data / "sub" / f"case-{index:03d}.bin").write_bytes(bytes([index]) * 1000)
+    (labels / "labels.csv").write_text("".join(f"case-{i:03d},{i % 2}\n" for i in range(cases)))
+    for path in [*data.rglob("*.bin"), labels / "labels.csv"]:
+        _age(path)
+    return PreparedDataset(data, labels, metadata, prepared_hash(data, labels))
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every file whose bytes the hashing module reads."""
+    seen: list[str] = []
+    real = hashing.hash_file_record
+
+    def counting(path: Path | str) -> hashing.FileRecord:
+        seen.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(hashing, "hash_file_record", counting)
+    return seen
+
+
+@pytest.fixture
+def indexed(tmp_path: Path) -> tuple[DatasetIndex, PreparedDataset]:
+    prepared = _dataset(tmp_path / "prepared")
+    index = DatasetIndex(tmp_path / "site")
+    index.record(7, prepared)
+    return index, prepared
+
+
+def test_an_unchanged_dataset_is_not_read_again(
+    indexed: tuple[DatasetIndex, PreparedDataset], reads: list[str]
+) -> None:
+    index, _ = indexed
+    for _ in range(3):
+        check = index.verify(7)
+        assert check.intact and check.files == 21 and check.rehashed == 0 and not check.full
+    assert reads == []
+
+
+def test_recording_reads_every_file_once(tmp_path: Path, reads: list[str]) -> None:
+    prepared = _dataset(tmp_path / "prepared")
+    reads.clear()  # computing the prepared hash above read them too
+    DatasetIndex(tmp_path / "site").record(3, prepared)
+    assert sorted(reads) == sorted([f"case-{i:03d}.bin" for i in range(20)] + ["labels.csv"])
+
+
+def test_same_size_new_mtime_is_caught(indexed: tuple[DatasetIndex, PreparedDataset], reads: list[str]) -> None:
+    index, prepared = indexed
+    target = prepared.data / "sub" / "case-004.bin"
+    target.write_bytes(b"\xff" * 1000)  # same size, new content, mtime now
+    check = index.verify(7)
+    assert not check.intact and check.rehashed == 1 and reads == ["case-004.bin"]
+
+
+def test_same_mtime_new_size_is_caught(indexed: tuple[DatasetIndex, PreparedDataset], reads: list[str]) -> None:
+    index, prepared = indexed
+    target = prepared.data / "sub" / "case-005.bin"
+    with target.open("ab") as handle:
+        handle.write(b"x")
+    _age(target)  # the old mtime back
+    check = index.verify(7)
+    assert not check.intact and reads == ["case-005.bin"]
+
+
+def test_a_replaced_inode_is_caught(indexed: tuple[DatasetIndex, PreparedDataset], reads: list[str]) -> None:
+    index, prepared = indexed
+    target = prepared.data / "sub" / "case-006.bin"
+    swap = target.with_name("swap.tmp")
+    swap.write_bytes(b"\x01" * 1000)  # same size
+    _age(swap)  # same mtime
+    before = target.stat()
+    os.replace(swap, target)
+    after = target.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns) != after.st_ino
+    check = index.verify(7)
+    assert not check.intact and reads == ["case-006.bin"]
+
+
+def test_an_in_place_rewrite_with_size_and_mtime_restored_is_caught(
+    indexed: tuple[DatasetIndex, PreparedDataset], reads: list[str]
+) -> None:
+    index, prepared = indexed
+    target = prepared.labels / "labels.csv"
+    text = target.read_text()
+    target.write_text(text.replace("case-000,0", "case-000,1"))  # same size, same inode
+    _age(target)  # same mtime: only ctime shows the change
+    check = index.verify(7)
+    assert not check.intact and reads == ["labels.csv"]
+
+
+def test_added_and_removed_files_are_caught(indexed: tuple[DatasetIndex, PreparedDataset]) -> None:
+    index, prepared = indexed
+    extra = prepared.data / "extra.bin"
+    extra.write_bytes(b"new")
+    assert not index.verify(7).intact
+    extra.unlink()
+    assert index.verify(7).intact
+    (prepared.data / "sub" / "case-000.bin").unlink()
+    assert not index.verify(7).intact
+
+
+def test_a_change_is_refused_on_every_check_not_only_the_first(indexed: tuple[DatasetIndex, PreparedDataset]) -> None:
+    index, prepared = indexed
+    (prepared.data / "sub" / "case-001.bin").write_bytes(b"\x00" * 1000)
+    assert [index.verify(7).intact for _ in range(3)] == [False, False, False]
+
+
+def test_full_rehash_on_demand_and_by_schedule(
+    tmp_path: Path, indexed: tuple[DatasetIndex, PreparedDataset], reads: list[str]
+) -> None:
+    index, _ = indexed
+    full = index.verify(7, full=True)
+    assert full.intact and full.full and full.rehashed == 21 and len(reads) == 21
+    reads.clear()
+    overdue = DatasetIndex(tmp_path / "site", full_rehash_every_s=0)
+    check = overdue.verify(7)
+    assert check.intact and check.full and len(reads) == 21
+
+
+def test_a_freshly_written_file_is_read_again_on_the_next_check(tmp_path: Path, reads: list[str]) -> None:
+    prepared = _dataset(tmp_path / "prepared")
+    fresh = prepared.data / "sub" / "case-002.bin"
+    fresh.write_bytes(bytes([2]) * 1000)  # same content, mtime now: inside the racy window
+    index = DatasetIndex(tmp_path / "site")
+    index.record(9, prepared)
+    reads.clear()
+    assert index.verify(9).intact and reads == ["case-002.bin"]
+
+
+def test_a_missing_or_corrupt_index_means_a_full_rehash(indexed: tuple[DatasetIndex, PreparedDataset]) -> None:
+    index, _ = indexed
+    (index.root / "7.files.json").write_text("{not json")
+    check = index.verify(7)
+    assert check.intact and check.full and check.rehashed == 21
+    assert not index.verify(7).full
+
+
+def test_the_index_is_private_to_the_site_user(indexed: tuple[DatasetIndex, PreparedDataset]) -> None:
+    index, _ = indexed
+    assert {oct(p.stat().st_mode & 0o777) for p in index.root.iterdir()} == {"0o600"}
+
+
+def test_verify_of_an_unknown_dataset_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="dataset 5 was not prepared on this site"):
+        DatasetIndex(tmp_path).verify(5)
+
+
+def _verify_cli(data_root: Path, home: Path, *args: str) -> Result:
+    env = {"MEDPERF_HOME": str(home), "MEDPERF_SITE_NAME": "site-a", "MEDPERF_SITE_DATA_ROOT": str(data_root)}
+    return CliRunner().invoke(app, ["dataset", "verify", *args], env=env, catch_exceptions=False)
+
+
+def test_cli_verify_checks_incrementally_and_fully_on_demand(tmp_path: Path) -> None:
+    prepared = _dataset(tmp_path / "prepared")
+    DatasetIndex(tmp_path / "site").record(4, prepared)
+    quick = _verify_cli(tmp_path / "site", tmp_path / "home", "4", "--json")
+    assert quick.exit_code == 0, quick.output
+    assert json.loads(quick.stdout) | {"seconds": 0} == {
+        "dataset_id": 4, "intact": True, "files": 21, "files_read": 0, "full": False, "seconds": 0,
+    }  # fmt: skip
+    full = _verify_cli(tmp_path / "site", tmp_path / "home", "4", "--full")
+    assert full.exit_code == 0 and "full re-hash: 21 files, 21 read" in full.stdout
+
+
+def test_cli_verify_of_a_changed_dataset_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    prepared = _dataset(tmp_path / "prepared")
+    DatasetIndex(tmp_path / "site").record(4, prepared)
+    (prepared.labels / "labels.csv").write_text("tampered\n")
+    result = _verify_cli(tmp_path / "site", tmp_path / "home", "4")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "error: dataset 4: the prepared data on this site no longer matches its hash; prepare it again"
+    ]
