@@ -3,6 +3,7 @@
 import contextlib
 import io
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -12,13 +13,21 @@ from prefect.schedules import Schedule
 
 from deployments.site_plan import SitePlan
 from deployments.work_pool import ensure_work_pool
-from medperf.campaign.deployment_names import CONTINUOUS_FLOW, EVALUATE_FLOW, PREPARE_FLOW, deployment_name
+from medperf.campaign.deployment_names import (
+    CONTINUOUS_FLOW,
+    EVALUATE_FLOW,
+    OUTBOX_FLOW,
+    PREPARE_FLOW,
+    deployment_name,
+)
 
 ENTRYPOINTS = {
     PREPARE_FLOW: "flows/prepare_dataset.py:prepare_dataset",
     EVALUATE_FLOW: "flows/evaluate_model.py:evaluate_model",
     CONTINUOUS_FLOW: "flows/continuous_evaluation.py:continuous_evaluation",
+    OUTBOX_FLOW: "flows/deliver_outbox.py:deliver_outbox",
 }
+OUTBOX_EVERY = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -69,7 +78,7 @@ def _deploy(
 
 
 def deploy_site(plan: SitePlan) -> SiteDeployments:
-    """Create or update the site's pool (with its concurrency limit) and its three deployments."""
+    """Create or update the site's pool (with its concurrency limit) and its four deployments."""
     pool = ensure_work_pool(plan.pool, plan.pool_type, plan.pool_concurrency)
     site = plan.settings.name
     ids = {
@@ -98,5 +107,13 @@ def deploy_site(plan: SitePlan) -> SiteDeployments:
         paused=plan.continuous_paused,
         description=f"Scheduled at {site}: start an evaluation for every (model, dataset) pair whose model or "
         "evaluator changed since its last result",
+    )
+    ids[deployment_name(OUTBOX_FLOW, site)] = _deploy(
+        plan,
+        OUTBOX_FLOW,
+        plan.pool,
+        schedules=[Schedule(interval=OUTBOX_EVERY)],
+        description=f"Every 5 minutes at {site}: send the uploads the data owner approved while the registry "
+        "was unreachable (nothing is asked; each approved payload is sent once)",
     )
     return SiteDeployments(pool, ids)

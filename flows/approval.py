@@ -11,14 +11,16 @@ from prefect.client.orchestration import get_client
 from prefect.context import FlowRunContext
 from prefect.exceptions import FlowPauseTimeout
 from prefect.input import RunInput
-from prefect.states import Cancelled, Failed, State
+from prefect.states import Cancelled, Completed, Failed, State
 from pydantic import Field, StringConstraints
 
 from medperf.campaign.continuous import latest_standing_consent
 from medperf.client.errors import ApiError
+from medperf.schemas.task import TaskDeclaration
 from medperf.settings import SiteSettings, default_home
 from medperf.site.approval_code import load_or_create_site_secret
 from medperf.site.approval_form import (
+    QUEUED_STATE,
     REJECTED_STATE,
     Answer,
     Choice,
@@ -28,9 +30,11 @@ from medperf.site.approval_form import (
     judge,
 )
 from medperf.site.connections import site_registry
+from medperf.site.outbox import Outbox, SendOutcome
 from medperf.site.payloads import Payload, ResultPayload, payload_dict, payload_digest
 from medperf.site.run_store import RunStore
 from tasks.approval import request_approval
+from tasks.upload import send_approved
 
 APPROVAL_KEY = "medperf-approval"
 IN_PROCESS_POLL_SECONDS = 1
@@ -104,7 +108,12 @@ def _retry_hint(deployment_run: bool) -> str:
 
 
 def await_approval(
-    flow_run_id: str, title: str, payload: Payload, settings: SiteSettings, timeout_s: int
+    flow_run_id: str,
+    title: str,
+    payload: Payload,
+    settings: SiteSettings,
+    timeout_s: float,
+    task: TaskDeclaration | None = None,
 ) -> State[Any] | None:
     """Show the payload and wait for the owner's answer: None when approved, else the state to end the run in.
 
@@ -115,9 +124,10 @@ def await_approval(
     suspend, so they pause and poll every IN_PROCESS_POLL_SECONDS, as do deployment runs of a site whose
     `approval_wait` setting is "pause". Either way the answer arrives via the run-input API.
     """
+    timeout_s = max(1, round(timeout_s))  # Prefect waits whole seconds
     digest = request_approval(flow_run_id, title, payload, settings)
     form = ApprovalInput.with_initial_data(
-        description=form_description(title, payload, _names(payload), wait_s=timeout_s)
+        description=form_description(title, payload, _names(payload), wait_s=timeout_s, task=task)
     )
     logger = get_run_logger()
     logger.info(
@@ -147,6 +157,7 @@ def await_approval(
         comment = answer.comment
         given = Answer(answer.decision == "approve", comment, answer.approval_code)
         decision = judge(given, secret, flow_run_id, digest)
+        store.record_answer(flow_run_id, decision.value)
         if decision is not Decision.WRONG_CODE:
             break
         # Neither an approval nor a rejection: whoever lacks the site's code cannot end the wait by answering.
@@ -208,3 +219,51 @@ def record_standing_consent(flow_run_id: str, title: str, payload: Payload, sett
     store.record_pending(flow_run_id, payload.kind, title, payload_dict(payload), payload_digest(payload))
     store.record_decision(flow_run_id, Decision.STANDING_CONSENT.value, "uploaded under the standing consent")
     get_run_logger().info("uploading under the data owner's standing consent; no approval pause")
+
+
+def _sent_or_state(outcome: SendOutcome, what: str) -> int | State[Any]:
+    if outcome.status == "sent" and outcome.registry_id is not None:
+        return outcome.registry_id
+    if outcome.status == "failed-will-retry":
+        return Completed(
+            name=QUEUED_STATE,
+            message=f"approved; the registry did not answer, so the {what} waits in this site's outbox and is sent "
+            "when it does (`medperf approvals ls` shows it; `medperf approvals send` tries now). Nobody is asked "
+            "again.",
+        )
+    return Failed(name="Refused", message=f"approved, but the registry refused the {what}: {outcome.error}")
+
+
+def approve_then_send(
+    flow_run_id: str,
+    title: str,
+    payload: Payload,
+    settings: SiteSettings,
+    timeout_s: float,
+    task: TaskDeclaration | None,
+    target: dict[str, Any],
+    *,
+    consent: bool = False,
+) -> int | State[Any]:
+    """Ask the data owner (unless this exact payload was approved before), write the approval to the site's
+    outbox, then send it: the registry id, or the state to end the run in (rejected, queued, refused).
+
+    The outbox entry is written before anything is sent, so an approval survives a registry outage, a crash
+    and a restart; an earlier approval of the same payload is reused, never asked for twice.
+    """
+    logger = get_run_logger()
+    outbox = Outbox(settings.data_root)
+    digest = payload_digest(payload)
+    earlier = outbox.approved(payload.kind, digest)
+    if earlier is not None:
+        logger.info("this exact payload was approved on %s (run %s); not asking again", earlier.approved_at,
+                    earlier.flow_run_id)
+        entry = earlier
+    else:
+        if consent:
+            record_standing_consent(flow_run_id, title, payload, settings)
+        elif (ended := await_approval(flow_run_id, title, payload, settings, timeout_s, task)) is not None:
+            return ended
+        entry = outbox.put(f"{payload.kind}-{flow_run_id}", payload.kind, flow_run_id, payload_dict(payload),
+                           digest, target)
+    return _sent_or_state(send_approved(entry.entry_id, settings), payload.kind)

@@ -20,11 +20,15 @@ def evaluate_accepts_standing_consent() -> bool:
 
 
 @flow(name="continuous_evaluation", persist_result=False)
-def continuous_evaluation(site: str | None = None, benchmark_ids: list[int] | None = None) -> list[str]:
+def continuous_evaluation(site: str = "", benchmark_ids: tuple[int, ...] = ()) -> list[str]:
     """Find the stale (model, dataset) pairs at the site and start one evaluate_model run for each.
 
     Runs are tagged "medperf-continuous"; with a standing consent of the data owner (checked again by the
     evaluation flow itself) they upload without pausing, otherwise they wait for approval like any run.
+
+    Args:
+        site: The site whose pairs to evaluate; empty = this worker's site.
+        benchmark_ids: Only these benchmarks (ids); empty = every benchmark the site's datasets take part in.
     """
     site_name = site or SiteSettings().name
     logger = get_run_logger()

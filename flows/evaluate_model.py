@@ -6,9 +6,11 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import State
 
-from flows.approval import await_approval, consent_holds, record_standing_consent
+from blocks.data_site import with_operator_edits
+from flows.approval import approve_then_send, consent_holds
 from flows.run_labels import label_evaluation
 from flows.site_run import record_failures, site_task
+from medperf.durations import parse_duration
 from medperf.errors import ConfigError
 from medperf.schemas import BenchmarkPublic, ModelPublic, ResultStatus
 from medperf.settings import SiteSettings, default_home
@@ -16,17 +18,20 @@ from medperf.site.connections import site_registry
 from medperf.site.container_fetch import container_key
 from medperf.site.container_steps import StepFailed
 from medperf.site.dataset_index import DatasetIndex
-from medperf.site.dataset_steps import is_intact, per_case_table
+from medperf.site.dataset_steps import per_case_table
+from medperf.site.entity_refs import EntityRef, resolve
+from medperf.site.evaluation_steps import SubgroupInputs
+from medperf.site.liveness import running
 from medperf.site.payloads import ResultPayload, payload_sha256
 from medperf.site.release_policy import case_ids_in, check_result_payload
 from medperf.site.run_store import RunStore
-from medperf.site.step_keys import step_key, work_dir
+from medperf.site.step_keys import step_key
 from tasks.evaluate import evaluate
 from tasks.fetch import fetch_container
 from tasks.infer import infer
-from tasks.upload import open_result, upload_result
+from tasks.upload import open_result
 
-ONE_WEEK_S = 7 * 24 * 3600
+ONE_WEEK = "7 days"
 
 
 def result_client_key(
@@ -45,11 +50,11 @@ def result_client_key(
 
 @flow(name="evaluate_model", persist_result=False)
 def evaluate_model(
-    benchmark_id: int,
-    model_id: int,
-    dataset_id: int,
+    benchmark_id: EntityRef,
+    model_id: EntityRef,
+    dataset_id: EntityRef,
     offer_partial: bool = False,
-    approval_timeout_s: int = ONE_WEEK_S,
+    approval_timeout: str = ONE_WEEK,
     standing_consent: bool = False,
 ) -> int | State[Any]:
     """infer -> evaluate -> release policy -> approval -> finalize the result; returns the result id.
@@ -62,24 +67,30 @@ def evaluate_model(
     the owner rejected this result after granting it. A rejection ends the run Cancelled, named "Rejected".
 
     Args:
-        benchmark_id: The benchmark (its id in the registry).
-        model_id: The model to evaluate (its id in the registry).
-        dataset_id: The dataset prepared on this site to evaluate it on (its id in the registry).
+        benchmark_id: The benchmark: its id in the registry, or its name.
+        model_id: The model to evaluate: its id in the registry, or its name.
+        dataset_id: The dataset prepared on this site to evaluate it on: its id, or its name.
         offer_partial: If the model crashes, ask the data owner to approve a partial result.
-        approval_timeout_s: How long to wait for the data owner's answer, in seconds (604800 = 7 days).
+        approval_timeout: How long to wait for the data owner's answer, e.g. "7 days", "36 hours", "90 min".
         standing_consent: Upload without asking if the data owner's standing consent covers this result.
     """
-    settings = SiteSettings()
+    settings = with_operator_edits(SiteSettings())  # limits and approval wait edited in the UI
     run_id = str(flow_run.id)
     logger = get_run_logger()
-    with record_failures(settings, run_id):
+    with running(settings.data_root, run_id), record_failures(settings, run_id):  # liveness: the pid on the site
+        timeout_s = parse_duration(approval_timeout, "approval_timeout")
         with site_registry(default_home()) as registry:
-            benchmark = registry.benchmarks.get(benchmark_id)
-            model = registry.models.get(model_id)
-            dataset = registry.datasets.get(dataset_id)
+            benchmark = resolve("benchmark", benchmark_id, registry.benchmarks.get, registry.benchmarks.list)
+            model = resolve("model", model_id, registry.models.get, registry.models.list)
+            dataset = resolve(
+                "dataset", dataset_id, registry.datasets.get, registry.datasets.list,
+                benchmark_id=benchmark.id, site=settings.name,
+            )
+        benchmark_id, model_id, dataset_id = benchmark.id, model.id, dataset.id
         label_evaluation(run_id, settings.name, model.name, dataset.name, (benchmark_id, model_id, dataset_id))
         prepared = DatasetIndex(settings.data_root).get(dataset_id)
-        if prepared.prepared_hash != dataset.prepared_data_hash or not is_intact(prepared):
+        intact = DatasetIndex(settings.data_root).verify(dataset_id).intact  # re-reads only changed files
+        if prepared.prepared_hash != dataset.prepared_data_hash or not intact:
             raise ConfigError(
                 f"dataset {dataset_id}: the prepared data on this site no longer matches its registered hash; "
                 "prepare it again"
@@ -105,16 +116,22 @@ def evaluate_model(
                 raise
             logger.info("the model failed; offering a partial result for approval")
             partial = True
-            predictions_path = work_dir(settings.data_root, infer_key) / "predictions"
+            predictions_path = err.work_dir / "predictions"  # what the model wrote before it failed
             predictions_hash = "partial-" + run_id
 
         # The model id keeps two models with identical predictions, evaluated at once, out of one work folder.
         eval_key = step_key(
             "evaluate", container_key(eval_container), f"model-{model_id}", predictions_hash, prepared.prepared_hash
         )
+        task, k = benchmark.task, benchmark.release_policy.min_cell_count
+        subgroups = SubgroupInputs(prepared, benchmark.sanity_suite, task, k) if task and task.subgroups else None
+        if subgroups is not None:  # the subgroup columns and k are part of what the evaluate step computes
+            eval_key = step_key("evaluate", eval_key, "subgroups", *(task.subgroups if task else ()), f"k{k}")
         metrics: dict[str, Any]
         try:
-            metrics = site_task(evaluate, settings)(eval_key, eval_spec, predictions_path, prepared.labels, settings)
+            metrics = site_task(evaluate, settings)(
+                eval_key, eval_spec, predictions_path, prepared.labels, settings, subgroups
+            )
         except StepFailed:
             if not partial:
                 raise
@@ -131,15 +148,15 @@ def evaluate_model(
         )
         cases = per_case_table(prepared, benchmark.sanity_suite, summaries=False)  # one listing: count and ids
         check_result_payload(
-            payload, benchmark.release_policy, num_cases=len(cases.table), case_ids=case_ids_in(cases)
+            payload, benchmark.release_policy, num_cases=len(cases.table), case_ids=case_ids_in(cases), task=task
         )
         title = f"Result of model '{model.name}' on dataset '{dataset.name}' (benchmark '{benchmark.name}')"
         if partial:
             title = "PARTIAL " + title
-        if standing_consent and not partial and consent_holds(payload, settings, benchmark.policy_version):
-            record_standing_consent(run_id, title, payload, settings)
-        elif (rejected := await_approval(run_id, title, payload, settings, approval_timeout_s)) is not None:
-            return rejected
-        final = upload_result(result.id, payload)
-        logger.info("result %s finalized", final.id)
-        return final.id
+        consent = standing_consent and not partial and consent_holds(payload, settings, benchmark.policy_version)
+        sent = approve_then_send(
+            run_id, title, payload, settings, timeout_s, task, {"result_id": result.id}, consent=consent
+        )
+        if isinstance(sent, int):
+            logger.info("result %s finalized", sent)
+        return sent

@@ -1,10 +1,12 @@
 """Run a site flow in this process (interactive CLI) and answer its approval form through the run-input API."""
 
 import contextvars
+import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -17,7 +19,7 @@ from prefect.flow_engine import run_flow
 from medperf.errors import MedPerfError
 from medperf.site.approval_code import approval_code, load_or_create_site_secret
 from medperf.site.approval_form import not_taken_reason, run_input
-from medperf.site.run_store import APPROVAL, PendingApproval, RunStore
+from medperf.site.run_store import ANSWER_CLAIM, APPROVAL, PendingApproval, RunStore
 
 
 class ApprovalNotPending(MedPerfError):
@@ -96,16 +98,59 @@ def site_code_for(home: Path, pending: PendingApproval) -> str:
     return approval_code(load_or_create_site_secret(home), pending.flow_run_id, pending.payload_sha256)
 
 
-def submit_decision(home: Path, pending: PendingApproval, *, approve: bool, comment: str) -> None:
-    """Answer the form through the run-input API, exactly as the Prefect UI does."""
-    if not is_waiting_for_input(pending.flow_run_id):
-        raise ApprovalNotPending(f"run {pending.flow_run_id} is not waiting for approval (already decided?)")
-    answer = run_input(approve=approve, approval_code=site_code_for(home, pending), comment=comment)
-    with get_client(sync_client=True) as client:
-        done = client.resume_flow_run(UUID(pending.flow_run_id), run_input=answer)
-    reason = not_taken_reason(done)
-    if reason is not None:  # nothing was stored: say so, never "approved"
+DECISION_WAIT_S = 60.0
+
+
+def _claim(store: RunStore, flow_run_id: str, approve: bool) -> Path:
+    """Take the run's answer slot on this machine (compare-and-set: O_EXCL), or ApprovalNotPending if taken."""
+    claim = store.run_dir(flow_run_id) / ANSWER_CLAIM
+    claim.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(claim, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
         raise ApprovalNotPending(
-            f"run {pending.flow_run_id}: Prefect did not take the answer ({reason}); check `medperf approvals ls` "
-            "and answer again if it still waits"
-        )
+            f"run {flow_run_id}: another answer is being sent from this machine right now; "
+            "check `medperf approvals ls` in a minute"
+        ) from None
+    with os.fdopen(fd, "w") as out:
+        out.write(f"{'approve' if approve else 'reject'} pid {os.getpid()} at {time.time():.0f}\n")
+    return claim
+
+
+def _outcome(store: RunStore, flow_run_id: str, sent_at: datetime) -> str | None:
+    """How the run judged this answer (approved, rejected, wrong-code), or None if it has not yet."""
+    deadline = time.monotonic() + DECISION_WAIT_S
+    while time.monotonic() < deadline:
+        judged = [item for item in store.answers(flow_run_id) if datetime.fromisoformat(item["at"]) >= sent_at]
+        if judged:
+            return str(judged[0]["decision"])
+        time.sleep(0.3)
+    return None
+
+
+def submit_decision(home: Path, data_root: Path, pending: PendingApproval, *, approve: bool, comment: str) -> str:
+    """Answer the form through the run-input API, exactly as the Prefect UI does; what the run then decided.
+
+    One answer per waiting form: the answer slot is claimed on this machine first (a second command at the
+    same moment is refused), Prefect takes only one resume of a paused run (the other is told so), and the
+    result is what the run itself recorded: "approved", "rejected", "wrong-code", or "sent" when the run has
+    not recorded it yet (a suspended run restarts first).
+    """
+    store = RunStore(data_root)
+    claim = _claim(store, pending.flow_run_id, approve)
+    try:
+        if not is_waiting_for_input(pending.flow_run_id):
+            raise ApprovalNotPending(f"run {pending.flow_run_id} is not waiting for approval (already decided?)")
+        answer = run_input(approve=approve, approval_code=site_code_for(home, pending), comment=comment)
+        sent_at = datetime.now(UTC).replace(microsecond=0)
+        with get_client(sync_client=True) as client:
+            done = client.resume_flow_run(UUID(pending.flow_run_id), run_input=answer)
+        reason = not_taken_reason(done)
+        if reason is not None:  # nothing was stored: say so, never "approved"
+            raise ApprovalNotPending(
+                f"run {pending.flow_run_id}: Prefect did not take the answer ({reason}); another answer may have "
+                "come first: check `medperf approvals ls` and answer again if it still waits"
+            )
+        return _outcome(store, pending.flow_run_id, sent_at) or "sent"
+    finally:
+        claim.unlink(missing_ok=True)

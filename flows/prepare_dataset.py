@@ -7,15 +7,18 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import State
 
-from flows.approval import await_approval
+from blocks.data_site import with_operator_edits
+from flows.approval import approve_then_send
 from flows.run_labels import label_preparation
 from flows.site_run import record_failures, site_task
+from medperf.durations import parse_duration
 from medperf.errors import ConfigError
 from medperf.settings import SiteSettings, default_home
 from medperf.site.connections import site_registry
 from medperf.site.container_fetch import container_key
-from medperf.site.dataset_index import DatasetIndex
 from medperf.site.dataset_steps import is_intact, per_case_table, raw_data_hash
+from medperf.site.entity_refs import EntityRef, resolve
+from medperf.site.liveness import running
 from medperf.site.payloads import DatasetPayload, payload_sha256
 from medperf.site.release_policy import case_ids_in, check_dataset_payload
 from medperf.site.run_store import SANITY_REPORT, RunStore
@@ -24,9 +27,8 @@ from tasks.fetch import fetch_container
 from tasks.prepare import prepare
 from tasks.sanity_check import sanity_check
 from tasks.statistics import statistics
-from tasks.upload import upload_dataset
 
-ONE_WEEK_S = 7 * 24 * 3600
+ONE_WEEK = "7 days"
 
 
 def _existing(path: str, what: str) -> Path:
@@ -38,25 +40,27 @@ def _existing(path: str, what: str) -> Path:
 
 @flow(name="prepare_dataset", persist_result=False)
 def prepare_dataset(
-    benchmark_id: int, data_path: str, labels_path: str, name: str, approval_timeout_s: int = ONE_WEEK_S
+    benchmark_id: EntityRef, data_path: str, labels_path: str, name: str, approval_timeout: str = ONE_WEEK
 ) -> int | State[Any]:
     """prepare -> sanity check -> statistics -> release policy -> approval -> upload; returns the dataset id.
 
     A rejection by the data owner ends the run Cancelled, named "Rejected", uploading nothing.
 
     Args:
-        benchmark_id: The benchmark to prepare the data for (its id in the registry).
+        benchmark_id: The benchmark to prepare the data for: its id in the registry, or its name.
         data_path: The raw data folder on the site machine (never leaves the site).
         labels_path: The raw labels on the site machine: a file (e.g. labels.csv) or a folder.
         name: The dataset's name in the registry (shown to the benchmark committee).
-        approval_timeout_s: How long to wait for the data owner's answer, in seconds (604800 = 7 days).
+        approval_timeout: How long to wait for the data owner's answer, e.g. "7 days", "36 hours", "90 min".
     """
-    settings = SiteSettings()
+    settings = with_operator_edits(SiteSettings())  # limits and approval wait edited in the UI
     run_id = str(flow_run.id)
-    with record_failures(settings, run_id):
+    with running(settings.data_root, run_id), record_failures(settings, run_id):  # liveness: the pid on the site
         raw_data, raw_labels = _existing(data_path, "data"), _existing(labels_path, "labels")
+        timeout_s = parse_duration(approval_timeout, "approval_timeout")
         with site_registry(default_home()) as registry:
-            benchmark = registry.benchmarks.get(benchmark_id)
+            benchmark = resolve("benchmark", benchmark_id, registry.benchmarks.get, registry.benchmarks.list)
+        benchmark_id = benchmark.id
         label_preparation(run_id, settings.name, name, benchmark.name, benchmark_id)
         container, spec = fetch_container(benchmark.data_preparation_container_id, settings)
         ckey = container_key(container)
@@ -72,8 +76,14 @@ def prepare_dataset(
         sanity_key = step_key("sanity", ckey, prepared.prepared_hash, payload_sha256(benchmark.sanity_suite))
         sanity = site_task(sanity_check, settings)(sanity_key, spec, prepared, benchmark.sanity_suite, report, settings)
         suite_hash = payload_sha256(benchmark.sanity_suite)
-        stats_key = step_key("statistics", ckey, prepared.prepared_hash, payload_sha256(sanity), suite_hash)
-        stats = site_task(statistics, settings)(stats_key, spec, prepared, sanity, settings, benchmark.sanity_suite)
+        task, k = benchmark.task, benchmark.release_policy.min_cell_count  # the label summary, drift and k
+        task_hash = payload_sha256(task.model_dump(mode="json") if task else None)
+        stats_key = step_key(
+            "statistics", ckey, prepared.prepared_hash, payload_sha256(sanity), suite_hash, task_hash, f"k{k}"
+        )
+        stats = site_task(statistics, settings)(
+            stats_key, spec, prepared, sanity, settings, benchmark.sanity_suite, task, k
+        )
 
         payload = DatasetPayload(
             name=name,
@@ -86,11 +96,12 @@ def prepare_dataset(
         )
         cases = per_case_table(prepared, benchmark.sanity_suite, summaries=False)
         case_ids = case_ids_in(cases)  # the site's own check; never uploaded
-        check_dataset_payload(payload, benchmark.release_policy, case_ids=case_ids)
+        check_dataset_payload(payload, benchmark.release_policy, case_ids=case_ids, task=task)
         title = f"Register dataset '{name}' at {settings.name} for benchmark '{benchmark.name}'"
-        if (rejected := await_approval(run_id, title, payload, settings, approval_timeout_s)) is not None:
-            return rejected
-        dataset = upload_dataset(payload, client_key=f"prepare-{run_id}")
-        DatasetIndex(settings.data_root).record(dataset.id, prepared)
-        get_run_logger().info("dataset %s registered", dataset.id)
-        return dataset.id
+        prepared_where = {"data": str(prepared.data), "labels": str(prepared.labels),
+                          "metadata": str(prepared.metadata), "prepared_hash": prepared.prepared_hash}
+        target = {"client_key": f"prepare-{run_id}", "prepared": prepared_where}  # site-local; never uploaded
+        sent = approve_then_send(run_id, title, payload, settings, timeout_s, task, target)
+        if isinstance(sent, int):
+            get_run_logger().info("dataset %s registered", sent)
+        return sent

@@ -1,32 +1,16 @@
-"""Tasks: the uploads of approved payloads (retried with backoff; idempotent by client_key)."""
+"""Tasks: open a result before a run; send an approved payload from the site's outbox (idempotent)."""
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
-from medperf.schemas import DatasetCreate, DatasetPublic, ResultCreate, ResultFinalize, ResultPublic
-from medperf.settings import default_home
+from medperf.schemas import ResultCreate, ResultPublic
+from medperf.settings import SiteSettings, default_home
 from medperf.site.connections import site_registry
-from medperf.site.payloads import DatasetPayload, ResultPayload
+from medperf.site.outbox import Outbox, SendOutcome
+from medperf.site.outbox_delivery import INLINE, deliver
 
 RETRY = {"retries": 3, "retry_delay_seconds": exponential_backoff(2), "cache_policy": NO_CACHE}
-
-
-@task(name="upload_dataset", **RETRY)  # type: ignore[call-overload]
-def upload_dataset(payload: DatasetPayload, client_key: str) -> DatasetPublic:
-    """Register the approved dataset; a retry after a lost response returns the same dataset."""
-    body = DatasetCreate(
-        name=payload.name,
-        site=payload.site,
-        benchmark_id=payload.benchmark_id,
-        data_preparation_container_id=payload.data_preparation_container_id,
-        raw_data_hash=payload.raw_data_hash,
-        prepared_data_hash=payload.prepared_data_hash,
-        statistics=payload.statistics,
-        client_key=client_key,
-    )
-    with site_registry(default_home()) as registry:
-        return registry.datasets.create(body)
 
 
 @task(name="open_result", **RETRY)  # type: ignore[call-overload]
@@ -37,17 +21,19 @@ def open_result(benchmark_id: int, model_id: int, dataset_id: int, client_key: s
         return registry.results.create(body)
 
 
-@task(name="upload_result", **RETRY)  # type: ignore[call-overload]
-def upload_result(result_id: int, payload: ResultPayload) -> ResultPublic:
-    """Finalize the result with the approved metrics (once; an already-final result is returned)."""
+@task(name="send_approved", cache_policy=NO_CACHE)
+def send_approved(entry_id: str, settings: SiteSettings) -> SendOutcome:
+    """Send an approved outbox entry now, retrying transient registry errors for half a minute.
+
+    Whatever happens is recorded on the entry first: a registry still down leaves it "failed-will-retry" for
+    the site's sender (`deliver_outbox`, `medperf approvals send`); only its status leaves this task.
+    """
+    outbox = Outbox(settings.data_root)
+    entry = outbox.get(entry_id)
+    if entry is None:
+        raise ValueError(f"outbox entry {entry_id} is missing on this site")
+    if entry.status == "sent" and entry.registry_id is not None:
+        return SendOutcome(entry.status, entry.registry_id, "")
     with site_registry(default_home()) as registry:
-        current = registry.results.get(result_id)
-        if current.status == "FINALIZED":
-            return current
-        final = ResultFinalize(
-            metrics=payload.metrics,
-            partial=payload.partial,
-            model_container_id=payload.model_container_id,
-            evaluator_container_id=payload.evaluator_container_id,
-        )
-        return registry.results.finalize(result_id, final)
+        sent = outbox.send(entry, lambda item: INLINE.call(lambda: deliver(item, registry, settings.data_root)))
+    return SendOutcome(sent.status, sent.registry_id, sent.last_error)

@@ -7,7 +7,7 @@ from enum import StrEnum
 from medperf.campaign.freshness import StaleReason, latest_finalized, stale_reason
 from medperf.campaign.snapshot import CampaignSnapshot
 from medperf.schemas import ResultStatus
-from medperf.site.approval_form import REJECTED_STATE
+from medperf.site.approval_form import QUEUED_STATE, REJECTED_STATE
 
 
 class CellStatus(StrEnum):
@@ -15,6 +15,7 @@ class CellStatus(StrEnum):
 
     DONE = "done"
     AWAITING_APPROVAL = "awaiting approval"
+    UPLOAD_QUEUED = "approved, upload queued"
     RUNNING = "running"
     QUEUED = "queued"
     LATE = "late"
@@ -36,6 +37,7 @@ SUMMARY_ORDER = (
     CellStatus.QUEUED,
     CellStatus.RUNNING,
     CellStatus.AWAITING_APPROVAL,
+    CellStatus.UPLOAD_QUEUED,
     CellStatus.DONE,
 )
 
@@ -65,7 +67,7 @@ def status_of_run(run: RunState) -> CellStatus:
     if kind == "PAUSED":
         return CellStatus.AWAITING_APPROVAL
     if kind == "COMPLETED":
-        return CellStatus.DONE
+        return CellStatus.UPLOAD_QUEUED if name == QUEUED_STATE.lower() else CellStatus.DONE
     if kind == "CANCELLED" and name == REJECTED_STATE.lower():
         return CellStatus.REJECTED
     return CellStatus.FAILED

@@ -3,6 +3,7 @@
 EVALUATE_FLOW = "evaluate_model"
 PREPARE_FLOW = "prepare_dataset"
 CONTINUOUS_FLOW = "continuous_evaluation"
+OUTBOX_FLOW = "deliver_outbox"
 
 
 def deployment_name(flow_name: str, site: str) -> str:

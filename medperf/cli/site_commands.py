@@ -58,7 +58,7 @@ def _run_interactively(flow: Any, parameters: dict[str, Any], yes: bool) -> Any:
         approve = yes or (interactive and Confirm.ask("Upload this payload?", default=False))
         if not yes and not interactive:
             console.print("not interactive and no --yes: rejecting (nothing is uploaded)")
-        submit_decision(default_home(), pending, approve=approve, comment="via medperf CLI")
+        submit_decision(default_home(), settings.data_root, pending, approve=approve, comment="via medperf CLI")
         with console.status("finishing..."):
             while not run.finished():
                 run.thread.join(0.5)
@@ -115,16 +115,45 @@ def list_approvals(
 ) -> None:
     """Payloads recorded on this site with their approval codes (only this machine can show them)."""
     from medperf.site.approval_code import approval_code, load_or_create_site_secret
+    from medperf.site.outbox import Outbox
     from medperf.site.run_store import RunStore
 
     secret = load_or_create_site_secret(default_home())
-    table = Table("flow run", "kind", "title", "sha256", "code", "decision")
-    for item in RunStore(site_settings().data_root).approvals():
-        if item.decision and not all_:
+    data_root = site_settings().data_root
+    uploads = {entry.flow_run_id: entry for entry in Outbox(data_root).entries()}
+    table = Table("flow run", "kind", "title", "sha256", "code", "decision", "upload")
+    for item in RunStore(data_root).approvals():
+        entry = uploads.get(item.flow_run_id)
+        unsent = entry is not None and entry.status != "sent"
+        if item.decision and not all_ and not unsent:  # an approved upload still waiting is always shown
             continue
         code = approval_code(secret, item.flow_run_id, item.payload_sha256)
-        table.add_row(item.flow_run_id, item.kind, item.title, item.payload_sha256[:12], code, item.decision or "-")
+        upload = "-" if entry is None else entry.status + (f" (next try {entry.next_attempt_at})"
+                                                           if entry.status == "failed-will-retry" else "")
+        table.add_row(item.flow_run_id, item.kind, item.title, item.payload_sha256[:12], code, item.decision or "-",
+                      upload)
     console.print(table)
+
+
+@approvals_app.command("send")
+def send_approved_now() -> None:
+    """Send now every approved upload still waiting in this site's outbox (the site also does it every 5 min)."""
+    from medperf.site.outbox_sender import send_due
+
+    tried = send_due(site_settings().data_root, everything=True)
+    if not tried:
+        console.print("nothing waiting: every approved upload has reached the registry")
+    for entry in tried:
+        said = f"{entry.kind} of run {entry.flow_run_id}: {entry.status}"
+        console.print(said + (f" (registry id {entry.registry_id})" if entry.registry_id else f": {entry.last_error}"))
+
+
+DECISION_REPORTS = {
+    "approved": "approved: the run uploads exactly this payload",
+    "rejected": "rejected: nothing will be uploaded",
+    "wrong-code": "the run did not accept the approval code; it asks again (`medperf approvals ls`)",
+    "sent": "answer sent; the run records it when it restarts (`medperf approvals ls` shows the decision)",
+}
 
 
 @app.command("approve")
@@ -136,10 +165,11 @@ def approve(
     """Approve (or reject) a waiting upload from this site machine, via the run-input API."""
     from flows.interactive import pending_approval, submit_decision
 
-    pending = pending_approval(site_settings().data_root, run_id)
+    data_root = site_settings().data_root
+    pending = pending_approval(data_root, run_id)
     _show_payload(pending.title, pending.payload, "(sent with your decision)")
-    submit_decision(default_home(), pending, approve=not reject, comment=comment)
-    console.print("rejected: nothing will be uploaded" if reject else "approved: the run resumes and uploads")
+    outcome = submit_decision(default_home(), data_root, pending, approve=not reject, comment=comment)
+    console.print(DECISION_REPORTS.get(outcome, outcome))
 
 
 @test_app.command("run")

@@ -25,6 +25,19 @@ def _prefect_urls() -> tuple[str | None, str | None]:
     return api, ui
 
 
+def _register_blocks(settings: SiteSettings, registry_url: str) -> list[str]:
+    """The site's data-site and registry-connection blocks; the token stays in the profiles file on this machine."""
+    import os
+
+    from blocks.site_blocks import register_site_blocks
+    from medperf.profiles import ProfileStore
+    from medperf.retry_policy import PREFECT_CALLS
+
+    profiles = ProfileStore(default_home())
+    profile, _ = profiles.resolve(os.environ.get("MEDPERF_PROFILE") or None)
+    return PREFECT_CALLS.call(lambda: register_site_blocks(settings, registry_url, profile, profiles.path))
+
+
 @app.command("up")
 def up(
     site: SiteName,
@@ -55,8 +68,8 @@ def up(
     from deployments.site_checks import check_data_root, check_prefect, check_registry, check_runner
     from deployments.site_deployments import deploy_site
     from deployments.site_plan import SitePlan
+    from deployments.site_worker import crash_dead_runs, worker_files
     from deployments.site_worker import start_worker as start
-    from deployments.site_worker import worker_files
     from medperf.site.saved_settings import save_site_settings, saved_for
 
     overrides: dict[str, object] = {**saved_for(default_home(), site), "name": site}
@@ -87,10 +100,18 @@ def up(
         continuous_interval=timedelta(seconds=interval) if interval else None,
         continuous_pool=continuous_pool,
     )
-    created = deploy_site(plan)
+    from medperf.retry_policy import PREFECT_CALLS
+
+    created = PREFECT_CALLS.call(lambda: deploy_site(plan))  # idempotent; a busy Prefect server answers 503
     for name in created.deployments:
         print_message(f"deployment {name} ready")
+    for name in _register_blocks(settings, registry_url):
+        print_message(f"block {name} registered (the site's settings, to view and edit in the UI's Blocks page)")
     if start_worker:
+        for dead in crash_dead_runs(plan):
+            print_message(f"run {dead.flow_run_id}: its process (pid {dead.pid}) died with the last worker; "
+                          f"{'marked crashed' if dead.marked_crashed else 'it was ' + dead.prefect_state.lower()} "
+                          "and recorded as failed on this site")
         pid, started = start(plan)
         files = worker_files(site)
         print_message(f"worker {'started' if started else 'already running'} (pid {pid}, log {files.log_file})")

@@ -98,7 +98,8 @@ class ApprovalDesk:
 
         ids = list(flow_run_ids)
         wanted = FlowRunFilter(id=FlowRunFilterId(any_=[UUID(run_id) for run_id in ids]))
-        end = time.monotonic() + deadline_s
+        end = time.monotonic() + deadline_s  # machine time: waits for a person's answer do not count
+        last = time.monotonic()
         with get_client(sync_client=True) as client:
             while True:
                 began = time.monotonic()
@@ -110,11 +111,16 @@ class ApprovalDesk:
                 states = {run_id: runs[run_id].state if run_id in runs else None for run_id in ids}
                 if all(state is not None and state.is_final() for state in states.values()):
                     break
-                if time.monotonic() > end:
+                now = time.monotonic()
+                if any(state is not None and state.is_paused() for state in states.values()):
+                    end += now - last  # someone is being asked: their time is not the machine's
+                last = now
+                if now > end:
                     unfinished = [s for s in states.values() if not (s and s.is_final())]
                     late = sorted({str(s.name) if s else "unknown" for s in unfinished})
-                    raise DemoRunFailed(f"{what}: runs not finished after {deadline_s:.0f} s (states {late}); "
-                                        "see the site worker logs under <home>/sites/<site>/home/sites/")
+                    raise DemoRunFailed(f"{what}: runs not finished after {deadline_s:.0f} s of work, not counting "
+                                        f"time waiting for approval (states {late}); see the site worker logs "
+                                        "under <home>/sites/<site>/home/sites/")
                 time.sleep(POLL_S)
         names = {run_id: str(state.name) if state else "unknown" for run_id, state in states.items()}
         failed = {run_id: name for run_id, name in names.items() if name not in ("Completed", REJECTED_STATE)}

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from medperf.bundle import BundleIdentities, register_benchmark_folder
 from medperf.demo.approvals import Answer, ApprovalDesk
+from medperf.demo.continuous import switch_on_schedules, wait_for_firings
 from medperf.demo.layout import MARKER, QUIET_PREFECT, DemoLayout, SiteFolders
 from medperf.demo.operation import approve_and_operate, associate_dataset, associate_models
 from medperf.demo.options import DemoOptions, raw_site_paths
@@ -204,6 +205,13 @@ def _federated_run(options: DemoOptions, layout: DemoLayout, state: DemoState, l
             run_ids = dispatch_all(people.benchmark_owner, benchmark_id)
             log.note(f"{len(run_ids)} evaluations dispatched to {', '.join(sites)}")
             desk.finish(run_ids, options.deadline_s, "evaluation campaign")
+        with log.step("Continuous evaluation: switch on each site's schedule and watch it fire",
+                      *(f"MEDPERF_HOME={layout.site(s).home} medperf site up --site {s} --continuous-cron '0 * * * *'"
+                        for s in sites[:1])):
+            firings = wait_for_firings(switch_on_schedules(list(sites)), options.deadline_s)
+            for firing in firings:
+                log.note(f"{firing.site}: scheduled run '{firing.run_name}' (due {firing.scheduled_for:%H:%M:%S} "
+                         f"UTC) ended {firing.state}; it runs again every hour while the stack is up")
         with log.step("Leaderboard and report",
                       f"medperf --profile {BENCHMARK_OWNER} result leaderboard -b {benchmark_id} "
                       f"--report {layout.report}"):

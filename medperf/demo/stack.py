@@ -110,9 +110,11 @@ def start_stack(layout: DemoLayout) -> DemoState:
         # the UI's browser code calls this address; without it the page cannot reach the API
         "PREFECT_UI_API_URL": f"http://127.0.0.1:{prefect_port}/api",
         "PREFECT_LOGGING_LEVEL": "WARNING",
-        # SQLite: wait longer for the write lock; no schedules or automations in the demo, so fewer writers
+        # SQLite: wait longer for the write lock; no automations in the demo, so fewer writers. The scheduler
+        # runs: the demo switches on each site's continuous evaluation and shows it firing.
         "PREFECT_SERVER_DATABASE_TIMEOUT": "30",
-        "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
+        "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "true",
+        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5",
         "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
         "PREFECT_SERVER_SERVICES_CANCELLATION_CLEANUP_ENABLED": "false",
     }

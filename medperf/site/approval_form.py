@@ -6,13 +6,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
+from medperf.schemas.task import TaskDeclaration
 from medperf.site.approval_code import code_matches
+from medperf.site.drift import drift_rows
 from medperf.site.payloads import Payload, payload_dict, payload_digest
+from medperf.site.subgroups import subgroup_rows
 
 Choice = Literal["approve", "reject"]
 SIGNIFICANT_DIGITS = 4  # values in the readable table; the hash (and the upload) cover the exact values
 HASH_GROUP = 16
 REJECTED_STATE = "Rejected"  # the name of the terminal state of a run whose upload the data owner refused
+QUEUED_STATE = "Queued"  # a run whose approved upload waits in the site's outbox for the registry
 
 
 def _flatten(value: Any, prefix: str) -> list[tuple[str, Any]]:
@@ -74,6 +78,27 @@ def payload_table(payload: Payload, names: Mapping[str, str]) -> str:
     return "\n".join(lines) + ("\n\n" + "\n".join(hashes) if hashes else "")
 
 
+def rows_table(heading: str, rows: list[dict[str, str]]) -> str:
+    """A markdown table under a heading from rows of equal keys; empty text for no rows."""
+    if not rows:
+        return ""
+    columns = list(rows[0])
+    lines = [f"### {heading}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell(row.get(column, "")) for column in columns) + " |" for row in rows]
+    return "\n".join(lines) + "\n\n"
+
+
+def summary_tables(payload: Payload, task: TaskDeclaration | None) -> str:
+    """Readable summaries of parts of the payload: drift against the benchmark's reference, subgroup metrics."""
+    data = payload_dict(payload)
+    text = ""
+    if isinstance(data.get("statistics"), Mapping):
+        text += rows_table("Drift against the benchmark's reference data", drift_rows(data["statistics"]))
+    if task is not None and isinstance(data.get("metrics"), Mapping):
+        text += rows_table("Subgroups (below k: suppressed, nothing released)", subgroup_rows(data["metrics"], task))
+    return text
+
+
 def human_duration(seconds: float) -> str:
     """604800 -> "7 days", 5400 -> "1.5 hours", 45 -> "45 seconds"."""
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
@@ -85,7 +110,11 @@ def human_duration(seconds: float) -> str:
 
 
 def form_description(
-    title: str, payload: Payload, names: Mapping[str, str] | None = None, wait_s: float | None = None
+    title: str,
+    payload: Payload,
+    names: Mapping[str, str] | None = None,
+    wait_s: float | None = None,
+    task: TaskDeclaration | None = None,
 ) -> str:
     """The markdown shown above the approval form: the exact payload as a table, its hash, and what follows."""
     wait = f" This run waits up to {human_duration(wait_s)} for an answer." if wait_s else ""
@@ -95,6 +124,7 @@ def form_description(
         "the site. Numbers are rounded here for reading; the upload carries the exact values covered by the "
         "hash below (the exact JSON is in the run's *Artifacts* tab and in `medperf approvals ls --all`).\n\n"
         f"{payload_table(payload, names or {})}\n\n"
+        f"{summary_tables(payload, task)}"
         f"Payload sha256: {grouped_hash(payload_digest(payload))}\n\n"
         "### Your answer\n\n"
         "1. **Decision**: *approve* uploads this payload; *reject* ends the run as **Rejected** and uploads "

@@ -1,6 +1,7 @@
 """The local record of each site flow run: pending approvals, decisions, failures, sanity reports."""
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +11,8 @@ APPROVAL = "approval.json"
 DECISION = "decision.json"
 FAILURE = "failure.json"
 SANITY_REPORT = "sanity_report.json"
+ANSWERS = "answers.jsonl"  # every answer the run judged, in order: what `medperf approve` reports back
+ANSWER_CLAIM = "answer.claim"  # held while one command on this machine sends an answer
 
 
 def _write_json(path: Path, data: Any) -> Path:
@@ -79,6 +82,21 @@ class RunStore:
         return _write_json(
             self.run_dir(flow_run_id) / DECISION, {"decision": decision, "comment": comment, "at": _now()}
         )
+
+    def record_answer(self, flow_run_id: str, decision: str) -> None:
+        """Append how the run judged one answer (approved, rejected, wrong-code)."""
+        path = self.run_dir(flow_run_id) / ANSWERS
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "a") as out:
+            out.write(json.dumps({"decision": decision, "at": _now()}) + "\n")
+
+    def answers(self, flow_run_id: str) -> list[dict[str, str]]:
+        """Every answer the run judged, oldest first."""
+        path = self.run_dir(flow_run_id) / ANSWERS
+        if not path.is_file():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
     def last_rejection(self, kind: str, **ids: int) -> datetime | None:
         """When the data owner last rejected a payload of this kind whose ids match (e.g. model_id=2), or None."""

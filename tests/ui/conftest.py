@@ -43,6 +43,9 @@ site_home = _flow_services.site_home
 store_root = _flow_services.store_root
 store = _flow_services.store
 site_env = _flow_services.site_env
+site_world = _flow_services.site_world
+# The site's flows served as deployments (evaluate_model/site-a, prepare_dataset/site-a), as the flow tests do.
+served_site = _load("medperf_served_site", ROOT / "tests" / "flows" / "test_suspend_resume.py").served_site
 
 
 @pytest.fixture(scope="session")

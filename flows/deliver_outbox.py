@@ -1,0 +1,23 @@
+"""Flow: scheduled per site; sends the approved uploads still waiting in the site's outbox (registry outages)."""
+
+from prefect import flow, get_run_logger
+
+from blocks.data_site import with_operator_edits
+from medperf.settings import SiteSettings
+from medperf.site.outbox_sender import send_due
+
+
+@flow(name="deliver_outbox", persist_result=False)
+def deliver_outbox() -> int:
+    """Send every approved upload whose retry time has come; returns how many are still waiting.
+
+    Nothing is asked here: only payloads the data owner approved are in the outbox, each sent once.
+    """
+    settings = with_operator_edits(SiteSettings())
+    tried = send_due(settings.data_root)
+    logger = get_run_logger()
+    for entry in tried:
+        logger.info("%s of run %s: %s", entry.kind, entry.flow_run_id, entry.status)
+    waiting = sum(1 for entry in tried if entry.status == "failed-will-retry")
+    logger.info("%d approved upload(s) tried, %d still waiting for the registry", len(tried), waiting)
+    return waiting

@@ -1,0 +1,52 @@
+"""A TCP proxy in front of the registry that a test switches off and on: a registry outage, as the site sees it."""
+
+import socket
+import threading
+from contextlib import suppress
+
+
+class SwitchableProxy:
+    """Forwards 127.0.0.1:<port> to the target while up; while down, refuses (closes) every connection."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.up = True
+        self._stop = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        """The registry's address through the proxy."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def _accept(self) -> None:
+        while not self._stop:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.up:
+                client.close()
+                continue
+            threading.Thread(target=self._bridge, args=(client,), daemon=True).start()
+
+    def _bridge(self, client: socket.socket) -> None:
+        with suppress(OSError), client, socket.create_connection(self.target) as server:
+            pump = threading.Thread(target=self._pump, args=(server, client), daemon=True)
+            pump.start()
+            self._pump(client, server)
+            pump.join()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+            sink.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        """Stop listening."""
+        self._stop = True
+        self.listener.close()
