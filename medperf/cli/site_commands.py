@@ -176,11 +176,28 @@ def approve(
 def test_run(
     benchmark: BenchOpt,
     model: Annotated[int | None, typer.Option("-m", "--model", help="Model id (default: the reference model).")] = None,
+    set_reference: Annotated[
+        bool,
+        typer.Option("--set-reference", help="Benchmark owner: store the demo data's statistics as the reference "
+                     "each site's drift is scored against (before the benchmark is in OPERATION)."),
+    ] = False,
 ) -> None:
     """Run the benchmark's whole pipeline on its demo data on this machine; nothing is uploaded."""
+    from medperf.schemas import BenchmarkUpdate
     from medperf.site.compatibility_test import run_compatibility_test
     from medperf.site.connections import site_registry, site_store
 
     with site_registry(default_home()) as registry:
-        report = run_compatibility_test(registry, site_store(), site_settings(), benchmark, model)
+        report = run_compatibility_test(
+            registry, site_store(), site_settings(), benchmark, model, reference=set_reference
+        )
+        if set_reference:
+            declared = registry.benchmarks.get(benchmark).task
+            if declared is None:
+                raise MedPerfError(f"benchmark {benchmark} declares no task; declare one (benchmark.yaml `task:`) "
+                                   "before storing reference statistics")
+            update = declared.model_copy(update={"reference_statistics": report["reference_statistics"]})
+            registry.benchmarks.update(benchmark, BenchmarkUpdate(task=update))
+            console.print(f"benchmark {benchmark}: reference statistics of the demo data stored; each site's "
+                          "prepare now scores its drift against them")
     console.print(Panel(json.dumps(report, indent=2, sort_keys=True), title="compatibility test (not uploaded)"))

@@ -20,7 +20,8 @@ def cell(score: SiteScore | None, spec: MetricSpec) -> str:
     interval = score.interval(spec)
     ci = f" [{interval[0]:.3f}-{interval[1]:.3f}]" if interval is not None else ""
     flag = " (partial)" if score.partial else ""
-    return f"{value:.3f}{ci}{flag}"
+    drift = " (drifted data)" if score.drifted else ""  # the site's data drifted from the benchmark's reference
+    return f"{value:.3f}{ci}{flag}{drift}"
 
 
 def title_of(spec: MetricSpec) -> str:
@@ -36,6 +37,12 @@ def summary_cells(row: LeaderboardRow, spec: MetricSpec) -> tuple[str, str]:
     mean = row.mean(spec.name)
     worst = row.worst(spec.name, spec.direction)
     return (f"{mean:.3f}" if mean is not None else "n/a", f"{worst[0]} ({worst[1]:.3f})" if worst else "n/a")
+
+
+def worst_subgroup_cell(row: LeaderboardRow, spec: MetricSpec) -> str:
+    """'site-b sex=F (0.712)': the worst released subgroup of the metric, or '-' when there is none."""
+    worst = row.worst_subgroup(spec)
+    return f"{worst[0]} {worst[1]} ({worst[2]:.3f})" if worst else "-"
 
 
 def separation_note(row: LeaderboardRow) -> str:
@@ -55,6 +62,9 @@ def to_rich_table(board: Leaderboard, metric: str | None = None) -> Table:
     table.add_column("mean", justify="right")
     table.add_column("worst site")
     table.add_column("separation")
+    subgroups = bool(board.task.subgroups)
+    if subgroups:
+        table.add_column("worst subgroup")
     for row in board.rows:
         table.add_row(
             row.band_text(),
@@ -62,6 +72,7 @@ def to_rich_table(board: Leaderboard, metric: str | None = None) -> Table:
             *[cell(row.sites.get(site), spec) for site in board.sites],
             *summary_cells(row, spec),
             separation_note(row),
+            *([worst_subgroup_cell(row, spec)] if subgroups else []),
         )
     return table
 

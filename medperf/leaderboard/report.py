@@ -9,8 +9,14 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from medperf.leaderboard.render import cell, separation_note, summary_cells, title_of  # noqa: E402
-from medperf.leaderboard.table import Leaderboard  # noqa: E402
+from medperf.leaderboard.render import (  # noqa: E402
+    cell,
+    separation_note,
+    summary_cells,
+    title_of,
+    worst_subgroup_cell,
+)
+from medperf.leaderboard.table import Leaderboard, LeaderboardRow  # noqa: E402
 from medperf.schemas.task import MetricSpec  # noqa: E402
 
 STYLE = (
@@ -61,6 +67,11 @@ def plot_leaderboard(board: Leaderboard, path: Path, metric: str | None = None) 
 def _table(board: Leaderboard, spec: MetricSpec) -> str:
     board = board.ranked_by(spec.name)
     head = "".join(f"<th>{html.escape(s)}</th>" for s in board.sites)
+    subgroups = bool(board.task.subgroups)
+
+    def extra(row: LeaderboardRow) -> str:
+        return f"<td>{html.escape(worst_subgroup_cell(row, spec))}</td>" if subgroups else ""
+
     body = []
     for row in board.rows:
         cells = "".join(f"<td>{html.escape(cell(row.sites.get(s), spec))}</td>" for s in board.sites)
@@ -68,10 +79,10 @@ def _table(board: Leaderboard, spec: MetricSpec) -> str:
         body.append(
             f"<tr><td>{html.escape(row.band_text())}</td><td>{html.escape(row.model_name)}</td>{cells}"
             f"<td>{html.escape(mean)}</td><td>{html.escape(worst)}</td>"
-            f"<td>{html.escape(separation_note(row))}</td></tr>"
+            f"<td>{html.escape(separation_note(row))}</td>{extra(row)}</tr>"
         )
-    return (f"<table><tr><th>#</th><th>model</th>{head}<th>mean</th><th>worst site</th><th>separation</th></tr>"
-            + "".join(body) + "</table>")
+    return (f"<table><tr><th>#</th><th>model</th>{head}<th>mean</th><th>worst site</th><th>separation</th>"
+            f"{'<th>worst subgroup</th>' if subgroups else ''}</tr>" + "".join(body) + "</table>")
 
 
 def write_report(board: Leaderboard, folder: Path, title: str = "MedPerf federated evaluation") -> Path:

@@ -19,6 +19,7 @@ class SiteScore:
     result_id: int
     metrics: Mapping[str, Any]
     partial: bool
+    drifted: bool = False  # the site's data drifted from the benchmark's reference (its released statistics)
 
     def value(self, metric: str) -> float | None:
         """The metric as a float, or None when absent or undefined."""
@@ -61,6 +62,22 @@ class LeaderboardRow:
         else:
             value, site = min(scored, key=lambda item: (-item[0], item[1]))
         return site, value
+
+    def worst_subgroup(self, spec: MetricSpec) -> tuple[str, str, float] | None:
+        """The worst released subgroup value of the metric over all sites: (site, subgroup, value), or None."""
+        found: list[tuple[float, str, str]] = []
+        for site, score in self.sites.items():
+            groups = score.metrics.get("subgroups")
+            if not isinstance(groups, Mapping):
+                continue
+            for name, released in groups.items():
+                value = released.get(spec.name) if isinstance(released, Mapping) else None
+                if isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(float(value)):
+                    found.append((float(value), site, str(name)))
+        if not found:
+            return None
+        value, site, name = min(found) if spec.direction is Direction.HIGHER else max(found)
+        return site, name, value
 
     def band_text(self) -> str:
         """'2' or, when the model is not separated from its neighbours, the band it shares ('1–2')."""
@@ -106,6 +123,7 @@ class Leaderboard:
                     for end in spec.ci or ():
                         record[end] = score.value(end)
                 record["num_cases"] = score.value(self.task.count_key)
+                record["drifted"] = score.drifted
                 records.append(record)
             summary: dict[str, Any] = {**head, "site": "MEAN", "dataset_id": None, "partial": None,
                                        "not_separated_from": row.not_separated_from}
@@ -115,6 +133,10 @@ class Leaderboard:
             worst = row.worst(primary.name, primary.direction)
             if worst is not None:
                 records.append({**head, "site": f"WORST:{worst[0]}", primary.name: worst[1]})
+            subgroup = row.worst_subgroup(primary)
+            if subgroup is not None:
+                records.append({**head, "site": f"WORST-SUBGROUP:{subgroup[0]}:{subgroup[1]}",
+                                primary.name: subgroup[2]})
         return records
 
 
@@ -198,6 +220,8 @@ def build_leaderboard(
         site = dataset.site if dataset else f"dataset-{dataset_id}"
         sites.add(site)
         row = rows.setdefault(model_id, LeaderboardRow(model_id, model.name if model else f"model-{model_id}"))
-        row.sites[site] = SiteScore(site, dataset_id, result.id, result.metrics or {}, result.partial)
+        drift = (dataset.statistics or {}).get("drift") if dataset else None
+        drifted = isinstance(drift, Mapping) and drift.get("drifted") is True
+        row.sites[site] = SiteScore(site, dataset_id, result.id, result.metrics or {}, result.partial, drifted)
 
     return Leaderboard(benchmark_id, spec.name, ranked_rows(rows.values(), spec), sorted(sites), task)

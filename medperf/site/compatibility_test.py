@@ -14,6 +14,7 @@ from medperf.settings import SiteSettings
 from medperf.site import dataset_steps, evaluation_steps
 from medperf.site.container_fetch import site_container_spec
 from medperf.site.container_steps import StepContext
+from medperf.site.drift import reference_statistics_of
 from medperf.site.release_policy import case_ids_in
 from medperf.storage import ObjectStore
 
@@ -51,12 +52,18 @@ def check_as_the_site_will(
 
 
 def run_compatibility_test(
-    registry: RegistryClient, store: ObjectStore, settings: SiteSettings, benchmark_id: int, model_id: int | None
+    registry: RegistryClient,
+    store: ObjectStore,
+    settings: SiteSettings,
+    benchmark_id: int,
+    model_id: int | None,
+    reference: bool = False,
 ) -> dict[str, Any]:
     """prepare -> sanity (container + GX) -> statistics -> infer -> evaluate on the demo data; a local report.
 
     The statistics and metrics then go through the same release-policy checks as prepare and evaluate apply
-    (with the demo data's case ids) and the metrics through the benchmark's declared task.
+    (with the demo data's case ids) and the metrics through the benchmark's declared task. With reference=True
+    the report also carries the demo data's reference statistics (aggregates the sites' drift is scored against).
     """
     benchmark = registry.benchmarks.get(benchmark_id)
     if not (benchmark.demo_dataset_url and benchmark.demo_dataset_sha256):
@@ -89,4 +96,9 @@ def run_compatibility_test(
         )
         cases = dataset_steps.per_case_table(prepared, benchmark.sanity_suite, summaries=False)
         check_as_the_site_will(benchmark, stats, metrics, len(cases.table), case_ids_in(cases))
-    return {"benchmark_id": benchmark_id, "model_id": model.id, "statistics": stats, "metrics": metrics}
+        report = {"benchmark_id": benchmark_id, "model_id": model.id, "statistics": stats, "metrics": metrics}
+        if reference:
+            report["reference_statistics"] = reference_statistics_of(
+                prepared.data, prepared.labels, prepared.metadata, benchmark.sanity_suite, benchmark.task
+            )
+    return report

@@ -85,3 +85,23 @@ def test_metrics_that_break_the_declared_task_fail_the_test_run(registered: Regi
     )
     with pytest.raises(ConfigError, match=r"task.metrics.brier: the evaluator's results have no number"):
         _run(registered)
+
+
+def test_the_demo_datas_reference_statistics_make_each_prepare_score_drift(registered: Registered) -> None:
+    """The committee stores the demo data's reference; from then on the statistics carry a drift score the
+    release policy lets leave (the demo data against itself: nothing drifted)."""
+    benchmark = registered.owner.benchmarks.get(registered.benchmark_id)
+    assert benchmark.task is not None and benchmark.task.reference_statistics is None
+    reference = run_compatibility_test(
+        registered.owner, registered.store, registered.settings, registered.benchmark_id, None, reference=True
+    )["reference_statistics"]
+    assert isinstance(reference, dict) and reference
+    with_reference = benchmark.task.model_copy(update={"reference_statistics": reference})
+    registered.owner.benchmarks.update(registered.benchmark_id, BenchmarkUpdate(task=with_reference))
+    try:
+        stats = _run(registered)["statistics"]
+        assert isinstance(stats, dict)
+        drift = stats["drift"]
+        assert drift["drifted"] is False and drift["num_features"] >= 10, drift
+    finally:
+        registered.owner.benchmarks.update(registered.benchmark_id, BenchmarkUpdate(task=benchmark.task))
