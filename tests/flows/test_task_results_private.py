@@ -1,6 +1,7 @@
 """Task results Prefect persisted for prepare + execute hold no case id, no per-case value, no large object."""
 
 import json
+import time
 from pathlib import Path
 from uuid import UUID
 
@@ -9,6 +10,7 @@ from flow_world import associate_dataset, case_id, make_benchmark, per_case_valu
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import TaskRun
+from prefect.client.schemas.sorting import FlowRunSort
 from prefect.settings import PREFECT_LOCAL_STORAGE_PATH
 from site_flows import approve_next, prepare_approved
 
@@ -27,10 +29,18 @@ def _sizes(raw: Path) -> list[str]:
     return [line.split(",")[1] for line in (raw / "cases.csv").read_text().splitlines()[1:]]
 
 
-def _task_runs(flow_run_ids: list[UUID]) -> list[TaskRun]:
-    with get_client(sync_client=True) as client:
-        flow_filter = FlowRunFilter(id=FlowRunFilterId(any_=flow_run_ids))
-        return client.read_task_runs(flow_run_filter=flow_filter, limit=200)
+def _task_runs(flow_run_ids: list[UUID], wanted: set[str], deadline_s: float = 90.0) -> list[TaskRun]:
+    """The task runs of these flow runs, waiting (with a deadline) until the wanted ones have persisted results:
+    Prefect 3 records task-run states from events, so a busy server shows them a little after the flow ends."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        with get_client(sync_client=True) as client:
+            flow_filter = FlowRunFilter(id=FlowRunFilterId(any_=flow_run_ids))
+            runs = client.read_task_runs(flow_run_filter=flow_filter, limit=200)
+        persisted = {t.name.rsplit("-", 1)[0] for t in runs if t.state is not None and t.state.data is not None}
+        if persisted >= wanted or time.monotonic() > deadline:
+            return runs
+        time.sleep(1.0)
 
 
 def _stored_results(folders: list[Path]) -> dict[Path, str]:
@@ -71,14 +81,15 @@ def test_no_task_result_holds_a_case_id_or_per_case_value(
     )
     assert state.is_completed(), state.message
 
-    with get_client(sync_client=True) as client:
-        runs = [run for run in client.read_flow_runs(limit=200) if run.parameters.get("dataset_id") == dataset_id]
-        runs += [run for run in client.read_flow_runs(limit=200) if str(raw) == run.parameters.get("data_path")]
+    with get_client(sync_client=True) as client:  # newest first: the session's server holds many runs
+        recent = client.read_flow_runs(limit=200, sort=FlowRunSort.EXPECTED_START_TIME_DESC)
+    runs = [run for run in recent if run.parameters.get("dataset_id") == dataset_id]
+    runs += [run for run in recent if str(raw) == run.parameters.get("data_path")]
     assert {run.flow_id for run in runs} and len(runs) == 2, "the prepare and the execute run must both be found"
     for run in runs:
         assert len(json.dumps(run.parameters)) <= MAX_PARAMETERS_BYTES, run.parameters
 
-    task_runs = _task_runs([run.id for run in runs])
+    task_runs = _task_runs([run.id for run in runs], {"prepare", "infer", "evaluate"})
     persisted = [t for t in task_runs if t.state is not None and t.state.data is not None]
     assert {t.name.rsplit("-", 1)[0] for t in persisted} >= {"prepare", "infer", "evaluate"}, [
         t.name for t in task_runs
