@@ -83,8 +83,13 @@ def test_metrics_that_break_the_declared_task_fail_the_test_run(registered: Regi
         registered.benchmark_id,
         BenchmarkUpdate(task=TaskDeclaration.model_validate(declared), release_policy=policy),
     )
-    with pytest.raises(ConfigError, match=r"task.metrics.brier: the evaluator's results have no number"):
-        _run(registered)
+    try:
+        with pytest.raises(ConfigError, match=r"task.metrics.brier: the evaluator's results have no number"):
+            _run(registered)
+    finally:  # the next tests start from the example's own declaration and policy
+        registered.owner.benchmarks.update(
+            registered.benchmark_id, BenchmarkUpdate(task=benchmark.task, release_policy=benchmark.release_policy)
+        )
 
 
 def test_the_demo_datas_reference_statistics_make_each_prepare_score_drift(registered: Registered) -> None:
