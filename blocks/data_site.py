@@ -8,9 +8,8 @@ from typing import Any, ClassVar, Literal
 from prefect.blocks.core import Block
 from pydantic import Field
 
-from medperf.durations import parse_duration
+from medperf.durations import human_duration, parse_duration
 from medperf.settings import SiteSettings
-from medperf.site.approval_form import human_duration
 
 # Fields an edit in the UI changes for the site's next runs. Name, data root and runner are shown only: they
 # change on the site machine (`medperf site up`), never from the shared server.

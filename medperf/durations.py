@@ -1,4 +1,4 @@
-"""Durations as people type them: "7 days", "36h", "90 min", "1d 12h", "45" (seconds)."""
+"""Durations as people type and read them: "7 days", "36h", "90 min", "1d 12h", "45" (seconds)."""
 
 from __future__ import annotations
 
@@ -36,3 +36,13 @@ def parse_duration(text: str | int | float, field: str = "duration") -> float:
     if seconds <= 0:
         raise ConfigError(f"{field}: '{text}' must be longer than zero")
     return seconds
+
+
+def human_duration(seconds: float) -> str:
+    """604800 -> "7 days", 5400 -> "1.5 hours", 45 -> "45 seconds"."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            amount = seconds / size
+            text = f"{amount:g}" if amount == int(amount) else f"{amount:.1f}"
+            return f"{text} {unit}{'' if amount == 1 else 's'}"
+    return f"{seconds:g} seconds"

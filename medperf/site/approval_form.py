@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
+from medperf.durations import human_duration
 from medperf.schemas.task import TaskDeclaration
 from medperf.site.approval_code import code_matches
 from medperf.site.drift import drift_rows
@@ -97,16 +98,6 @@ def summary_tables(payload: Payload, task: TaskDeclaration | None) -> str:
     if task is not None and isinstance(data.get("metrics"), Mapping):
         text += rows_table("Subgroups (below k: suppressed, nothing released)", subgroup_rows(data["metrics"], task))
     return text
-
-
-def human_duration(seconds: float) -> str:
-    """604800 -> "7 days", 5400 -> "1.5 hours", 45 -> "45 seconds"."""
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            amount = seconds / size
-            text = f"{amount:g}" if amount == int(amount) else f"{amount:.1f}"
-            return f"{text} {unit}{'' if amount == 1 else 's'}"
-    return f"{seconds:g} seconds"
 
 
 def form_description(

@@ -46,11 +46,13 @@ class OutboxEntry:
     registry_id: int | None = None
     sent_at: str | None = None
 
-    def due(self, now: datetime | None = None) -> bool:
-        """Whether the sender should try it now."""
+    def due(self, now: datetime | None = None, *, ignore_backoff: bool = False) -> bool:
+        """Whether the sender should try it now (with ignore_backoff: whenever it is still unsent)."""
         if self.status not in ("pending", "failed-will-retry"):
             return False
-        return self.next_attempt_at is None or datetime.fromisoformat(self.next_attempt_at) <= (now or _now())
+        if ignore_backoff or self.next_attempt_at is None:
+            return True
+        return datetime.fromisoformat(self.next_attempt_at) <= (now or _now())
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,8 @@ class Outbox:
             return self.mark_failed(entry, error)
         return self.mark_sent(entry, registry_id)
 
-    def send_due(self, deliver: Callable[[OutboxEntry], int], now: datetime | None = None) -> list[OutboxEntry]:
-        """Try every entry that is due; the entries tried, with their new status."""
-        return [self.send(entry, deliver) for entry in self.entries() if entry.due(now)]
+    def send_due(
+        self, deliver: Callable[[OutboxEntry], int], now: datetime | None = None, *, ignore_backoff: bool = False
+    ) -> list[OutboxEntry]:
+        """Try every entry that is due (or every unsent one); the entries tried, with their new status."""
+        return [self.send(e, deliver) for e in self.entries() if e.due(now, ignore_backoff=ignore_backoff)]

@@ -14,7 +14,4 @@ def send_due(data_root: Path, everything: bool = False) -> list[OutboxEntry]:
     """Send each due entry once (with `everything`, also those whose retry time has not come); tried entries."""
     outbox = Outbox(data_root)
     with site_registry(default_home()) as registry:
-        if everything:
-            waiting = [e for e in outbox.entries() if e.status in ("pending", "failed-will-retry")]
-            return [outbox.send(entry, lambda item: deliver(item, registry, data_root)) for entry in waiting]
-        return outbox.send_due(lambda item: deliver(item, registry, data_root))
+        return outbox.send_due(lambda item: deliver(item, registry, data_root), ignore_backoff=everything)
