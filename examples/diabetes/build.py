@@ -36,13 +36,15 @@ def write_labels(folder: Path, ids: list[str], y: np.ndarray) -> None:
 
 def build_suite(x: np.ndarray, y: np.ndarray) -> dict[str, object]:
     """GX 1.x suite on the per-case table (prepared cases.csv joined with labels.csv)."""
-    columns = ["case_id", *FEATURES, "target"]
+    columns = ["case_id", *FEATURES, "age_band", "target"]
     expectations: list[dict[str, object]] = [
         {"type": "expect_table_columns_to_match_set", "kwargs": {"column_set": columns, "exact_match": True}},
         {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 20, "max_value": None}},
         {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "case_id"}},
         *({"type": "expect_column_values_to_not_be_null", "kwargs": {"column": c}} for c in columns),
         {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "sex", "value_set": [1, 2]}},
+        {"type": "expect_column_values_to_be_in_set",
+         "kwargs": {"column": "age_band", "value_set": ["under-45", "45-59", "60-plus"]}},
     ]
     for index, name in enumerate(FEATURES):
         if name == "sex":

@@ -4,6 +4,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -18,15 +19,18 @@ from medperf.schemas import (
     BenchmarkPublic,
     ContainerCreate,
     ContainerPublic,
+    EntityState,
     ModelCreate,
     ModelPublic,
     ModelUpdate,
 )
 from medperf.settings import SiteSettings
+from medperf.site.compatibility_test import DemoPipeline
 from medperf.storage import ObjectStore, StoredObject
 
 RunnerKind = Literal["sandbox", "docker"]
 Report = Callable[[str], None]
+DemoCheck = Callable[[DemoPipeline], None]
 COMPARED = ("config", "parameters", "image", "image_digest", "additional_files_sha256", "source_archive_sha256")
 
 
@@ -149,6 +153,7 @@ class _Registrar:
         self.created: list[str] = []
         self.withdrawable: list[tuple[str, int]] = []  # (kind, id) of what this run created, in creation order
         self.done: dict[str, ContainerPublic] = {}
+        self._demo: StoredObject | None = None
 
     def check_all(self) -> dict[str, CheckedContainer]:
         """Every project of the folder checked (and built for docker) before anything is sent."""
@@ -239,11 +244,29 @@ class _Registrar:
     def demo_dataset(self) -> StoredObject | None:
         if self.file.demo_data is None:
             return None
-        with tempfile.TemporaryDirectory(prefix="medperf-demo-") as tmp:
-            staging = Path(tmp) / "demo"
-            shutil.copytree(self.file.demo_data[0], staging / "data")
-            shutil.copytree(self.file.demo_data[1], staging / "labels")
-            return self.store.put_file(pack_folder(staging, Path(tmp) / "demo.tar.gz"))
+        if self._demo is None:
+            with tempfile.TemporaryDirectory(prefix="medperf-demo-") as tmp:
+                staging = Path(tmp) / "demo"
+                shutil.copytree(self.file.demo_data[0], staging / "data")
+                shutil.copytree(self.file.demo_data[1], staging / "labels")
+                self._demo = self.store.put_file(pack_folder(staging, Path(tmp) / "demo.tar.gz"))
+        return self._demo
+
+    def check_on_demo_data(self, planned: dict[str, _PlannedContainer], check: DemoCheck) -> None:
+        """The pipeline on the demo data with the reference model, before anything new is registered."""
+        demo = self.demo_dataset()
+        if demo is None:
+            self.report("no demo dataset in benchmark.yaml: the demo-data check is skipped")
+            return
+        file = self.file
+        check(DemoPipeline(
+            label=str(file.path), demo_dataset_url=demo.url, demo_dataset_sha256=demo.sha256,
+            sanity_suite=file.sanity_suite, release_policy=file.release_policy, task=file.task,
+            prep=_preview(planned["prep"]), model=_preview(planned[f"model:{file.reference_model}"]),
+            evaluator=_preview(planned["evaluator"]),
+        ))  # fmt: skip
+        self.report("demo-data check passed: prepare, sanity check, statistics, the reference model and the "
+                    "evaluator ran; the release policy and the declared task accept what they produced")
 
     def benchmark(self, prep: ContainerPublic, evaluator: ContainerPublic, reference: ModelPublic) -> BenchmarkPublic:
         client = self.who.benchmark_owner
@@ -286,12 +309,15 @@ def register_benchmark_folder(
     *,
     site: SiteSettings | None = None,
     report: Report = lambda _line: None,
+    check: DemoCheck | None = None,
 ) -> RegisteredBenchmark:
     """Pack and register every container of the folder, the models and the benchmark; idempotent.
 
     The benchmark owner registers the preparator, the evaluator and the benchmark; the model owner the
     models (each wraps its own container). With runner "docker" each image is built and saved to the store.
     Re-running with the same folder returns the existing entries; changed content is a ConfigError.
+    With `check`, the pipeline first runs on the demo data (containers packed, nothing registered yet); what
+    it raises (the evaluator's output against the declared task, the release policy) registers nothing.
     """
     file = load_benchmark_file(folder)
     registrar = _Registrar(file, who, store, runner, site, report)
@@ -301,6 +327,8 @@ def register_benchmark_folder(
         for role, item in checked.items()
     }
     registrar.check_benchmark(planned)
+    if check is not None:
+        registrar.check_on_demo_data(planned, check)
     try:
         prep = registrar.container(planned["prep"])
         evaluator = registrar.container(planned["evaluator"])
@@ -311,6 +339,14 @@ def register_benchmark_folder(
             raise
         raise ConfigError(f"{err}; {left_behind(registrar.withdrawable)}") from err
     return RegisteredBenchmark(benchmark, prep, evaluator, models, file.reference_model, registrar.created)
+
+
+def _preview(planned: _PlannedContainer) -> ContainerPublic:
+    """The registered container, or what registering the payload would give (id 0), for the demo-data check."""
+    if planned.existing is not None:
+        return planned.existing
+    return ContainerPublic(id=0, owner_id=0, state=EntityState.DEVELOPMENT, created_at=datetime.now(UTC),
+                           **planned.wanted.model_dump())
 
 
 def left_behind(created: list[tuple[str, int]]) -> str:

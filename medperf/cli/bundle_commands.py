@@ -19,8 +19,10 @@ from medperf.cli.options import JsonFlag
 from medperf.cli.output import console, echo_json, print_entity, print_message
 from medperf.client import RegistryClient
 from medperf.containers.tarball import check_packable
+from medperf.errors import ConfigError
 from medperf.profiles import ProfileStore
-from medperf.settings import ObjectStoreSettings
+from medperf.settings import ObjectStoreSettings, SiteSettings, default_home
+from medperf.site.compatibility_test import demo_data_check
 from medperf.storage import make_store
 
 app = typer.Typer(name="bundle", help="Check a benchmark folder before registering it.", no_args_is_help=True)
@@ -58,6 +60,19 @@ def check(folder: Folder) -> None:
                   f"{'yes' if file.sanity_suite else 'no'}; release policy: {file.release_policy.model_dump()}")
 
 
+def _committee_machine(runner: Literal["sandbox", "docker"]) -> SiteSettings:
+    """Where the demo-data check runs: this machine's site settings when it is a site (limits, docker host),
+    else the defaults with a work folder under MEDPERF_HOME; with the runner of --runner either way."""
+    from medperf.site.saved_settings import load_site_settings
+
+    home = default_home()
+    try:
+        settings = load_site_settings(home)
+    except ConfigError:
+        settings = SiteSettings(name="committee", data_root=home / "demo-check")
+    return settings.model_copy(update={"runner": runner})
+
+
 @benchmarks.app.command("submit-folder")
 def submit_folder(
     ctx: typer.Context,
@@ -67,10 +82,20 @@ def submit_folder(
         typer.Option("--model-owner-profile", help="Profile that registers the models (default: yours)."),
     ] = None,
     runner: Runner = "sandbox",
+    no_demo_check: Annotated[
+        bool,
+        typer.Option("--no-demo-check", help="Register without first running the pipeline on the demo data."),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Pack and register a benchmark folder's containers, models and benchmark (re-running reuses them)."""
+    """Pack and register a benchmark folder's containers, models and benchmark (re-running reuses them).
+
+    First the whole pipeline runs on the folder's demo data on this machine (prepare, sanity check, statistics,
+    the reference model, the evaluator and its subgroups), and the release policy and the declared task are
+    applied to what it produced, exactly as the sites will; a refusal registers nothing.
+    """
     store = make_store(ObjectStoreSettings())
+    check = None if no_demo_check else demo_data_check(store, _committee_machine(_runner(runner)))
     model_client: RegistryClient | None = None
     if model_owner:
         _, profile = ProfileStore().resolve(model_owner)
@@ -79,7 +104,7 @@ def submit_folder(
         try:
             done = register_benchmark_folder(
                 folder, BundleIdentities(client, model_client), store, _runner(runner),
-                report=(lambda _line: None) if as_json else print_message,
+                report=(lambda _line: None) if as_json else print_message, check=check,
             )
         finally:
             if model_client is not None:

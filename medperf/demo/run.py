@@ -21,7 +21,8 @@ from medperf.demo.sites import site_up, start_preparation
 from medperf.demo.stack import DemoState, is_running, start_stack, stop_demo, wait_for_prefect, write_state
 from medperf.demo.steps import StepLog
 from medperf.errors import ConfigError
-from medperf.settings import ObjectStoreSettings
+from medperf.settings import ObjectStoreSettings, SiteSettings
+from medperf.site.compatibility_test import demo_data_check
 from medperf.site.run_store import PendingApproval
 from medperf.storage import make_store
 
@@ -160,9 +161,12 @@ def _federated_run(options: DemoOptions, layout: DemoLayout, state: DemoState, l
         with log.step(f"Register the benchmark folder {options.example.name} (containers, models, benchmark)",
                       f"{central} medperf --profile {BENCHMARK_OWNER} benchmark submit-folder {options.example} "
                       f"--model-owner-profile {MODEL_OWNER} --runner {options.runner}"):
+            committee_machine = SiteSettings(name="committee", data_root=layout.central / "demo-check",
+                                             runner=options.runner)
             done = register_benchmark_folder(
                 options.example, BundleIdentities(people.benchmark_owner, people.model_owner), store,
                 options.runner, report=log.note,
+                check=demo_data_check(store, committee_machine),
             )
         benchmark_id = done.benchmark.id
         with log.step("Approve the benchmark, associate the models, move everything to OPERATION",

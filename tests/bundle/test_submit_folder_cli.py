@@ -43,3 +43,33 @@ def test_submit_folder_error_is_one_line(registry: LocalRegistry, committee: Com
     assert result.exit_code == 1
     assert "no benchmark/benchmark.yaml or benchmark.yaml found" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_evaluator_whose_demo_results_break_the_declared_task_registers_nothing(
+    registry: LocalRegistry, committee: Committee, tmp_path: Path
+) -> None:
+    """submit-folder runs the pipeline on the demo data first: a declared metric the evaluator does not write
+    is one line naming it, and neither a container nor the benchmark is registered."""
+    import shutil
+
+    folder = tmp_path / "bench"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("site-*", "public"))
+    declaration = folder / "benchmark" / "benchmark.yaml"
+    text = declaration.read_text()
+    marker = "    - {name: auc, direction: higher"
+    assert marker in text
+    text = text.replace(marker, "    - {name: brier, direction: lower, range: [0, 1]}\n" + marker, 1)
+    declaration.write_text(text.replace("  allowed_metric_keys:\n", "  allowed_metric_keys:\n    - brier\n", 1))
+    home = tmp_path / "home"
+    ProfileStore(home).put("committee", Profile(server_url=registry.url, token=committee.tokens["owner"]))
+    env = {"MEDPERF_HOME": str(home), "MEDPERF_PROFILE": None, "MEDPERF_STORE_ROOT": str(tmp_path / "store"),
+           "MEDPERF_STORE_CACHE_DIR": str(tmp_path / "cache"), "COLUMNS": "300"}
+
+    result = CliRunner().invoke(app, ["benchmark", "submit-folder", str(folder)], env=env)
+
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "task.metrics.brier" in lines[0] and "fix the evaluator" in lines[0], result.output
+    me = committee.owner.users.me()
+    assert committee.owner.containers.list(owner_id=me.id).items == []
+    assert committee.owner.benchmarks.list(owner_id=me.id).items == []

@@ -100,6 +100,20 @@ def test_lowest_mean_mae_ranks_first_and_the_worst_site_has_the_highest_mae(run:
         assert worst["mae"] == pytest.approx(expected[(model, highest)]["mae"], abs=EXACT)
 
 
+def test_each_models_worst_subgroup_is_the_highest_subgroup_mae_of_scikit_learn(run: RegressionRun) -> None:
+    """task.subgroups [sex, age_band]: the evaluator ran per subgroup on each site; worst = highest MAE."""
+    expected = EXPECTED.expected_subgroup_mae()
+    assert all(len(groups) == 5 for groups in expected.values()), "every subgroup has at least k cases here"
+    for model in EXPECTED.MODELS:
+        value, site, name = max((v, s, g) for (m, s), groups in expected.items() if m == model
+                                for g, v in groups.items())
+        record = next(r for r in _records(run) if _model_key(r) == model and r["site"].startswith("WORST-SUBGROUP:"))
+        assert record["site"] == f"WORST-SUBGROUP:{site}:{name}"
+        assert record["mae"] == pytest.approx(value, abs=EXACT)
+    page = (run.home / "report" / "report.html").read_text()
+    assert "worst subgroup" in page
+
+
 def test_the_report_shows_every_declared_metric_without_na(run: RegressionRun) -> None:
     report = run.home / "report"
     page = (report / "report.html").read_text()

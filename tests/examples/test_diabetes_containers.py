@@ -122,3 +122,20 @@ def test_build_regenerates_the_committed_data_byte_for_byte(tmp_path: Path) -> N
     for relative in ("benchmark/sanity_suite.json", *(f"data/{p}/{k}/{f}" for p in (*SITES, "demo", "public")
                                                        for k, f in (("data", "cases.csv"), ("labels", "labels.csv")))):
         assert filecmp.cmp(tmp_path / relative, EXAMPLE / relative, shallow=False), relative
+
+
+def test_prepare_writes_each_cases_age_band_and_sanity_check_refuses_a_wrong_one(tmp_path: Path) -> None:
+    """age_band is the subgroup column benchmark.yaml declares; it must agree with the age it is cut from."""
+    data, labels = _prepare("demo", tmp_path)
+    with (data / "cases.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    bands = {"under-45": (0, 45), "45-59": (45, 60), "60-plus": (60, 200)}
+    assert all(bands[r["age_band"]][0] <= float(r["age"]) < bands[r["age_band"]][1] for r in rows)
+    assert {r["age_band"] for r in rows} == set(bands)
+    text = (data / "cases.csv").read_text().replace(f"{rows[0]['age_band']}\n", "60-plus\n" if
+                                                    rows[0]["age_band"] != "60-plus" else "under-45\n", 1)
+    (data / "cases.csv").write_text(text)
+    done = _run(CONTAINERS / "prep" / "prep.py", "sanity_check", "--data_path", data, "--labels_path", labels)
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith("ERROR: data_path/cases.csv: row 2, column 'age_band': ")
+    assert done.stderr.strip().endswith("prepare the raw data again")

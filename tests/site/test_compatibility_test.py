@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from medperf.site.compatibility_test import run_compatibility_test
 from medperf.storage.local_folder import LocalFolderStore
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "breast_cancer"
+DIABETES = EXAMPLE.parent / "diabetes"
 
 
 @dataclass
@@ -29,20 +31,26 @@ class Registered:
     benchmark_id: int
 
 
-@pytest.fixture(scope="module")
-def registered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registered]:
-    """The breast-cancer folder registered in a real local registry; one site folder (its env cache reused)."""
-    root = tmp_path_factory.mktemp("compat")
+@contextmanager
+def _registered(root: Path, example: Path) -> Iterator[Registered]:
+    """An example folder registered in a real local registry; one site folder (its env cache reused)."""
     with local_registry(root / "registry") as server:
         admin = RegistryClient(server.url, create_admin(server.settings, "admin@example.org", "Admin"))
         user = admin.users.create(UserCreate(email=f"owner-{uuid.uuid4().hex[:6]}@example.org", name="owner"))
         owner = RegistryClient(server.url, admin.tokens.create(user.id).token)
         store = LocalFolderStore(root / "store", root / "cache")
-        done = register_benchmark_folder(EXAMPLE, BundleIdentities(owner, owner), store)
+        done = register_benchmark_folder(example, BundleIdentities(owner, owner), store)
         settings = SiteSettings(allow_unisolated=True, task_timeout_seconds=600, data_root=root / "site")
         yield Registered(owner, store, settings, done.benchmark.id)
         owner.close()
         admin.close()
+
+
+@pytest.fixture(scope="module")
+def registered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registered]:
+    """The breast-cancer folder, registered."""
+    with _registered(tmp_path_factory.mktemp("compat"), EXAMPLE) as done:
+        yield done
 
 
 def _run(reg: Registered) -> dict[str, object]:
@@ -110,3 +118,23 @@ def test_the_demo_datas_reference_statistics_make_each_prepare_score_drift(regis
         assert drift["drifted"] is False and drift["num_features"] >= 10, drift
     finally:
         registered.owner.benchmarks.update(registered.benchmark_id, BenchmarkUpdate(task=benchmark.task))
+
+
+def test_the_test_run_runs_the_declared_subgroups_and_suppresses_them_as_execute_does(tmp_path: Path) -> None:
+    """The diabetes benchmark declares subgroups [sex, age_band]; its 30 demo cases are 14/16 by sex and
+    10/13/7 by age band. With k=5 all five are released; with k=8 the 7 cases of 60-plus are suppressed, and
+    so is the smallest other band (under-45, 10), since the overall count would give the lone one away."""
+    with _registered(tmp_path, DIABETES) as registered:
+        metrics = _run(registered)["metrics"]
+        assert isinstance(metrics, dict)
+        groups = metrics["subgroups"]
+        assert {name: released["num_cases"] for name, released in groups.items()} == {
+            "sex=1": 14, "sex=2": 16, "age_band=under-45": 10, "age_band=45-59": 13, "age_band=60-plus": 7}
+        assert all(released["mae"] >= 0 for released in groups.values())
+        benchmark = registered.owner.benchmarks.get(registered.benchmark_id)
+        stricter = benchmark.release_policy.model_copy(update={"min_cell_count": 8})
+        registered.owner.benchmarks.update(registered.benchmark_id, BenchmarkUpdate(release_policy=stricter))
+        groups = _run(registered)["metrics"]["subgroups"]  # type: ignore[index]
+        assert {name for name, released in groups.items() if released is None} == {
+            "age_band=60-plus", "age_band=under-45"}
+        assert groups["age_band=45-59"]["num_cases"] == 13

@@ -1,7 +1,8 @@
 """Diabetes data preparator: `python3 prep.py <prepare|sanity_check|statistics> --flags` (MedPerf tasks).
 
 Raw data: data_path/cases.csv (case_id + the ten baseline features) and labels_path/labels.csv
-(case_id,target). Prepared: the same two files, checked, rows sorted by case id, numbers written exactly.
+(case_id,target). Prepared: the same two files, checked, rows sorted by case id, numbers written exactly,
+cases.csv with one more column, age_band (under-45, 45-59, 60-plus): the benchmark's subgroup column.
 """
 
 import argparse
@@ -15,14 +16,25 @@ import numpy as np
 import yaml
 
 FEATURES = ("age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6")
+AGE_BAND = "age_band"  # written by prepare: the benchmark's subgroup column (task.subgroups)
+AGE_BANDS = ((45.0, "under-45"), (60.0, "45-59"), (math.inf, "60-plus"))
+
+
+def age_band(age: float) -> str:
+    """The age band of a case: under-45, 45-59 or 60-plus (years at baseline)."""
+    return next(name for upper, name in AGE_BANDS if age < upper)
 
 
 class PrepError(Exception):
     """A data problem; str() is the one line shown to the user."""
 
 
-def _rows(path: Path, name: str, header: list[str]) -> dict[str, list[float]]:
-    """case id -> the numbers of one CSV whose header must be exactly `header`."""
+def _rows(path: Path, name: str, header: list[str], text: tuple[str, ...] = ()) -> dict[str, list[float]]:
+    """case id -> the numbers of one CSV whose header must be exactly `header` plus the `text` columns.
+
+    Text columns (last) are checked by the caller through `bands`; they are not returned as numbers.
+    """
+    header = [*header, *text]
     if not path.is_file():
         raise PrepError(f"{name}: file not found")
     rows: dict[str, list[float]] = {}
@@ -36,7 +48,7 @@ def _rows(path: Path, name: str, header: list[str]) -> dict[str, list[float]]:
             if row[0] in rows:
                 raise PrepError(f"{name}: row {number}, column 'case_id': duplicate case id")
             values = []
-            for column, cell in zip(header[1:], row[1:], strict=True):
+            for column, cell in zip(header[1:len(header) - len(text)], row[1:len(row) - len(text)], strict=True):
                 try:
                     value = float(cell)
                 except ValueError:
@@ -44,6 +56,11 @@ def _rows(path: Path, name: str, header: list[str]) -> dict[str, list[float]]:
                 if not math.isfinite(value):
                     raise PrepError(f"{name}: row {number}, column {column!r}: {cell!r} is not finite")
                 values.append(value)
+            if text:
+                band = row[len(header) - len(text)]
+                if band != age_band(values[0]):
+                    raise PrepError(f"{name}: row {number}, column {AGE_BAND!r}: {band!r} is not the band of "
+                                    f"age {_text(values[0])}; prepare the raw data again")
             rows[row[0]] = values
     return rows
 
@@ -53,10 +70,14 @@ def _text(value: float) -> str:
 
 
 def read_dataset(
-    data: Path, labels: Path, data_name: str, labels_name: str
+    data: Path, labels: Path, data_name: str, labels_name: str, prepared: bool = True
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Case ids (sorted), features and targets; every case needs exactly one label."""
-    cases = _rows(data / "cases.csv", f"{data_name}/cases.csv", ["case_id", *FEATURES])
+    """Case ids (sorted), features and targets; every case needs exactly one label.
+
+    Prepared data carries the age_band column after the features; raw data does not.
+    """
+    text = (AGE_BAND,) if prepared else ()
+    cases = _rows(data / "cases.csv", f"{data_name}/cases.csv", ["case_id", *FEATURES], text)
     targets = _rows(labels / "labels.csv", f"{labels_name}/labels.csv", ["case_id", "target"])
     if set(cases) != set(targets):
         raise PrepError(f"{labels_name}/labels.csv: {len(set(cases) - set(targets))} cases have no label and "
@@ -69,15 +90,16 @@ def read_dataset(
 
 def prepare(data: Path, labels: Path, out_data: Path, out_labels: Path, report: Path | None) -> int:
     """Check every cell, then write the prepared cases.csv and labels.csv."""
-    ids, x, y = read_dataset(data, labels, "data_path", "labels_path")
+    ids, x, y = read_dataset(data, labels, "data_path", "labels_path", prepared=False)
     if np.any(~np.isin(x[:, FEATURES.index("sex")], (1.0, 2.0))):
         raise PrepError("data_path/cases.csv: column 'sex': values must be 1 or 2")
     out_data.mkdir(parents=True, exist_ok=True)
     out_labels.mkdir(parents=True, exist_ok=True)
     with (out_data / "cases.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["case_id", *FEATURES])
-        writer.writerows([i, *(_text(float(v)) for v in row)] for i, row in zip(ids, x, strict=True))
+        writer.writerow(["case_id", *FEATURES, AGE_BAND])
+        writer.writerows([i, *(_text(float(v)) for v in row), age_band(float(row[0]))]
+                         for i, row in zip(ids, x, strict=True))
     with (out_labels / "labels.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["case_id", "target"])
