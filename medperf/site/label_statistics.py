@@ -6,7 +6,7 @@
   values; an edge is the midpoint between two neighbouring cases' values, so no edge is a case's value,
   and the outermost bins are open (no minimum or maximum is released). Never a key per value;
 - mask: per structure (label value other than 0), how many cases have it and the k-safe summary of its
-  voxel volume over those cases.
+  volume over those cases (mm³ where every mask carries voxel spacing, NIfTI or DICOM; else voxels).
 
 Nothing here is per case; the inputs (the per-case table, the labels folder) never leave the site.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -153,8 +154,9 @@ def _mask_files(path: Path) -> tuple[str, list[Path]] | None:
     return kind, [item]
 
 
-def structure_voxels(kind: str, paths: list[Path]) -> dict[int, float] | None:
-    """Voxels per label value of one mask (scaled up where a very large file was read on a sample).
+def structure_voxels(kind: str, paths: list[Path]) -> tuple[dict[int, float], float | None] | None:
+    """Voxels per label value of one mask (scaled up where a very large file was read on a sample), and the
+    volume of one voxel in mm³ where the format carries spacing (NIfTI, DICOM), else None.
 
     None when the mask holds values that are not whole numbers (not a label mask).
     """
@@ -174,14 +176,33 @@ def structure_voxels(kind: str, paths: list[Path]) -> dict[int, float] | None:
         for value, count in zip(values.tolist(), counts.tolist(), strict=True):
             voxels[int(value)] = voxels.get(int(value), 0.0) + float(count)
     scale = total_values / seen if read.sampled and seen else 1.0
-    return {value: count * scale for value, count in voxels.items()}
+    return {value: count * scale for value, count in voxels.items()}, voxel_volume_mm3(read.columns)
 
 
-def case_volumes(labels_dir: Path, case_ids: Iterable[str] | None = None) -> tuple[list[dict[int, float]], int]:
-    """Voxels per structure of every readable mask in the labels folder (of the given cases), and how many
-    masks could not be read (a site-only count)."""
+def voxel_volume_mm3(columns: dict[str, Any]) -> float | None:
+    """The volume of one voxel in mm³ from the spacing of the (up to three) space axes; None without spacing."""
+    axes = min(3, int(columns.get("ndim", 0)))
+    spacing = [columns.get(f"spacing_{axis}") for axis in range(axes)]
+    sizes = [float(value) for value in spacing if isinstance(value, int | float) and value > 0]
+    if axes == 0 or len(sizes) < axes:
+        return None
+    return math.prod(sizes)
+
+
+@dataclass(frozen=True)
+class MaskVolumes:
+    """Per structure volume of every readable mask, their unit, and how many masks could not be read (site-only)."""
+
+    volumes: list[dict[int, float]]
+    unit: str  # "mm3" when every mask carries its voxel spacing, else "voxels"
+    unreadable: int
+
+
+def case_volumes(labels_dir: Path, case_ids: Iterable[str] | None = None) -> MaskVolumes:
+    """Volumes per structure of every readable mask in the labels folder (of the given cases): in mm³ when
+    every mask's format carries voxel spacing, else in voxels (never a mix)."""
     wanted = None if case_ids is None else set(case_ids)
-    volumes: list[dict[int, float]] = []
+    counted: list[tuple[dict[int, float], float | None]] = []
     unreadable = 0
     for entry in case_entries(labels_dir):
         if wanted is not None and entry.case_id not in wanted:
@@ -190,18 +211,21 @@ def case_volumes(labels_dir: Path, case_ids: Iterable[str] | None = None) -> tup
         if found is None:
             continue
         try:
-            counted = structure_voxels(*found)
+            one = structure_voxels(*found)
         except Exception:  # any format-library error: this mask cannot be read
-            counted = None
-        if counted is None:
+            one = None
+        if one is None:
             unreadable += 1
         else:
-            volumes.append(counted)
-    return volumes, unreadable
+            counted.append(one)
+    if counted and all(voxel is not None for _, voxel in counted):
+        volumes = [{value: n * (voxel or 1.0) for value, n in case.items()} for case, voxel in counted]
+        return MaskVolumes(volumes, "mm3", unreadable)
+    return MaskVolumes([case for case, _ in counted], "voxels", unreadable)
 
 
-def mask_summary(volumes: list[dict[int, float]], k: int) -> dict[str, Any]:
-    """Per structure (its label value): cases with / without it and the binned summary of its voxel volume."""
+def mask_summary(volumes: list[dict[int, float]], k: int, unit: str = "voxels") -> dict[str, Any]:
+    """Per structure (its label value): cases with / without it and the binned summary of its volume (unit)."""
     structures = sorted({value for case in volumes for value in case if value != BACKGROUND})
     if len(structures) > MAX_STRUCTURES:
         from medperf.errors import ConfigError
@@ -215,4 +239,5 @@ def mask_summary(volumes: list[dict[int, float]], k: int) -> dict[str, Any]:
         present = [case[value] for case in volumes if case.get(value, 0) > 0]
         cells = suppress_small({"with_structure": len(present), "without": len(volumes) - len(present)}, k)
         summary[str(value)] = _with_bins(present, cells, "with_structure", k)
-    return {"case_counts": suppress_small({"masks": len(volumes)}, k), "structures": summary}
+    return {"case_counts": suppress_small({"masks": len(volumes)}, k), "volumes_in_mm3": unit == "mm3",
+            "structures": summary}

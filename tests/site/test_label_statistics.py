@@ -141,9 +141,10 @@ def write_masks(labels: Path, n: int, rare: int) -> list[dict[int, int]]:
 
 def test_masks_get_per_structure_volumes_and_a_rare_structure_is_suppressed(tmp_path: Path) -> None:
     truth = write_masks(tmp_path / "labels", 12, rare=2)
-    volumes, unreadable = case_volumes(tmp_path / "labels")
-    assert unreadable == 0 and len(volumes) == 12
-    summary = mask_summary(volumes, K)
+    masks = case_volumes(tmp_path / "labels")
+    volumes = masks.volumes
+    assert masks.unreadable == 0 and len(volumes) == 12 and masks.unit == "voxels", "a .npy has no spacing"
+    summary = mask_summary(volumes, K, masks.unit)
     one, two = summary["structures"]["1"], summary["structures"]["2"]
     assert one["case_counts"] == {"with_structure": 12, "without": 0}
     assert one["mean"] == pytest.approx(np.mean([case[1] for case in truth]))
@@ -183,3 +184,24 @@ def test_the_statistics_step_follows_the_declaration_on_the_manifest(tmp_path: P
     assert len(stats["label_summary"]["bin_counts"]) == 3
     check_statistics(stats, POLICY, case_ids=list(targets), task=task(LabelKind.CONTINUOUS))
     assert "secret-case" not in json.dumps(stats)
+
+
+def test_nifti_masks_are_summarised_in_cubic_millimetres_from_their_voxel_spacing(tmp_path: Path) -> None:
+    """A NIfTI mask carries its voxel spacing (zooms): 2 x 2 x 3 mm voxels are 12 mm³ each."""
+    import nibabel as nib
+
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    sides = [3, 4, 5, 6, 7, 8]
+    for index, side in enumerate(sides):
+        mask = np.zeros((16, 16, 4), dtype=np.uint8)
+        mask[:side, :side, :2] = 1
+        image = nib.Nifti1Image(mask, affine=np.diag([2.0, 2.0, 3.0, 1.0]))
+        nib.save(image, labels / f"case-{index}.nii.gz")
+    masks = case_volumes(labels)
+    assert masks.unit == "mm3" and masks.unreadable == 0
+    assert sorted(case[1] for case in masks.volumes) == [side * side * 2 * 12.0 for side in sides]
+    summary = mask_summary(masks.volumes, K, masks.unit)
+    assert summary["volumes_in_mm3"] is True
+    assert summary["structures"]["1"]["mean"] == pytest.approx(np.mean([s * s * 2 * 12.0 for s in sides]))
+    check_statistics({"num_cases": len(sides), "label_summary": summary}, POLICY, task=task(LabelKind.MASK))
