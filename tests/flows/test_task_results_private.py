@@ -1,0 +1,87 @@
+"""Task results Prefect persisted for prepare + execute hold no case id, no per-case value, no large object."""
+
+import json
+from pathlib import Path
+
+import pytest
+from flow_world import associate_dataset, case_id, make_benchmark, per_case_value, write_raw_data
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.sorting import FlowRunSort
+from prefect.settings import PREFECT_LOCAL_STORAGE_PATH
+from site_flows import approve_next, prepare_approved
+
+from flows.evaluate_model import evaluate_model
+from medperf.client import RegistryClient
+from medperf.site.step_keys import result_dir
+from medperf.storage import ObjectStore
+
+pytestmark = pytest.mark.prefect
+CASES = 25
+MAX_RESULT_BYTES = 64 * 1024  # a result is a path, a hash or a small summary: never the data itself
+MAX_PARAMETERS_BYTES = 2048
+
+
+def _sizes(raw: Path) -> list[str]:
+    return [line.split(",")[1] for line in (raw / "cases.csv").read_text().splitlines()[1:]]
+
+
+def _stored_results(folders: list[Path]) -> dict[Path, str]:
+    """Every result file Prefect wrote, decoded: the record's metadata and a repr of the value it holds."""
+    from prefect._internal.result_records import ResultRecord
+
+    texts: dict[Path, str] = {}
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            content = path.read_bytes()
+            assert len(content) <= MAX_RESULT_BYTES, f"{path}: {len(content)} bytes persisted as a task result"
+            record = ResultRecord.deserialize(content)  # type: ignore[var-annotated]
+            texts[path] = record.metadata.model_dump_json() + repr(record.result) + content.decode(errors="replace")
+    return texts
+
+
+def test_no_task_result_holds_a_case_id_or_per_case_value(
+    admin: RegistryClient,
+    bench_owner: RegistryClient,
+    data_owner: RegistryClient,
+    store: ObjectStore,
+    site_env: dict[str, str],
+    site_home: Path,
+    tmp_path: Path,
+) -> None:
+    data_root = Path(site_env["MEDPERF_SITE_DATA_ROOT"])
+    world = make_benchmark(admin, bench_owner, data_owner, store, tmp_path)
+    raw, labels = write_raw_data(tmp_path / "in", CASES)
+    dataset_id = prepare_approved(data_root, site_home, world.benchmark.id, raw, labels)
+    associate_dataset(world, dataset_id)
+    state = approve_next(
+        evaluate_model,
+        data_root,
+        site_home,
+        benchmark_id=world.benchmark.id,
+        model_id=world.reference_model.id,
+        dataset_id=dataset_id,
+    )
+    assert state.is_completed(), state.message
+
+    with get_client(sync_client=True) as client:  # newest first: the session's server holds many runs
+        recent = client.read_flow_runs(limit=200, sort=FlowRunSort.EXPECTED_START_TIME_DESC)
+    runs = [run for run in recent if run.parameters.get("dataset_id") == dataset_id]
+    runs += [run for run in recent if str(raw) == run.parameters.get("data_path")]
+    assert {run.flow_id for run in runs} and len(runs) == 2, "the prepare and the execute run must both be found"
+    for run in runs:
+        assert len(json.dumps(run.parameters)) <= MAX_PARAMETERS_BYTES, run.parameters
+
+    # The results the site's runs persisted, read where Prefect wrote them (the site's result folder; the
+    # default local storage must stay empty of them). Read from disk, not from task-run states: the server
+    # records those from events, which a loaded server may show only minutes later.
+    site_results = result_dir(data_root)
+    stored = _stored_results([site_results, Path(PREFECT_LOCAL_STORAGE_PATH.value())])
+    assert all(path.is_relative_to(site_results) for path in stored), sorted(map(str, stored))
+    steps = {path.name.split("-", 1)[0]: text for path, text in stored.items()}
+    assert set(steps) >= {"prepare", "sanity", "statistics", "infer", "evaluate"}, sorted(steps)
+    assert "PreparedDataset(" in steps["prepare"] and "Predictions(" in steps["infer"]  # values decoded
+    assert "'accuracy'" in steps["evaluate"]  # the evaluator's aggregate, and only that
+    needles = [case_id(i) for i in range(CASES)] + _sizes(raw) + ["-secret"]
+    leaks = {str(path): [n for n in needles if n in text] for path, text in stored.items()}
+    assert {path: found for path, found in leaks.items() if found} == {}
+    assert per_case_value(3, 3 + 21 % 17) in _sizes(raw)  # the needles are the values the site holds
