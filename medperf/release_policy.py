@@ -319,12 +319,15 @@ def check_metrics(
         raise PolicyViolation(f"release policy: the metrics come from fewer than k={k} cases; nothing was uploaded")
     _top_level_keys(metrics, "metrics", policy)
     nested = {SUBGROUPS_KEY} if task is not None and task.subgroups else set()
-    if policy.allowed_metric_keys is not None:
-        extra = {str(key) for key in metrics} - set(policy.allowed_metric_keys) - nested
+    allowed = policy.allowed_metric_keys
+    if allowed is None and task is not None:  # no list of its own: the declared task's keys, however registered
+        allowed = task.metric_keys()
+    if allowed is not None:
+        extra = {str(key) for key in metrics} - set(allowed) - nested
         if extra:
             raise PolicyViolation(
                 f"release policy: metrics {_shown(extra, policy)} may not leave the site "
-                f"(allowed: {sorted(set(policy.allowed_metric_keys) | nested)})"
+                f"(allowed: {sorted(set(allowed) | nested)})"
             )
     walk = _Walk("metrics", policy, case_ids)
     if nested and task is not None and SUBGROUPS_KEY in metrics:

@@ -316,3 +316,20 @@ def test_the_breast_cancer_statistics_and_metrics_pass_the_example_policy(exampl
     y = np.array(labels)
     metrics = evaluate.compute_results(y, np.clip(y * 0.7 + 0.1, 0, 1), {"bootstrap_resamples": 50})
     check_metrics(metrics, EXAMPLE_POLICY, num_cases=30)
+
+
+def test_without_a_metric_list_of_its_own_the_policy_allows_exactly_the_declared_tasks_keys() -> None:
+    """A benchmark registered through the API with a task and no allowed_metric_keys: the site still lets only
+    the declared metrics, their CI ends and the count key leave."""
+    from medperf.schemas.task import TaskDeclaration
+
+    task = TaskDeclaration.model_validate({
+        "kind": "regression", "primary_metric": "mae",
+        "metrics": [{"name": "mae", "direction": "lower", "ci": ["mae_ci_low", "mae_ci_high"]}],
+    })
+    policy = ReleasePolicy(allowed_metric_keys=None)
+    declared = {"mae": 40.1, "mae_ci_low": 38.0, "mae_ci_high": 42.5, "num_cases": 100}
+    check_metrics(declared, policy, task=task)
+    with pytest.raises(PolicyViolation, match=r"metrics \['median_error'\] may not leave the site"):
+        check_metrics({**declared, "median_error": 35.0}, policy, task=task)
+    check_metrics({**declared, "median_error": 35.0}, policy)  # no declaration, no list: scalars may leave
