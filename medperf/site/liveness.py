@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from medperf.site.run_store import FAILURE, RunStore
 
@@ -164,3 +165,45 @@ def mark_flow_run_crashed(flow_run_id: str, message: str) -> tuple[str, bool]:
             return before, True
 
     return PREFECT_CALLS.call(mark)
+
+
+def requeue_stranded_submissions(pool: str) -> list[str]:
+    """Put the pool's runs left PENDING ("Submitting") by a worker that died back to SCHEDULED; their ids.
+
+    A worker killed while it submits a run leaves it PENDING with no process: it never runs, a new worker
+    only picks up SCHEDULED runs, and it holds one of the pool's slots. Called when the site's (only) worker
+    starts, so no live worker can be submitting them; the site's work for such a run never began.
+    """
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+        WorkPoolFilter,
+        WorkPoolFilterName,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Scheduled, State
+
+    from medperf.retry_policy import PREFECT_CALLS
+
+    def requeue() -> list[str]:
+        requeued = []
+        with get_client(sync_client=True) as client:
+            stranded = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PENDING]))
+                ),
+                work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[pool])),
+                limit=200,
+            )
+            for run in stranded:
+                message = "its worker died while submitting it; queued again"
+                state: State[Any] = Scheduled(name="Resubmitted", message=message)
+                client.set_flow_run_state(UUID(str(run.id)), state, force=True)
+                requeued.append(str(run.id))
+        return requeued
+
+    return PREFECT_CALLS.call(requeue)
