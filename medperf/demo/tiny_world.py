@@ -182,13 +182,16 @@ class Site:
         """Stop the site's worker."""
         stop_worker(self.name, home=self.home)
 
-    def approve_waiting(self) -> list[str]:
-        """Approve every run of this site paused at its approval form, with the code only this site can compute."""
+    def approve_waiting(self, only: Callable[[str], bool] | None = None) -> list[str]:
+        """Approve every run of this site paused at its approval form (those `only` accepts, by flow run id),
+        with the code only this site can compute."""
         answered = []
         secret = load_or_create_site_secret(self.home)
         with get_client(sync_client=True) as client:
             for pending in RunStore(self.data_root).approvals():
                 if pending.flow_run_id in self.approved or pending.decision is not None:
+                    continue
+                if only is not None and not only(pending.flow_run_id):
                     continue
                 run = client.read_flow_run(UUID(pending.flow_run_id))
                 if run.state is None or not run.state.is_paused() or not run.state.state_details.run_input_keyset:
