@@ -10,24 +10,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from medperf.errors import ConfigError
+from medperf.input_files import file_kind
 
 _CHUNK = 1 << 20
 # Hashing releases the GIL on large buffers, so a couple of threads overlap reads and hashing.
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
 _BATCH_BYTES = 8 << 20
 _BATCH_FILES = 512
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device file"
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    return "not a regular file"
 
 
 class FileStamp(NamedTuple):
@@ -69,7 +58,7 @@ def hash_file_record(path: Path | str) -> FileRecord:
         status = os.fstat(fd)
         if not stat.S_ISREG(status.st_mode):
             raise ConfigError(
-                f"{path}: is {_kind(status.st_mode)}, not a regular file; remove it or give a regular file"
+                f"{path}: is {file_kind(status.st_mode)}, not a regular file; remove it or give a regular file"
             )
         digest = hashlib.sha256()
         chunk = min(_CHUNK, status.st_size + 4096)  # a small file is one read of about its size
@@ -131,7 +120,7 @@ def _walk(root: Path) -> Iterator[tuple[str, str, os.stat_result]]:
                 yield relative, str(target), os.stat(target)
             else:
                 raise ConfigError(
-                    f"{entry.path}: is {_kind(status.st_mode)}, not a regular file; remove it from the folder"
+                    f"{entry.path}: is {file_kind(status.st_mode)}, not a regular file; remove it from the folder"
                 )
 
 
@@ -229,5 +218,5 @@ def sha256_path(path: Path | str) -> str:
     if target.is_file():
         return sha256_file(target)
     if target.exists():
-        raise ConfigError(f"{target}: is {_kind(target.stat().st_mode)}, not a file or folder; give a regular one")
+        raise ConfigError(f"{target}: is {file_kind(target.stat().st_mode)}, not a file or folder; give a regular one")
     raise ConfigError(f"{target}: no such file or folder; check the path")

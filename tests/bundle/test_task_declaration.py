@@ -4,21 +4,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.task_declarations import REGRESSION_TASK
 
 from medperf.bundle import load_benchmark_file
 from medperf.errors import ConfigError
 
 from .test_folder_errors import copy, edit_benchmark  # noqa: F401  (fixture)
 
-REGRESSION = {
-    "kind": "regression",
-    "primary_metric": "mae",
-    "label_kind": "continuous",
-    "metrics": [
-        {"name": "mae", "direction": "lower", "range": [0, None], "ci": ["mae_ci_low", "mae_ci_high"]},
-        {"name": "r2", "direction": "higher", "range": [None, 1]},
-    ],
-}
+REGRESSION = REGRESSION_TASK  # mae (with its interval) and r2
 
 
 def _policy_without_metric_keys(folder: Path) -> dict[str, object]:

@@ -1,27 +1,15 @@
 """The central stack for the deployment tests: Postgres, SeaweedFS, Prefect on Postgres, MedPerf on Postgres."""
 
-import importlib.util
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from support.modules import load_module
 
 ROOT = Path(__file__).resolve().parents[2]
 REUSE_STACK = "MEDPERF_TEST_STACK_DIR"  # a folder where `python infra/stack.py up --dir DIR` already ran
-
-
-def stack_module() -> ModuleType:
-    """infra/stack.py, loaded by path (infra/ is a folder of scripts)."""
-    spec = importlib.util.spec_from_file_location("medperf_infra_stack", ROOT / "infra" / "stack.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +17,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The whole central stack, started by infra/stack.py (or reused from $MEDPERF_TEST_STACK_DIR)."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    module = stack_module()
+    module = load_module("medperf_infra_stack", ROOT / "infra" / "stack.py", register=True)  # infra/: scripts
     reuse = os.environ.get(REUSE_STACK)
     root = Path(reuse) if reuse else tmp_path_factory.mktemp("stack")
     state = module.up(root)  # raises with the service's log path when a service cannot start

@@ -9,20 +9,10 @@ from typing import Any
 
 import pytest
 import typer
-from campaign_world import (
-    Committee,
-    Site,
-    finish_with_approvals,
-    interval,
-    make_site,
-    new_user,
-    poll,
-    prepare_dataset_at,
-    read_run,
-    store_settings,
-)
+from campaign_world import Committee, Site, finish_with_approvals, interval, poll, read_run
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+from support.stack_world import prepare_and_associate, stack_committee, stack_site
 from typer.testing import CliRunner
 
 from deployments.site_plan import SitePlan
@@ -35,10 +25,8 @@ from medperf.campaign.matrix import StatusMatrix, build_matrix
 from medperf.campaign.prefect_runs import latest_runs
 from medperf.campaign.run_tags import run_tags
 from medperf.campaign.snapshot import load_snapshot
-from medperf.client import RegistryClient
 from medperf.schemas import ResultStatus
 from medperf.settings import SiteSettings
-from medperf.storage import make_store
 
 pytestmark = [pytest.mark.prefect, pytest.mark.postgres, pytest.mark.s3]
 SUFFIX = str(os.getpid() % 10000)
@@ -66,29 +54,16 @@ class World:
 def world(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """Three sites up (pool, deployments, worker), each with a dataset prepared on its pool and associated."""
     root = tmp_path_factory.mktemp("campaign")
-    admin = RegistryClient(stack.registry_url, stack.admin_token)
-    committee_token = new_user(admin, f"committee-{SUFFIX}@bench.example")
-    store = make_store(store_settings(stack, root / "committee-cache"))
-    (root / "archives").mkdir()
-    committee = Committee(
-        RegistryClient(stack.registry_url, committee_token), committee_token, admin, store, root / "archives"
-    )
+    committee = stack_committee(stack, root, f"committee-{SUFFIX}@bench.example")
     benchmark = committee.create_benchmark()
     sites = [
-        make_site(f"site-{letter}-{SUFFIX}", root, stack.registry_url,
-                  new_user(admin, f"owner-{letter}-{SUFFIX}@hospital.example"), stack)
+        stack_site(stack, committee, f"site-{letter}-{SUFFIX}", root, f"owner-{letter}-{SUFFIX}@hospital.example")
         for letter in "abc"
     ]
     try:
         for site in sites:
             site.up(continuous_paused=True)
-        runs = {site.name: prepare_dataset_at(site, benchmark.id) for site in sites}
-        finish_with_approvals(sites, list(runs.values()), "the three datasets to be prepared and registered")
-        for site in sites:
-            dataset = next(iter(site.owner.datasets.list(site=site.name).items))
-            site.dataset_id = dataset.id
-            request = site.owner.associations.request_dataset(benchmark.id, dataset.id)
-            committee.client.associations.approve("dataset", request.id)
+        prepare_and_associate(committee, sites, benchmark.id, "the three datasets to be prepared and registered")
         yield World(committee, sites, benchmark.id, root)
     finally:
         for site in sites:

@@ -1,17 +1,13 @@
 """The benchmark's GX 1.x suite passes on every prepared site and fails the right expectation on bad tables."""
 
 import json
-import os
 
 import pandas as pd
 import pytest
 from breast_cancer_harness import EXAMPLE, PreparedSite
 from build import canonical_features
+from support.gx_suite import failed_expectations as validate_directly
 from wdbc_split import load_wdbc
-
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-import great_expectations as gx  # noqa: E402
-from great_expectations.core.expectation_suite import ExpectationSuite  # noqa: E402
 
 SUITE = json.loads((EXAMPLE / "benchmark" / "sanity_suite.json").read_text())
 
@@ -24,24 +20,8 @@ def per_case_table(site: PreparedSite) -> pd.DataFrame:
 
 
 def failed_expectations(table: pd.DataFrame) -> set[tuple[str, str | None]]:
-    """(expectation type, column) of every failed expectation, validated in an ephemeral GX context."""
-    context = gx.get_context(mode="ephemeral")
-    batch = (
-        context.data_sources.add_pandas("breast_cancer")
-        .add_dataframe_asset("per_case")
-        .add_batch_definition_whole_dataframe("all_cases")
-    )
-    suite = context.suites.add(ExpectationSuite(**SUITE))
-    definition = context.validation_definitions.add(gx.ValidationDefinition(name="sanity", data=batch, suite=suite))
-    result = definition.run(batch_parameters={"dataframe": table})
-    failed: set[tuple[str, str | None]] = set()
-    for outcome in result.results:
-        config = outcome.expectation_config
-        assert config is not None
-        if not outcome.success:
-            failed.add((config.type, config.kwargs.get("column")))
-    assert result.success == (not failed)
-    return failed
+    """(expectation type, column) of every failed expectation of the example's suite."""
+    return validate_directly(table, SUITE)
 
 
 @pytest.mark.parametrize("site", ["site-a", "site-b", "site-c", "demo"])

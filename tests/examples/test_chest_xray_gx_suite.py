@@ -1,7 +1,6 @@
 """The benchmark's GX 1.x suite (target: manifest) passes on every prepared site and catches bad preparations."""
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,37 +8,17 @@ import pandas as pd
 import pytest
 import yaml
 from chest_xray_harness import EXAMPLE, SITES, PreparedSite, manifest_of, prepare_mounts, prepared_example, run_direct
+from support.gx_suite import failed_expectations as validate_directly
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-import great_expectations as gx  # noqa: E402
-from great_expectations.core.expectation_suite import ExpectationSuite  # noqa: E402
-
-from medperf.site.case_table import build_case_table, table_choice  # noqa: E402
-from medperf.site.gx_validation import validate_case_table  # noqa: E402
+from medperf.site.case_table import build_case_table, table_choice
+from medperf.site.gx_validation import validate_case_table
 
 SUITE = json.loads((EXAMPLE / "benchmark" / "sanity_suite.json").read_text())
-PLATFORM_KEYS = ("target", "label_column")  # read by the platform, not by GX
 
 
 def failed_expectations(table: pd.DataFrame) -> set[tuple[str, str | None]]:
-    """(expectation type, column) of every failed expectation, validated in an ephemeral GX context."""
-    context = gx.get_context(mode="ephemeral")
-    batch = (
-        context.data_sources.add_pandas("chest_xray")
-        .add_dataframe_asset("manifest")
-        .add_batch_definition_whole_dataframe("all_cases")
-    )
-    suite = context.suites.add(ExpectationSuite(**{k: v for k, v in SUITE.items() if k not in PLATFORM_KEYS}))
-    definition = context.validation_definitions.add(gx.ValidationDefinition(name="sanity", data=batch, suite=suite))
-    result = definition.run(batch_parameters={"dataframe": table})
-    failed: set[tuple[str, str | None]] = set()
-    for outcome in result.results:
-        config = outcome.expectation_config
-        assert config is not None
-        if not outcome.success:
-            failed.add((config.type, config.kwargs.get("column")))
-    assert result.success == (not failed)
-    return failed
+    """(expectation type, column) of every failed expectation of the example's suite."""
+    return validate_directly(table, SUITE)
 
 
 def test_suite_targets_the_manifest_with_one_expectation_per_property() -> None:

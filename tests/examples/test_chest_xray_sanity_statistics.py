@@ -140,6 +140,15 @@ def test_statistics_are_released_aggregates(site: str, sites: dict[str, Prepared
     assert all(isinstance(leaf, int | float) for leaf in leaves({k: v for k, v in stats.items() if k != "suppressed"}))
 
 
+def keep_only(site: PreparedSite, labels: dict[str, int], keep: list[str]) -> None:
+    """Shrink a copied prepared site to the kept cases (arrays and labels) and drop its metadata."""
+    for path in site.data.glob("*.npy"):
+        if path.stem not in keep:
+            path.unlink()
+    (site.labels / "labels.yaml").write_text(yaml.safe_dump({case: labels[case] for case in keep}))
+    shutil.rmtree(site.metadata)
+
+
 def test_statistics_suppress_counts_below_k(sites: dict[str, PreparedSite], tmp_path: Path) -> None:
     site = copy_prepared(sites["demo"], tmp_path / "small")
     labels = yaml.safe_load((site.labels / "labels.yaml").read_text())
@@ -147,11 +156,7 @@ def test_statistics_suppress_counts_below_k(sites: dict[str, PreparedSite], tmp_
         sorted(case for case, label in labels.items() if label == 0)[:6]
         + sorted(case for case, label in labels.items() if label == 1)[:2]
     )
-    for path in site.data.glob("*.npy"):
-        if path.stem not in keep:
-            path.unlink()
-    (site.labels / "labels.yaml").write_text(yaml.safe_dump({case: labels[case] for case in keep}))
-    shutil.rmtree(site.metadata)
+    keep_only(site, labels, keep)
     mounts = {"data_path": site.data, "labels_path": site.labels, "output_path": tmp_path / "s.yaml"}
     done = run_direct("prep", "statistics", mounts)
     assert done.returncode == 0, done.stderr
@@ -168,11 +173,7 @@ def test_statistics_of_fewer_than_k_cases_suppress_everything_per_dataset(
     site = copy_prepared(sites["demo"], tmp_path / "tiny")
     labels = yaml.safe_load((site.labels / "labels.yaml").read_text())
     keep = sorted(labels)[:3]
-    for path in site.data.glob("*.npy"):
-        if path.stem not in keep:
-            path.unlink()
-    (site.labels / "labels.yaml").write_text(yaml.safe_dump({case: labels[case] for case in keep}))
-    shutil.rmtree(site.metadata)
+    keep_only(site, labels, keep)
     mounts = {"data_path": site.data, "labels_path": site.labels, "output_path": tmp_path / "s.yaml"}
     assert run_direct("prep", "statistics", mounts).returncode == 0
     stats = yaml.safe_load((tmp_path / "s.yaml").read_text())

@@ -1,57 +1,35 @@
 """Two models whose containers have identical content, run at once on one site, keep their own predictions."""
 
 import threading
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from medperf.containers.config import parse_container_config
-from medperf.containers.spec import ContainerSpec, TaskResult
+from support.fake_runners import FakeRunner, RunCall, infer_spec
+
+from medperf.containers.spec import TaskResult
 from medperf.site import evaluation_steps
 from medperf.site.container_steps import StepContext
 from medperf.site.step_keys import step_key, work_dir
 
 
-class OverlappingModel:
+class OverlappingModel(FakeRunner):
     """A model that writes its predictions, waits until the other model has started too, then checks them."""
 
     def __init__(self, started: threading.Barrier) -> None:
         self.started = started
         self.lost: list[str] = []
 
-    def run(
-        self,
-        spec: ContainerSpec,
-        task: str,
-        mounts: Mapping[str, Path],
-        *,
-        log_dir: Path,
-        timeout_s: float | None = None,
-    ) -> TaskResult:
-        output = mounts["output_path"] / f"{spec.name}.txt"
-        output.write_text(f"predictions of {spec.name}\n")
+    def answer(self, call: RunCall) -> TaskResult:
+        name = call.spec.name
+        output = call.mounts["output_path"] / f"{name}.txt"
+        output.write_text(f"predictions of {name}\n")
         self.started.wait(timeout=30)  # both runs are in flight from here on
         self.started.wait(timeout=30)  # ... and both have set up their folders
         if not output.is_file():
-            self.lost.append(spec.name)
-        log = log_dir / f"{task}-{spec.name}.log"
+            self.lost.append(name)
+        log = call.log_dir / f"{call.task}-{name}.log"
         log.write_text("done\n")
-        return TaskResult(task, 0, log, "", 0.1, False)
-
-
-def _model(name: str) -> ContainerSpec:
-    config = parse_container_config(
-        {
-            "tasks": {
-                "infer": {
-                    "run_args": {"command": "python3 /workspace/m.py"},
-                    "input_volumes": {"data_path": {"mount_path": "/d", "type": "directory"}},
-                    "output_volumes": {"output_path": {"mount_path": "/o", "type": "directory"}},
-                }
-            }
-        }
-    )
-    return ContainerSpec(name=name, config=config, image="same-content")
+        return TaskResult(call.task, 0, log, "", 0.1, False)
 
 
 def test_two_models_with_the_same_container_content_run_at_once_in_separate_work_folders(tmp_path: Path) -> None:
@@ -62,7 +40,7 @@ def test_two_models_with_the_same_container_content_run_at_once_in_separate_work
     runner = OverlappingModel(threading.Barrier(2))
 
     def infer(name: str) -> evaluation_steps.Predictions:
-        ctx = StepContext(runner, _model(name), work_dir(tmp_path, key), timeout_s=60)
+        ctx = StepContext(runner, infer_spec(name, image="same-content"), work_dir(tmp_path, key), timeout_s=60)
         return evaluation_steps.infer(ctx, prepared)
 
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -17,19 +17,7 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 import pytest
-from campaign_world import (
-    Committee,
-    Site,
-    finish_with_approvals,
-    make_site,
-    new_user,
-    poll,
-    prepare_dataset_at,
-    read_run,
-    store_settings,
-    unique,
-    upload_container,
-)
+from campaign_world import Committee, Site, poll, read_run, unique, upload_container
 from faulty_proxy import Fault, faulty_proxy
 from prefect.client.orchestration import get_client
 from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
@@ -39,17 +27,16 @@ from prefect.settings import (
     PREFECT_CLIENT_MAX_RETRIES,
     temporary_settings,
 )
+from support.stack_world import prepare_and_associate, stack_committee, stack_site
 from typer.testing import CliRunner
 
 from deployments.site_worker import worker_files
 from medperf.campaign.dispatch import dispatch_with_retry
 from medperf.campaign.prefect_runs import latest_runs
 from medperf.campaign.snapshot import load_snapshot
-from medperf.client import RegistryClient
 from medperf.schemas import ModelCreate, ModelPublic
 from medperf.site.liveness import PROCESS_FILE
 from medperf.site.run_store import FAILURE, RunStore
-from medperf.storage import make_store
 
 pytestmark = [pytest.mark.prefect, pytest.mark.postgres, pytest.mark.s3]
 SUFFIX = str(os.getpid() % 10000)
@@ -83,23 +70,12 @@ class World:
 def world(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """One site up with a pool of ONE slot (a zombie holding it would block every later run)."""
     root = tmp_path_factory.mktemp("faults")
-    admin = RegistryClient(stack.registry_url, stack.admin_token)
-    committee_token = new_user(admin, f"committee-faults-{SUFFIX}@bench.example")
-    store = make_store(store_settings(stack, root / "committee-cache"))
-    (root / "archives").mkdir()
-    committee = Committee(
-        RegistryClient(stack.registry_url, committee_token), committee_token, admin, store, root / "archives"
-    )
+    committee = stack_committee(stack, root, f"committee-faults-{SUFFIX}@bench.example")
     benchmark = committee.create_benchmark()
-    site = make_site(f"crash-site-{SUFFIX}", root, stack.registry_url,
-                     new_user(admin, f"owner-crash-{SUFFIX}@hospital.example"), stack)
+    site = stack_site(stack, committee, f"crash-site-{SUFFIX}", root, f"owner-crash-{SUFFIX}@hospital.example")
     try:
         site.up(continuous_paused=True, pool_concurrency=1)
-        finish_with_approvals([site], [prepare_dataset_at(site, benchmark.id)], "the dataset to be prepared")
-        dataset = next(iter(site.owner.datasets.list(site=site.name).items))
-        site.dataset_id = dataset.id
-        request = site.owner.associations.request_dataset(benchmark.id, dataset.id)
-        committee.client.associations.approve("dataset", request.id)
+        prepare_and_associate(committee, [site], benchmark.id, "the dataset to be prepared")
         yield World(committee, site, benchmark.id)
     finally:
         site.down()

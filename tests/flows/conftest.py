@@ -1,14 +1,14 @@
 """Session services for the flow tests: ONE real Prefect server, a real registry, a site on this machine."""
 
-import importlib.util
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flow_world import make_benchmark, write_raw_data
+from flow_world import World, make_benchmark, write_raw_data
 from site_flows import SiteWorld
+from support.modules import load_module
 
 from medperf.cli.local_server import LocalRegistry, local_registry
 from medperf.client import RegistryClient
@@ -21,21 +21,12 @@ from medperf.storage import ObjectStore, make_store
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load_prefect_server_module() -> object:
-    spec = importlib.util.spec_from_file_location("prefect_server", ROOT / "infra" / "prefect_server.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="session")
 def prefect_api() -> Iterator[str]:
     """A real `prefect server start` (SQLite, or $PREFECT_API_DATABASE_CONNECTION_URL) for the session."""
     from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 
-    module = _load_prefect_server_module()
-    server = module.PrefectServer()  # type: ignore[attr-defined]
+    server = load_module("prefect_server", ROOT / "infra" / "prefect_server.py").PrefectServer()
     server.start()
     try:
         with temporary_settings(updates={PREFECT_API_URL: server.api_url, PREFECT_HOME: str(server.home)}):
@@ -129,6 +120,19 @@ def site_env(
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+@pytest.fixture
+def world(
+    admin: RegistryClient,
+    bench_owner: RegistryClient,
+    data_owner: RegistryClient,
+    store: ObjectStore,
+    tmp_path: Path,
+    site_env: dict[str, str],
+) -> World:
+    """A fresh benchmark (tiny containers, reference model) and the site's environment set."""
+    return make_benchmark(admin, bench_owner, data_owner, store, tmp_path)
 
 
 @pytest.fixture

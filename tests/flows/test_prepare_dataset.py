@@ -29,18 +29,6 @@ from medperf.storage import ObjectStore
 pytestmark = pytest.mark.prefect
 
 
-@pytest.fixture
-def world(
-    admin: RegistryClient,
-    bench_owner: RegistryClient,
-    data_owner: RegistryClient,
-    store: ObjectStore,
-    tmp_path: Path,
-    site_env: dict[str, str],
-) -> World:
-    return make_benchmark(admin, bench_owner, data_owner, store, tmp_path)
-
-
 def data_root(site_env: dict[str, str]) -> Path:
     return Path(site_env["MEDPERF_SITE_DATA_ROOT"])
 

@@ -1,19 +1,17 @@
 """Fixtures: a fresh registry database per test, on SQLite and on a real Postgres, and a TestClient."""
 
-import importlib.util
 import itertools
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from fastapi.testclient import TestClient
 from server_world import Registry
 from sqlalchemy import create_engine, text
+from support.modules import load_module
 
 from medperf.server.admin import create_admin
 from medperf.server.app import create_app
@@ -25,15 +23,6 @@ TEMPLATE_DB = "medperf_template"
 _counter = itertools.count()
 
 
-def _load_postgres_helper() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("infra_postgres", REPO / "infra" / "postgres.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """$MEDPERF_TEST_POSTGRES_URL, or a throwaway Postgres 15 started for the session (fails loudly)."""
@@ -41,7 +30,7 @@ def postgres_url() -> Iterator[str]:
     if given:
         yield given
         return
-    helper = _load_postgres_helper()
+    helper = load_module("infra_postgres", REPO / "infra" / "postgres.py", register=True)  # dataclasses inside
     root = Path(tempfile.mkdtemp(prefix="medperf-pg-"))
     server = helper.start(root)
     try:

@@ -2,7 +2,7 @@
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from fastapi.testclient import TestClient
@@ -96,6 +96,23 @@ class Registry:
         }
         dataset: dict[str, Any] = self.ok("POST", "/datasets", token, body, 201)
         return dataset
+
+
+class DatasetForBenchmark(NamedTuple):
+    """A data owner's dataset registered for a benchmark owner's approved benchmark (not yet associated)."""
+
+    bench_owner: str
+    data_owner: str
+    bench: dict[str, Any]
+    dataset: dict[str, Any]
+
+
+def dataset_for_benchmark(reg: Registry, data_user: str = "data") -> DatasetForBenchmark:
+    """Users "bench" and data_user (their tokens), bench's approved benchmark and data_user's dataset for it."""
+    _, bench_owner = reg.user("bench")
+    _, data_owner = reg.user(data_user)
+    bench = reg.benchmark(bench_owner)
+    return DatasetForBenchmark(bench_owner, data_owner, bench, reg.dataset(data_owner, bench))
 
 
 @dataclass

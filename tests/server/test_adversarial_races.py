@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from server_world import Registry, build_world, sha
+from server_world import Registry, build_world, dataset_for_benchmark, sha
 
 CLIENTS = 10
 
@@ -83,10 +83,7 @@ def test_concurrent_benchmark_registrations_by_one_user_leave_one_pending(live: 
 
 
 def test_concurrent_requests_for_one_dataset_pair_leave_one_row(live: Registry) -> None:
-    _, bench_owner = live.user("bench")
-    _, hospital = live.user("hospital")
-    bench = live.benchmark(bench_owner)
-    dataset = live.dataset(hospital, bench)
+    bench_owner, hospital, bench, dataset = dataset_for_benchmark(live, "hospital")
     body = {"benchmark_id": bench["id"], "dataset_id": dataset["id"]}
     responses = _race(_url(live), [_post(hospital, "/associations/datasets", body) for _ in range(CLIENTS)])
     assert _statuses(responses) == Counter({201: 1, 409: CLIENTS - 1})
@@ -108,10 +105,7 @@ def test_concurrent_auto_approved_model_requests_leave_one_row(live: Registry) -
 
 
 def test_concurrent_decisions_on_one_request_decide_it_once(live: Registry) -> None:
-    _, bench_owner = live.user("bench")
-    _, hospital = live.user("hospital")
-    bench = live.benchmark(bench_owner)
-    dataset = live.dataset(hospital, bench)
+    bench_owner, hospital, bench, dataset = dataset_for_benchmark(live, "hospital")
     body = {"benchmark_id": bench["id"], "dataset_id": dataset["id"]}
     request = live.ok("POST", "/associations/datasets", hospital, body, 201)
     base = f"/associations/datasets/{request['id']}"

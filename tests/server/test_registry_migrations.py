@@ -42,9 +42,10 @@ def test_create_app_upgrades_a_new_sqlite_database(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def _legacy_database(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def legacy_url(tmp_path: Path, request: pytest.FixtureRequest) -> str:
     """An empty database (SQLite file or a new Postgres database) migrated to revision 0001 only."""
-    if kind == "sqlite":
+    if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'legacy.db'}"
     else:
         base: str = request.getfixturevalue("postgres_url")
@@ -82,16 +83,12 @@ INSERT INTO standing_consents (id, benchmark_id, dataset_id, granted_by, expires
 """
 
 
-@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_upgrading_a_populated_database_rebuilds_chains_and_binds_versions(
-    kind: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    url = _legacy_database(kind, tmp_path, request)
-    engine = make_engine(url)
+def test_upgrading_a_populated_database_rebuilds_chains_and_binds_versions(legacy_url: str) -> None:
+    engine = make_engine(legacy_url)
     with engine.begin() as connection:
         for statement in LEGACY_ROWS.strip().split(";"):
             connection.execute(sa.text(statement))
-    upgrade_database(url)
+    upgrade_database(legacy_url)
     with engine.connect() as connection:
         chain = connection.execute(
             sa.text("SELECT id, previous_id, policy_version FROM dataset_associations ORDER BY id")
@@ -105,12 +102,8 @@ def test_upgrading_a_populated_database_rebuilds_chains_and_binds_versions(
     engine.dispose()
 
 
-@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_upgrading_refuses_duplicates_the_new_unique_indexes_forbid(
-    kind: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    url = _legacy_database(kind, tmp_path, request)
-    engine = make_engine(url)
+def test_upgrading_refuses_duplicates_the_new_unique_indexes_forbid(legacy_url: str) -> None:
+    engine = make_engine(legacy_url)
     with engine.begin() as connection:
         for statement in LEGACY_ROWS.strip().split(";")[:4]:
             connection.execute(sa.text(statement))
@@ -125,4 +118,4 @@ def test_upgrading_refuses_duplicates_the_new_unique_indexes_forbid(
         )
     engine.dispose()
     with pytest.raises(RuntimeError, match=r"^benchmarks: users with more than one PENDING benchmark.*found: 1\)$"):
-        upgrade_database(url)
+        upgrade_database(legacy_url)

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from server_world import Registry, build_world, sha
+from server_world import Registry, build_world, dataset_for_benchmark, sha
 from sqlmodel import Session, create_engine, select
 
 from medperf.server.tables import ApiToken
@@ -59,10 +59,7 @@ def test_benchmark_reaches_operation_only_when_approved_and_parts_operational(re
 
 
 def test_association_is_approved_by_the_other_party_and_either_may_reject(registry: Registry) -> None:
-    _, bench_owner = registry.user("bench")
-    _, data_owner = registry.user("data")
-    bench = registry.benchmark(bench_owner)
-    dataset = registry.dataset(data_owner, bench)
+    bench_owner, data_owner, bench, dataset = dataset_for_benchmark(registry)
     req = _assoc(registry, data_owner, "datasets", bench["id"], dataset["id"])
     assert req["approval_status"] == "PENDING"
     detail = registry.ok("POST", f"/associations/datasets/{req['id']}/approve", data_owner, status=403)["detail"]
@@ -100,11 +97,8 @@ def test_auto_approval_never_always_allowlist(registry: Registry) -> None:
 
 
 def test_result_needs_approved_associations_except_reference_model(registry: Registry) -> None:
-    _, bench_owner = registry.user("bench")
-    _, data_owner = registry.user("data")
+    bench_owner, data_owner, bench, dataset = dataset_for_benchmark(registry)
     _, model_owner = registry.user("modeler")
-    bench = registry.benchmark(bench_owner)
-    dataset = registry.dataset(data_owner, bench)
     model = registry.model(model_owner)
     ref = {"benchmark_id": bench["id"], "model_id": bench["reference_model_id"], "dataset_id": dataset["id"]}
     assert "dataset_id" in registry.ok("POST", "/results", data_owner, ref, 409)["detail"]
@@ -264,11 +258,8 @@ def test_create_admin_returns_a_working_token_each_time(registry: Registry, sett
 
 
 def test_a_site_sees_the_model_associations_of_benchmarks_its_dataset_joined(registry: Registry) -> None:
-    _, bench_owner = registry.user("bench")
-    _, data_owner = registry.user("data")
+    bench_owner, data_owner, bench, dataset = dataset_for_benchmark(registry)
     _, model_owner = registry.user("modeler")
-    bench = registry.benchmark(bench_owner)
-    dataset = registry.dataset(data_owner, bench)
     mreq = _assoc(registry, model_owner, "models", bench["id"], registry.model(model_owner))
     registry.ok("POST", f"/associations/models/{mreq['id']}/approve", bench_owner)
     listing = f"/associations/models?benchmark_id={bench['id']}"

@@ -1,61 +1,33 @@
 """A failed container step names the step, exit code and local log; never a log line (it may hold case data)."""
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from support.fake_runners import FakeRunner, RunCall, infer_spec
 
-from medperf.containers.config import parse_container_config
 from medperf.containers.spec import ContainerSpec, TaskFailed, TaskResult, failure_message
 from medperf.site.container_steps import StepContext, StepFailed, infer
 
 
-class CrashingRunner:
+class CrashingRunner(FakeRunner):
     """A runner whose model exits 3 after logging a case id."""
 
-    def run(
-        self,
-        spec: ContainerSpec,
-        task: str,
-        mounts: Mapping[str, Path],
-        *,
-        log_dir: Path,
-        timeout_s: float | None = None,
-    ) -> TaskResult:
-        log = log_dir / "infer.log"
+    def answer(self, call: RunCall) -> TaskResult:
+        log = call.log_dir / "infer.log"
         log.write_text("crashing at case pt-0007-secret\n")
-        return TaskResult(task, 3, log, "crashing at case pt-0007-secret", 0.1, False)
+        return TaskResult(call.task, 3, log, "crashing at case pt-0007-secret", 0.1, False)
 
 
-class RaisingRunner:
+class RaisingRunner(FakeRunner):
     """A runner that raises TaskFailed itself, with the log tail in its message (as run_checked does)."""
 
-    def run(
-        self,
-        spec: ContainerSpec,
-        task: str,
-        mounts: Mapping[str, Path],
-        *,
-        log_dir: Path,
-        timeout_s: float | None = None,
-    ) -> TaskResult:
-        result = TaskResult(task, 3, log_dir / "infer.log", "crashing at case pt-0007-secret", 0.1, False)
-        raise TaskFailed(failure_message(spec, result, timeout_s), result)
+    def answer(self, call: RunCall) -> TaskResult:
+        result = TaskResult(call.task, 3, call.log_dir / "infer.log", "crashing at case pt-0007-secret", 0.1, False)
+        raise TaskFailed(failure_message(call.spec, result, call.timeout_s), result)
 
 
 def _spec() -> ContainerSpec:
-    config = parse_container_config(
-        {
-            "tasks": {
-                "infer": {
-                    "run_args": {"command": "python3 /workspace/m.py"},
-                    "input_volumes": {"data_path": {"mount_path": "/d", "type": "directory"}},
-                    "output_volumes": {"output_path": {"mount_path": "/o", "type": "directory"}},
-                }
-            }
-        }
-    )
-    return ContainerSpec(name="tiny-model", config=config, image="x")
+    return infer_spec("tiny-model", image="x")
 
 
 def test_failure_message_has_no_log_content(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 from sklearn.datasets import load_breast_cancer
+from support.example_containers import EXAMPLES, example_container, sandbox_runner
 
 from medperf.errors import ConfigError
 from medperf.release_policy import check_statistics
@@ -133,24 +134,12 @@ def test_the_reference_of_a_prepared_demo_folder_and_a_malformed_reference(tmp_p
 def test_the_breast_cancer_prepare_steps_score_site_a_against_the_demo_and_flag_it_once_rescaled(
     tmp_path: Path,
 ) -> None:
-    from medperf.containers.config import load_container_config
-    from medperf.containers.sandbox_runner import SandboxRunner
-    from medperf.containers.spec import ContainerSpec
-    from medperf.settings import SiteSettings
     from medperf.site.container_steps import StepContext
     from medperf.site.dataset_steps import PreparedDataset, prepare, statistics
 
-    example = Path(__file__).resolve().parents[2] / "examples" / "breast_cancer"
-    folder = example / "containers" / "prep"
-    spec = ContainerSpec(
-        name="prep",
-        config=load_container_config(folder / "container_config.yaml"),
-        image="medperf/breast-cancer-prep:test",
-        source_dir=folder,
-        parameters_file=folder / "parameters.yaml",
-        additional_files_dir=folder / "additional_files",
-    )
-    runner = SandboxRunner(SiteSettings(allow_unisolated=True, task_timeout_seconds=300, data_root=tmp_path))
+    example = EXAMPLES / "breast_cancer"
+    spec = example_container("breast_cancer", "prep", image="medperf/breast-cancer-prep:test")
+    runner = sandbox_runner(tmp_path)
     suite = json.loads((example / "benchmark" / "sanity_suite.json").read_text())
 
     def prepared(name: str) -> PreparedDataset:

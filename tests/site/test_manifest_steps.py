@@ -2,17 +2,16 @@
 
 import json
 import stat
-from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pytest
+from support.example_containers import EXAMPLES, example_container, sandbox_runner
+from support.fake_runners import FakeRunner, RunCall
 
-from medperf.containers.config import load_container_config, parse_container_config
-from medperf.containers.sandbox_runner import SandboxRunner
+from medperf.containers.config import parse_container_config
 from medperf.containers.spec import ContainerSpec, TaskResult
 from medperf.errors import SanityCheckFailed
-from medperf.settings import SiteSettings
 from medperf.site.container_steps import StepContext
 from medperf.site.dataset_steps import PreparedDataset, case_count, prepare, sanity_check, statistics
 
@@ -26,25 +25,17 @@ SUITE = {
 }
 
 
-class PassingRunner:
+class PassingRunner(FakeRunner):
     """A container whose own checks pass; its statistics task writes one container statistic."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, set[str]]] = []
 
-    def run(
-        self,
-        spec: ContainerSpec,
-        task: str,
-        mounts: Mapping[str, Path],
-        *,
-        log_dir: Path,
-        timeout_s: float | None = None,
-    ) -> TaskResult:
-        self.calls.append((task, set(mounts)))
-        if task == "statistics":
-            mounts["output_path"].write_text("mean_intensity: 0.5\n")
-        return TaskResult(task, 0, log_dir / f"{task}.log", "", 0.1, False)
+    def answer(self, call: RunCall) -> TaskResult:
+        self.calls.append((call.task, set(call.mounts)))
+        if call.task == "statistics":
+            call.mounts["output_path"].write_text("mean_intensity: 0.5\n")
+        return TaskResult(call.task, 0, call.log_dir / f"{call.task}.log", "", 0.1, False)
 
 
 def context(tmp_path: Path, runner: PassingRunner) -> StepContext:
@@ -123,17 +114,9 @@ def test_the_legacy_layout_is_still_the_default_table(tmp_path: Path) -> None:
 
 
 def test_the_breast_cancer_example_prepares_checks_and_counts_unchanged(tmp_path: Path) -> None:
-    example = Path(__file__).resolve().parents[2] / "examples" / "breast_cancer"
-    folder = example / "containers" / "prep"
-    spec = ContainerSpec(
-        name="prep",
-        config=load_container_config(folder / "container_config.yaml"),
-        image="medperf/breast-cancer-prep:test",
-        source_dir=folder,
-        parameters_file=folder / "parameters.yaml",
-        additional_files_dir=folder / "additional_files",
-    )
-    runner = SandboxRunner(SiteSettings(allow_unisolated=True, task_timeout_seconds=300, data_root=tmp_path))
+    example = EXAMPLES / "breast_cancer"
+    spec = example_container("breast_cancer", "prep", image="medperf/breast-cancer-prep:test")
+    runner = sandbox_runner(tmp_path)
     suite = json.loads((example / "benchmark" / "sanity_suite.json").read_text())
     demo = example / "data" / "demo"
     step = StepContext(runner, spec, tmp_path / "prepare", timeout_s=300)

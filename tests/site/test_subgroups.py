@@ -4,12 +4,13 @@ import csv
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from support.example_containers import example_container, sandbox_runner
+from support.fake_runners import FakeRunner, RunCall
 
 from medperf.containers.config import parse_container_config
 from medperf.containers.spec import ContainerSpec, TaskResult
@@ -43,21 +44,20 @@ def read_cases(folder: Path) -> dict[str, float]:
     return {path.stem: json.loads(path.read_text())["p"] for path in folder.glob("*.json")}
 
 
-class TinyEvaluator:
+class TinyEvaluator(FakeRunner):
     """An evaluator container in plain python: accuracy at 0.5 and num_cases, on what is mounted."""
 
     def __init__(self) -> None:
         self.case_counts: list[int] = []
 
-    def run(
-        self, spec: ContainerSpec, task: str, mounts: Mapping[str, Path], *, log_dir: Path, timeout_s: Any = None
-    ) -> TaskResult:
+    def answer(self, call: RunCall) -> TaskResult:
+        mounts = call.mounts
         predictions, labels = read_cases(mounts["predictions"]), read_cases(mounts["labels"])
         assert set(predictions) == set(labels), "the evaluator got predictions and labels of different cases"
         hits = [(predictions[case] >= 0.5) == (labels[case] == 1) for case in labels]
         self.case_counts.append(len(labels))
         mounts["output_path"].write_text(yaml.safe_dump({"accuracy": float(np.mean(hits)), "num_cases": len(hits)}))
-        return TaskResult(task, 0, log_dir / "evaluate.log", "", 0.1, False)
+        return TaskResult(call.task, 0, call.log_dir / "evaluate.log", "", 0.1, False)
 
 
 def site(root: Path, sizes: Mapping[str, int], seed: int = 0) -> tuple[Path, Path, PerCaseTable, pd.DataFrame]:
@@ -166,10 +166,6 @@ def test_the_breast_cancer_evaluator_per_subgroup_matches_scikit_learn_on_each_s
     from sklearn.datasets import load_breast_cancer
     from sklearn.metrics import roc_auc_score
 
-    from medperf.containers.config import load_container_config
-    from medperf.containers.sandbox_runner import SandboxRunner
-    from medperf.settings import SiteSettings
-
     data = load_breast_cancer(as_frame=True).frame.iloc[:80]
     frame = pd.DataFrame(
         {
@@ -185,15 +181,8 @@ def test_the_breast_cancer_evaluator_per_subgroup_matches_scikit_learn_on_each_s
     frame[["case_id", "size_band"]].to_csv(prepared / "cases.csv", index=False)
     frame[["case_id", "label"]].to_csv(labels / "labels.csv", index=False)
     frame[["case_id", "probability"]].to_csv(predictions / "predictions.csv", index=False)
-    folder = Path(__file__).resolve().parents[2] / "examples" / "breast_cancer" / "containers" / "evaluator"
-    spec = ContainerSpec(
-        name="evaluator",
-        config=load_container_config(folder / "container_config.yaml"),
-        image="medperf/breast-cancer-evaluator:test",
-        source_dir=folder,
-        parameters_file=folder / "parameters.yaml",
-    )
-    runner = SandboxRunner(SiteSettings(allow_unisolated=True, task_timeout_seconds=300, data_root=tmp_path))
+    spec = example_container("breast_cancer", "evaluator", image="medperf/breast-cancer-evaluator:test")
+    runner = sandbox_runner(tmp_path)
     task = TaskDeclaration(
         kind=TaskKind.BINARY,
         metrics=[MetricSpec(name="auc", direction="higher", ci=("auc_ci_low", "auc_ci_high"))],

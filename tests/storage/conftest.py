@@ -1,29 +1,20 @@
 """Fixtures of the object-store tests: a real SeaweedFS S3 server for tests marked `s3`."""
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from support.modules import load_module
 
 from medperf.storage.s3 import S3Store
 
 INFRA = Path(__file__).parents[2] / "infra"
 
 
-def _seaweed_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("medperf_infra_seaweed", INFRA / "seaweed.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="session")
 def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """A running `weed mini`; fails loudly (never skips) when it cannot start."""
-    module = _seaweed_module()
+    module = load_module("medperf_infra_seaweed", INFRA / "seaweed.py")
     server = module.start_seaweed(tmp_path_factory.mktemp("seaweed"))
     yield server
     server.stop()

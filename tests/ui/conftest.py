@@ -1,14 +1,13 @@
 """Services of the browser test: the flow tests' registry and site, a Prefect server serving its UI, chromium."""
 
-import importlib.util
 import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from support.modules import load_module
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "flows"))  # flow_world, flow_harness: the flow tests' helpers
@@ -24,15 +23,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_flow_services = _load("medperf_flow_services", ROOT / "tests" / "flows" / "conftest.py")
+_flow_services = load_module("medperf_flow_services", ROOT / "tests" / "flows" / "conftest.py")
 # The registry, its users, the site's home and object store, exactly as the flow tests have them.
 registry = _flow_services.registry
 admin = _flow_services.admin
@@ -44,8 +35,9 @@ store_root = _flow_services.store_root
 store = _flow_services.store
 site_env = _flow_services.site_env
 site_world = _flow_services.site_world
+world = _flow_services.world
 # The site's flows served as deployments (evaluate_model/site-a, prepare_dataset/site-a), as the flow tests do.
-served_site = _load("medperf_served_site", ROOT / "tests" / "flows" / "test_suspend_resume.py").served_site
+served_site = load_module("medperf_served_site", ROOT / "tests" / "flows" / "test_suspend_resume.py").served_site
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +45,7 @@ def prefect_server() -> Iterator[Any]:
     """`prefect server start` with its UI, as an operator opens it (PREFECT_UI_API_URL set)."""
     from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 
-    server = _load("medperf_prefect_server", ROOT / "infra" / "prefect_server.py").PrefectServer(ui=True)
+    server = load_module("medperf_prefect_server", ROOT / "infra" / "prefect_server.py").PrefectServer(ui=True)
     server.start()
     try:
         with temporary_settings(updates={PREFECT_API_URL: server.api_url, PREFECT_HOME: str(server.home)}):

@@ -6,30 +6,16 @@ from typing import Any
 
 import pytest
 from flow_harness import DEADLINE_S, FlowThread, read_run, site_code, start_flow, wait_for_approval_form
-from flow_world import World, make_benchmark, write_raw_data
+from flow_world import World, write_raw_data
 from playwright.sync_api import Locator, Page
 
 from flows.prepare_dataset import prepare_dataset
-from medperf.client import RegistryClient
 from medperf.site.approval_form import grouped_hash
 from medperf.site.run_store import PendingApproval, RunStore
-from medperf.storage import ObjectStore
 
 pytestmark = pytest.mark.prefect
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 UI_TIMEOUT_MS = 60_000
-
-
-@pytest.fixture
-def world(
-    admin: RegistryClient,
-    bench_owner: RegistryClient,
-    data_owner: RegistryClient,
-    store: ObjectStore,
-    tmp_path: Path,
-    site_env: dict[str, str],
-) -> World:
-    return make_benchmark(admin, bench_owner, data_owner, store, tmp_path)
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
 """The HTML report of a regression benchmark, opened in headless chromium: every declared metric, no 'n/a'."""
 
-import importlib.util
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
+
+from support.modules import load_module
 
 from medperf.bundle import load_benchmark_file
 from medperf.leaderboard import build_leaderboard
@@ -18,19 +18,11 @@ DOCS = ROOT / "docs"
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
 
 
-def _module(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _regression_results() -> tuple[list[ResultPublic], dict[int, ModelPublic], dict[int, DatasetPublic]]:
     """The example's evaluator code on scikit-learn's predictions of each site (what the sites would upload)."""
     sys.path.insert(0, str(EXAMPLE))
-    expected = _module("diabetes_expected", EXAMPLE / "expected.py")
-    evaluator = _module("diabetes_evaluate", EXAMPLE / "containers" / "evaluator" / "evaluate.py")
+    expected = load_module("diabetes_expected", EXAMPLE / "expected.py")
+    evaluator = load_module("diabetes_evaluate", EXAMPLE / "containers" / "evaluator" / "evaluate.py")
     models = {i: ModelPublic(id=i, name=f"diabetes-progression-{m}", owner_id=1, container_id=i, version="1",
                              state=EntityState.OPERATION, created_at=T0, updated_at=T0)
               for i, m in enumerate(expected.MODELS, start=1)}
