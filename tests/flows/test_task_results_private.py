@@ -4,16 +4,14 @@ import json
 from pathlib import Path
 
 import pytest
-from flow_world import associate_dataset, case_id, make_benchmark, per_case_value, write_raw_data
+from flow_world import World, associate_dataset, case_id, per_case_value, write_raw_data
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.settings import PREFECT_LOCAL_STORAGE_PATH
 from site_flows import approve_next, prepare_approved
 
 from flows.evaluate_model import evaluate_model
-from medperf.client import RegistryClient
 from medperf.site.step_keys import result_dir
-from medperf.storage import ObjectStore
 
 pytestmark = pytest.mark.prefect
 CASES = 25
@@ -40,16 +38,9 @@ def _stored_results(folders: list[Path]) -> dict[Path, str]:
 
 
 def test_no_task_result_holds_a_case_id_or_per_case_value(
-    admin: RegistryClient,
-    bench_owner: RegistryClient,
-    data_owner: RegistryClient,
-    store: ObjectStore,
-    site_env: dict[str, str],
-    site_home: Path,
-    tmp_path: Path,
+    world: World, site_env: dict[str, str], site_home: Path, tmp_path: Path
 ) -> None:
     data_root = Path(site_env["MEDPERF_SITE_DATA_ROOT"])
-    world = make_benchmark(admin, bench_owner, data_owner, store, tmp_path)
     raw, labels = write_raw_data(tmp_path / "in", CASES)
     dataset_id = prepare_approved(data_root, site_home, world.benchmark.id, raw, labels)
     associate_dataset(world, dataset_id)
