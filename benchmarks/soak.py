@@ -4,7 +4,9 @@ What it does (infra/stack.py: Postgres, SeaweedFS, Prefect and MedPerf; tiny fix
 world builder of medperf/demo/tiny_world.py):
 - registers the benchmark and --models models, prepares and associates one dataset per site;
 - dispatches the whole campaign at once (`medperf benchmark run`'s dispatch), then stops the last site's
-  worker for --offline-s seconds (its runs wait, scheduled, on its pool) and starts it again;
+  worker for --offline-s seconds (its runs wait, scheduled, on its pool; runs it had started crash) and
+  starts it again; like a committee re-running `medperf benchmark run`, it dispatches the campaign again
+  every --redispatch-s seconds (only pairs without a result and without a live run get a new run);
 - the data owners answer each approval form only once it has waited --approval-delay-s seconds;
 - samples the resident memory of the Prefect server and of the registry every second.
 
@@ -49,6 +51,15 @@ class PeakMemory(threading.Thread):
                 self.peak_mb[name] = max(self.peak_mb[name], rss_mb(pgid))
 
 
+def finalized_pairs(client: Any, benchmark_id: int) -> int:
+    """How many (model, dataset) pairs of the benchmark have a FINALIZED result."""
+    from medperf.client import iter_all
+    from medperf.schemas import ResultStatus
+
+    results = iter_all(client.results.list, benchmark_id=benchmark_id)
+    return len({(r.model_id, r.dataset_id) for r in results if r.status is ResultStatus.FINALIZED})
+
+
 def stack_module() -> Any:
     """infra/stack.py, loaded as a module."""
     import importlib.util
@@ -67,6 +78,7 @@ def main() -> int:
     parser.add_argument("--models", type=int, default=20)
     parser.add_argument("--approval-delay-s", type=float, default=60.0)
     parser.add_argument("--offline-s", type=float, default=180.0)
+    parser.add_argument("--redispatch-s", type=float, default=120.0)
     parser.add_argument("--deadline-s", type=float, default=5400.0)
     args = parser.parse_args()
 
@@ -132,16 +144,22 @@ def main() -> int:
                 return time.monotonic() - first_seen[run_id] >= args.approval_delay_s
 
             states: dict[str, str] = {}
-            shown = 0.0
+            shown, dispatched_at, redispatched = 0.0, time.monotonic(), 0
             while time.monotonic() - started < args.deadline_s:
                 if back_at and time.monotonic() >= back_at:
                     offline.start_worker()
                     back_at = 0.0
+                if time.monotonic() - dispatched_at >= args.redispatch_s:
+                    again = dispatch_campaign(load_snapshot(committee.client, benchmark.id))
+                    run_ids += [item.flow_run_id for item in again]
+                    redispatched += len(again)
+                    dispatched_at = time.monotonic()
                 for site in sites:
                     site.approve_waiting(only=late)
                 runs = {run_id: read_run(run_id) for run_id in run_ids}
                 states = {run_id: str(run.state.name) if run.state else "?" for run_id, run in runs.items()}
-                if all(run.state is not None and run.state.is_final() for run in runs.values()):
+                done = all(run.state is not None and run.state.is_final() for run in runs.values())
+                if done and finalized_pairs(committee.client, benchmark.id) >= args.models * SITES:
                     break
                 if time.monotonic() - shown >= 30:  # progress on stderr; the figures go to stdout at the end
                     shown = time.monotonic()
@@ -150,6 +168,7 @@ def main() -> int:
                 time.sleep(2.0)
             figures["wall_s"] = round(time.monotonic() - started, 1)
             figures["runs"] = len(run_ids)
+            figures["redispatched"] = redispatched
             figures["final_states"] = dict(collections.Counter(states.values()))
             results = [r for r in iter_all(committee.client.results.list, benchmark_id=benchmark.id)
                        if r.status is ResultStatus.FINALIZED]
