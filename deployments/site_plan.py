@@ -58,4 +58,7 @@ class SitePlan:
         variables: dict[str, object] = {"env": env}
         if self.pool_type == "process":
             variables["working_dir"] = str(self.repo_dir)
+            # A run's output does not go through a pipe to the worker: a killed worker's runs would crash at
+            # their next line ("aborted by Python system exit call"). They log to Prefect and the site instead.
+            variables["stream_output"] = False
         return variables

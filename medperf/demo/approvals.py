@@ -119,8 +119,8 @@ class ApprovalDesk:
                     unfinished = [s for s in states.values() if not (s and s.is_final())]
                     late = sorted({str(s.name) if s else "unknown" for s in unfinished})
                     raise DemoRunFailed(f"{what}: runs not finished after {deadline_s:.0f} s of work, not counting "
-                                        f"time waiting for approval (states {late}); see the site worker logs "
-                                        "under <home>/sites/<site>/home/sites/")
+                                        f"time waiting for approval (states {late}); see each run's logs in the "
+                                        "Prefect UI and the site worker logs under <home>/sites/<site>/home/sites/")
                 time.sleep(POLL_S)
         names = {run_id: str(state.name) if state else "unknown" for run_id, state in states.items()}
         failed = {run_id: name for run_id, name in names.items() if name not in ("Completed", REJECTED_STATE)}

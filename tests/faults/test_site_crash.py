@@ -274,7 +274,10 @@ def _free_the_pool(world: World) -> None:
     world.site.start_worker()
 
 
-def test_a_run_whose_worker_alone_is_killed_is_no_zombie_and_leaves_a_site_record(world: World) -> None:
+def test_a_run_whose_worker_alone_is_killed_goes_on_and_finalizes_its_one_result(world: World) -> None:
+    """Finding 4: killing only the worker used to crash its in-flight runs at their next log line. The run
+    writes no output through the worker's pipe now: it finishes inferring, waits for approval (suspended,
+    holding no slot), and after the site is back up and the owner approves, finalizes exactly one result."""
     site = world.site
     _free_the_pool(world)
     model = world.model(delay_s=20)
@@ -290,12 +293,15 @@ def test_a_run_whose_worker_alone_is_killed_is_no_zombie_and_leaves_a_site_recor
         state = read_run(run_id).state
         return state.name if state is not None and (state.is_final() or state.is_paused()) else None
 
-    # The run's process outlives its worker only until it next writes to the worker's pipe: Prefect then
-    # crashes it ("aborted by Python system exit call"). It must end so, with the site's own record.
-    outcome = poll(settled, "the run to end once its worker is gone", deadline_s=180)
-    assert outcome == "Crashed"
-    failure = RunStore(site.data_root).read(run_id, FAILURE)
-    assert failure is not None and failure["step"] == "site-process" and "stopped (SystemExit)" in failure["message"]
-    assert not (RunStore(site.data_root).run_dir(run_id) / PROCESS_FILE).exists()
-    site.start_worker()
-    assert [d.pair.model_id for d in world.dispatch([model.id]).created] == [model.id]
+    outcome = poll(settled, "the run to reach its approval without its worker", deadline_s=300)
+    assert outcome == "Suspended", outcome
+    assert RunStore(site.data_root).read(run_id, FAILURE) is None, "the run did not fail"
+    assert world.dispatch([model.id]).created == [], "waiting for approval: in flight, not dispatched twice"
+
+    site.start_worker()  # `medperf site up` after the worker died
+    poll(lambda: site.approve_waiting() or None, "the owner's approval to be taken", deadline_s=120)
+    final = poll(settled, "the approved run to finish", deadline_s=300)
+    assert final == "Completed", final
+    results = world.committee.client.results.list(benchmark_id=world.benchmark_id, model_id=model.id).items
+    assert [r.status.value for r in results] == ["FINALIZED"]
+    assert world.dispatch([model.id]).created == []
