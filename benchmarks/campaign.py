@@ -80,16 +80,8 @@ def main() -> int:
     from medperf.campaign.dispatch import dispatch_campaign, dispatch_pair
     from medperf.campaign.pairs import Pair
     from medperf.campaign.snapshot import load_snapshot
-    from medperf.client import RegistryClient
-    from medperf.demo.tiny_world import (
-        Committee,
-        finish_with_approvals,
-        make_site,
-        new_user,
-        prepare_dataset_at,
-        store_settings,
-    )
-    from medperf.storage import make_store
+    from medperf.demo.stack_world import prepare_and_associate, stack_committee, stack_site
+    from medperf.demo.tiny_world import finish_with_approvals
 
     work = Path(tempfile.mkdtemp(prefix="medperf-campaign-bench-"))
     root = args.stack_dir or work / "stack"
@@ -101,31 +93,14 @@ def main() -> int:
     sites = []
     try:
         with temporary_settings(updates={PREFECT_API_URL: stack.prefect_api_url}):
-            admin = RegistryClient(stack.registry_url, stack.admin_token)
-            token = new_user(admin, f"committee-{os.getpid()}@bench.example")
-            (work / "archives").mkdir()
-            committee = Committee(
-                RegistryClient(stack.registry_url, token),
-                token,
-                admin,
-                make_store(store_settings(stack, work / "cache")),
-                work / "archives",
-            )
+            committee = stack_committee(stack, work, f"committee-{os.getpid()}@bench.example")
             benchmark = committee.create_benchmark()
             for index in range(args.sites):
-                owner = new_user(admin, f"owner-{index}-{os.getpid()}@hospital.example")
-                sites.append(
-                    make_site(f"bench-site-{index}-{os.getpid() % 10000}", work, stack.registry_url, owner, stack)
-                )
+                sites.append(stack_site(stack, committee, f"bench-site-{index}-{os.getpid() % 10000}", work,
+                                        f"owner-{index}-{os.getpid()}@hospital.example"))
             for site in sites:
                 site.up(continuous_paused=True)
-            prepared = [prepare_dataset_at(site, benchmark.id) for site in sites]
-            finish_with_approvals(sites, prepared, "datasets prepared", deadline_s=900)
-            for site in sites:
-                dataset = site.owner.datasets.list(site=site.name).items[0]
-                site.dataset_id = dataset.id
-                request = site.owner.associations.request_dataset(benchmark.id, dataset.id)
-                committee.client.associations.approve("dataset", request.id)
+            prepare_and_associate(committee, sites, benchmark.id, "datasets prepared", deadline_s=900)
 
             time.sleep(5)  # let the workers settle after the preparation runs before measuring idle memory
             idle = [rss_mb(pid) for site in sites if (pid := running_pid(worker_files(site.name, site.home)))]

@@ -86,18 +86,10 @@ def main() -> int:
 
     from medperf.campaign.dispatch import dispatch_campaign
     from medperf.campaign.snapshot import load_snapshot
-    from medperf.client import RegistryClient, iter_all
-    from medperf.demo.tiny_world import (
-        Committee,
-        finish_with_approvals,
-        make_site,
-        new_user,
-        prepare_dataset_at,
-        read_run,
-        store_settings,
-    )
+    from medperf.client import iter_all
+    from medperf.demo.stack_world import prepare_and_associate, stack_committee, stack_site
+    from medperf.demo.tiny_world import read_run
     from medperf.schemas import ResultStatus
-    from medperf.storage import make_store
 
     stacks = stack_module()
     work = Path(tempfile.mkdtemp(prefix="medperf-soak-"))
@@ -110,25 +102,14 @@ def main() -> int:
     sites = []
     try:
         with temporary_settings(updates={PREFECT_API_URL: stack.prefect_api_url}):
-            admin = RegistryClient(stack.registry_url, stack.admin_token)
-            token = new_user(admin, f"committee-{os.getpid()}@soak.example")
-            (work / "archives").mkdir()
-            committee = Committee(RegistryClient(stack.registry_url, token), token, admin,
-                                  make_store(store_settings(stack, work / "cache")), work / "archives")
+            committee = stack_committee(stack, work, f"committee-{os.getpid()}@soak.example")
             benchmark = committee.create_benchmark()
             for index in range(SITES):
-                owner = new_user(admin, f"owner-{index}-{os.getpid()}@hospital.example")
-                sites.append(make_site(f"soak-site-{index}-{os.getpid() % 10000}", work, stack.registry_url, owner,
-                                       stack))
+                sites.append(stack_site(stack, committee, f"soak-site-{index}-{os.getpid() % 10000}", work,
+                                        f"owner-{index}-{os.getpid()}@hospital.example"))
             for site in sites:
                 site.up(continuous_paused=True)
-            prepared = [prepare_dataset_at(site, benchmark.id) for site in sites]
-            finish_with_approvals(sites, prepared, "datasets prepared", deadline_s=900)
-            for site in sites:
-                dataset = site.owner.datasets.list(site=site.name).items[0]
-                site.dataset_id = dataset.id
-                request = site.owner.associations.request_dataset(benchmark.id, dataset.id)
-                committee.client.associations.approve("dataset", request.id)
+            prepare_and_associate(committee, sites, benchmark.id, "datasets prepared", deadline_s=900)
             for threshold in range(args.models - 1):  # plus the reference model
                 committee.associate_model(committee.register_model(threshold=6 + threshold % 10 + threshold / 100))
 

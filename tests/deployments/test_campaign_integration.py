@@ -12,7 +12,6 @@ import typer
 from campaign_world import Committee, Site, finish_with_approvals, interval, poll, read_run
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
-from support.stack_world import prepare_and_associate, stack_committee, stack_site
 from typer.testing import CliRunner
 
 from deployments.site_plan import SitePlan
@@ -25,6 +24,7 @@ from medperf.campaign.matrix import StatusMatrix, build_matrix
 from medperf.campaign.prefect_runs import latest_runs
 from medperf.campaign.run_tags import run_tags
 from medperf.campaign.snapshot import load_snapshot
+from medperf.demo.stack_world import prepare_and_associate, stack_committee, stack_site
 from medperf.schemas import ResultStatus
 from medperf.settings import SiteSettings
 

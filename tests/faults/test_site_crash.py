@@ -27,13 +27,13 @@ from prefect.settings import (
     PREFECT_CLIENT_MAX_RETRIES,
     temporary_settings,
 )
-from support.stack_world import prepare_and_associate, stack_committee, stack_site
 from typer.testing import CliRunner
 
 from deployments.site_worker import worker_files
 from medperf.campaign.dispatch import dispatch_with_retry
 from medperf.campaign.prefect_runs import latest_runs
 from medperf.campaign.snapshot import load_snapshot
+from medperf.demo.stack_world import prepare_and_associate, stack_committee, stack_site
 from medperf.schemas import ModelCreate, ModelPublic
 from medperf.site.liveness import PROCESS_FILE
 from medperf.site.run_store import FAILURE, RunStore

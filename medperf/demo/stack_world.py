@@ -1,10 +1,11 @@
-"""A committee and sites on the central stack (tests/deployments' `stack`), built with the product's tiny world."""
+"""A committee and sites on a central stack (infra/stack.py: registry, Prefect, S3), built with the tiny world."""
 
 from pathlib import Path
 from typing import Any
 
 from medperf.client import RegistryClient
 from medperf.demo.tiny_world import (
+    DEADLINE_S,
     Committee,
     Site,
     finish_with_approvals,
@@ -30,10 +31,12 @@ def stack_site(stack: Any, committee: Committee, name: str, root: Path, owner_em
     return make_site(name, root, stack.registry_url, new_user(committee.admin, owner_email), stack)
 
 
-def prepare_and_associate(committee: Committee, sites: list[Site], benchmark_id: int, what: str) -> None:
+def prepare_and_associate(
+    committee: Committee, sites: list[Site], benchmark_id: int, what: str, deadline_s: float = DEADLINE_S
+) -> None:
     """Each (running) site prepares its dataset on its own pool; the committee approves its association."""
     runs = [prepare_dataset_at(site, benchmark_id) for site in sites]
-    finish_with_approvals(sites, runs, what)
+    finish_with_approvals(sites, runs, what, deadline_s)
     for site in sites:
         dataset = next(iter(site.owner.datasets.list(site=site.name).items))
         site.dataset_id = dataset.id
