@@ -1,13 +1,16 @@
 """What both site flows share: task options from site settings and the local failure record."""
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
+import httpx
 from prefect import Task
 
-from medperf.errors import MedPerfError
+from medperf.errors import ConnectionLost, MedPerfError
+from medperf.retry_policy import is_transient
 from medperf.settings import SiteSettings
+from medperf.site.disk_space import disk_full_error
 from medperf.site.run_store import FAILURE, RunStore
 from tasks.options import site_result_storage
 
@@ -34,7 +37,51 @@ def record_failures(settings: SiteSettings, flow_run_id: str) -> Iterator[None]:
     try:
         yield
     except MedPerfError as err:
-        store = RunStore(settings.data_root)
+        _record(settings, flow_run_id, err)
+        raise
+    except OSError as err:
+        full = disk_full_error(err, settings.data_root)
+        if full is None:
+            raise
+        _record(settings, flow_run_id, full)
+        raise full from None
+    except Exception as err:
+        lost = connection_lost(err)
+        if lost is None:
+            raise
+        _record(settings, flow_run_id, lost)
+        _withdraw_unanswered(settings, flow_run_id)
+        raise lost from None
+
+
+def connection_lost(err: BaseException) -> ConnectionLost | None:
+    """ConnectionLost naming the server a transient network error (after the client's retries) was with."""
+    if not is_transient(err):
+        return None
+    where = "a server it needs"
+    current: BaseException | None = err
+    while current is not None:
+        if isinstance(current, httpx.RequestError | httpx.HTTPStatusError):  # they keep the request they failed on
+            with suppress(RuntimeError):
+                url = current.request.url
+                where = f"the server at {url.scheme}://{url.netloc.decode()}"
+                break
+        current = current.__cause__ or current.__context__
+    return ConnectionLost(
+        f"the run lost {where} ({type(err).__name__}) and stopped; the campaign dispatches it again once the "
+        "server answers (an approval it asked for is withdrawn)"
+    )
+
+
+def _withdraw_unanswered(settings: SiteSettings, flow_run_id: str) -> None:
+    with suppress(OSError):
+        RunStore(settings.data_root).withdraw_unanswered(flow_run_id, "the run stopped before the data owner answered")
+
+
+def _record(settings: SiteSettings, flow_run_id: str, err: MedPerfError) -> None:
+    store = RunStore(settings.data_root)
+    try:
         if store.read(flow_run_id, FAILURE) is None:  # keep a step's own, more detailed record
             store.record_failure(flow_run_id, type(err).__name__, str(err), {})
-        raise
+    except OSError:  # the record's own disk is full: the run still fails with the error itself
+        return

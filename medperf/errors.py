@@ -27,3 +27,15 @@ class PolicyViolation(MedPerfError):
 
 class SanityCheckFailed(MedPerfError):
     """Prepared data failed the benchmark's sanity checks."""
+
+
+class StoreUnavailable(MedPerfError):
+    """The object store cannot be reached (down, refusing or not answering); a later retry may succeed."""
+
+
+class DiskFull(MedPerfError):
+    """A folder of the site ran out of disk space."""
+
+
+class ConnectionLost(MedPerfError):
+    """A site run lost a server it needs (the Prefect API, typically) mid-run and stopped."""

@@ -10,6 +10,7 @@ from typing import Any, TextIO
 from medperf.containers.config import Volume
 from medperf.containers.spec import ContainerRunner, ContainerSpec, TaskFailed, TaskResult
 from medperf.errors import ContainerTaskFailed
+from medperf.site.disk_space import full_disk, what_to_do
 
 
 class StepFailed(ContainerTaskFailed):
@@ -78,6 +79,14 @@ def step_failure(ctx: StepContext, task: str, result: TaskResult) -> StepFailed:
             f"step '{task}' of container '{ctx.spec.name}' ran out of memory: it passed the limit of "
             f"{result.memory_limit_hit_mb} MB (exit code {result.exit_code}); raise MEDPERF_SITE_MEMORY_LIMIT_MB "
             f"if it needs more (log on this site: {result.log_path})",
+            result,
+            ctx.work_dir,
+        )
+    free = full_disk(ctx.work_dir, result.log_tail)
+    if free is not None:
+        return StepFailed(
+            f"step '{task}' of container '{ctx.spec.name}' failed with exit code {result.exit_code}: "
+            f"{what_to_do(ctx.work_dir, free)} (log on this site: {result.log_path})",
             result,
             ctx.work_dir,
         )

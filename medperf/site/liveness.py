@@ -125,7 +125,8 @@ MarkCrashed = Callable[[str, str], tuple[str, bool]]
 
 def sweep_dead_runs(data_root: Path, mark_crashed: MarkCrashed | None = None) -> list[DeadRun]:
     """Crash every run whose recorded process is gone: Prefect state (mark_crashed(run_id, message) returns
-    (state before, changed)), then the site's failure record; the pid file is removed once both are done."""
+    (state before, changed)), then the site's failure record, and an approval it asked for that nobody
+    answered is withdrawn (its re-dispatch asks anew); the pid file is removed once all are done."""
     mark = mark_crashed or mark_flow_run_crashed
     dead = []
     for process in recorded_processes(data_root):
@@ -137,6 +138,8 @@ def sweep_dead_runs(data_root: Path, mark_crashed: MarkCrashed | None = None) ->
         )
         before, changed = mark(process.flow_run_id, message)
         _record_once(data_root, process.flow_run_id, message, {"pid": process.pid, "prefect_state": before})
+        RunStore(data_root).withdraw_unanswered(process.flow_run_id, "the run's process died before the data owner "
+                                                "answered")
         _process_file(data_root, process.flow_run_id).unlink(missing_ok=True)
         dead.append(DeadRun(process.flow_run_id, process.pid, before, changed))
     return dead

@@ -13,6 +13,7 @@ FAILURE = "failure.json"
 SANITY_REPORT = "sanity_report.json"
 ANSWERS = "answers.jsonl"  # every answer the run judged, in order: what `medperf approve` reports back
 ANSWER_CLAIM = "answer.claim"  # held while one command on this machine sends an answer
+WITHDRAWN = "withdrawn"  # the decision of an approval whose run stopped before anyone answered
 
 
 def _write_json(path: Path, data: Any) -> Path:
@@ -82,6 +83,14 @@ class RunStore:
         return _write_json(
             self.run_dir(flow_run_id) / DECISION, {"decision": decision, "comment": comment, "at": _now()}
         )
+
+    def withdraw_unanswered(self, flow_run_id: str, why: str) -> bool:
+        """Mark the approval this run asked for, if nobody answered it, withdrawn (the run stopped): a
+        re-dispatched run then asks anew and the owner never sees two open requests for one result."""
+        if self.read(flow_run_id, APPROVAL) is None or self.read(flow_run_id, DECISION) is not None:
+            return False
+        self.record_decision(flow_run_id, WITHDRAWN, why)
+        return True
 
     def record_answer(self, flow_run_id: str, decision: str) -> None:
         """Append how the run judged one answer (approved, rejected, wrong-code)."""

@@ -2,14 +2,17 @@
 
 import hashlib
 import io
+import os
 from pathlib import Path
 from urllib.parse import urlparse
 
+import certifi
+import urllib3
 import urllib3.exceptions
 from minio import Minio
 from minio.error import S3Error
 
-from medperf.errors import ConfigError
+from medperf.errors import ConfigError, MedPerfError, StoreUnavailable
 from medperf.hashing import sha256_file
 from medperf.storage.base import StoredObject, object_key
 from medperf.storage.cache import VerifiedCache, copy_file
@@ -22,6 +25,36 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     if parsed.scheme != "s3" or not parsed.netloc or not parsed.path.strip("/"):
         raise ConfigError(f"{url}: not an s3://<bucket>/<key> url; check the registered url")
     return parsed.netloc, parsed.path.lstrip("/")
+
+
+CONNECT_TIMEOUT_S = 10.0  # a store that does not take the connection by then is down
+READ_TIMEOUT_S = 60.0  # a store that took it but stays silent this long is hung (per read, not per object)
+
+
+def http_client(secure: bool) -> urllib3.PoolManager:
+    """minio's own connection pool, except the timeouts: a store that is down fails in seconds, not minutes."""
+    return urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=READ_TIMEOUT_S),
+        maxsize=10,
+        cert_reqs="CERT_REQUIRED" if secure else "CERT_NONE",
+        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+        # a refused connection or a 5xx is retried 5 times in ~6 s; a read timeout once (it cost a minute)
+        retries=urllib3.Retry(total=5, read=1, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+    )
+
+
+def _why(err: urllib3.exceptions.HTTPError) -> str:
+    """A short reason for a failed connection (urllib3's own messages hold object reprs and urls)."""
+    reason = getattr(err, "reason", None) or err
+    if isinstance(reason, urllib3.exceptions.NewConnectionError):
+        return "the connection was refused"
+    if isinstance(reason, urllib3.exceptions.TimeoutError):
+        return "it did not answer in time"
+    if isinstance(reason, urllib3.exceptions.ProtocolError):
+        return "it closed the connection"
+    if isinstance(reason, urllib3.exceptions.ResponseError):
+        return "it kept answering with server errors"
+    return type(reason).__name__
 
 
 class S3Store:
@@ -39,11 +72,18 @@ class S3Store:
     ) -> None:
         self.endpoint = endpoint
         self.bucket = bucket
-        self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure)
+        self.client = Minio(
+            endpoint, access_key=access_key, secret_key=secret_key, secure=secure, http_client=http_client(secure)
+        )
         self.cache = VerifiedCache(cache_dir)
         self._bucket_ready = False
 
-    def _unreachable(self, err: Exception) -> ConfigError:
+    def _unreachable(self, err: Exception) -> MedPerfError:
+        if isinstance(err, urllib3.exceptions.HTTPError):
+            return StoreUnavailable(
+                f"object store S3 at {self.endpoint} is unreachable ({_why(err)}); nothing was fetched or sent — "
+                "start the store (or fix MEDPERF_STORE_ENDPOINT) and run again"
+            )
         return ConfigError(
             f"S3 at {self.endpoint}: {err}; check MEDPERF_STORE_ENDPOINT and the credentials "
             "(MEDPERF_STORE_ACCESS_KEY / MEDPERF_STORE_SECRET_KEY)"

@@ -84,3 +84,20 @@ def test_a_steps_own_failure_record_is_kept(tmp_path: Path) -> None:
     sweep_dead_runs(tmp_path, FakePrefect())
     failure = RunStore(tmp_path).read("run-4", FAILURE)
     assert failure is not None and failure["step"] == "infer"
+
+
+def test_the_sweep_withdraws_the_unanswered_approval_of_a_dead_run_and_keeps_an_answered_one(tmp_path: Path) -> None:
+    """A run killed while its form was open (pause mode keeps the process alive while it waits): its request is
+    withdrawn, so the re-dispatched run's request is the only open one; an answered one is left as it is."""
+    store = RunStore(tmp_path)
+    for run_id in ("asked", "answered"):
+        record_process(tmp_path, run_id, pid=_dead_pid())
+        store.record_pending(run_id, "result", "Result of model m on dataset d", {"metrics": {"auc": 0.9}}, "a" * 64)
+    store.record_decision("answered", "approved", "ok")
+
+    sweep_dead_runs(tmp_path, FakePrefect())
+
+    assert store.read("asked", "decision.json")["decision"] == "withdrawn"  # type: ignore[index]
+    assert store.read("answered", "decision.json")["decision"] == "approved"  # type: ignore[index]
+    waiting = [pending.flow_run_id for pending in store.approvals() if pending.decision is None]
+    assert waiting == []

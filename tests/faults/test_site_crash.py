@@ -10,15 +10,16 @@ import os
 import signal
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
 import pytest
-from campaign_world import Committee, Site, poll, read_run, unique, upload_container
+from campaign_world import Site, poll, read_run
 from faulty_proxy import Fault, faulty_proxy
+from one_site_world import SUFFIX, one_site_world
+from one_site_world import World as OneSiteWorld
 from prefect.client.orchestration import get_client
 from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
 from prefect.settings import (
@@ -33,34 +34,17 @@ from deployments.site_worker import worker_files
 from medperf.campaign.dispatch import dispatch_with_retry
 from medperf.campaign.prefect_runs import latest_runs
 from medperf.campaign.snapshot import load_snapshot
-from medperf.demo.stack_world import prepare_and_associate, stack_committee, stack_site
-from medperf.schemas import ModelCreate, ModelPublic
 from medperf.site.liveness import PROCESS_FILE
 from medperf.site.run_store import FAILURE, RunStore
 
 pytestmark = [pytest.mark.prefect, pytest.mark.postgres, pytest.mark.s3]
-SUFFIX = str(os.getpid() % 10000)
 
 
-@dataclass
-class World:
-    """The committee, one site (pool concurrency 1) with a prepared, associated dataset, the benchmark id."""
+class World(OneSiteWorld):
+    """The one-site world (pool of one slot), with the campaign's whole dispatch result."""
 
-    committee: Committee
-    site: Site
-    benchmark_id: int
-
-    def model(self, delay_s: float = 0.0) -> ModelPublic:
-        """A new model associated with the benchmark; delay_s keeps its inference busy that long."""
-        committee = self.committee
-        container = upload_container(committee.client, committee.store, "model", committee.work,
-                                     {"threshold": 10, "delay_s": delay_s})
-        model = committee.client.models.create(ModelCreate(name=unique("model"), container_id=container.id))
-        committee.associate_model(model)
-        return model
-
-    def dispatch(self, model_ids: list[int], **options: Any) -> Any:
-        """The campaign's dispatch for these models, as `medperf benchmark run` does it."""
+    def campaign(self, model_ids: list[int], **options: Any) -> Any:
+        """The campaign's dispatch for these models, as `medperf benchmark run` does it: created and crashed runs."""
         client = self.committee.client
         return dispatch_with_retry(lambda: load_snapshot(client, self.benchmark_id), self.benchmark_id,
                                    models=model_ids, **options)
@@ -69,16 +53,8 @@ class World:
 @pytest.fixture(scope="module")
 def world(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """One site up with a pool of ONE slot (a zombie holding it would block every later run)."""
-    root = tmp_path_factory.mktemp("faults")
-    committee = stack_committee(stack, root, f"committee-faults-{SUFFIX}@bench.example")
-    benchmark = committee.create_benchmark()
-    site = stack_site(stack, committee, f"crash-site-{SUFFIX}", root, f"owner-crash-{SUFFIX}@hospital.example")
-    try:
-        site.up(continuous_paused=True, pool_concurrency=1)
-        prepare_and_associate(committee, [site], benchmark.id, "the dataset to be prepared")
-        yield World(committee, site, benchmark.id)
-    finally:
-        site.down()
+    with one_site_world(stack, tmp_path_factory.mktemp("faults"), f"crash-site-{SUFFIX}") as built:
+        yield World(built.committee, built.site, built.benchmark_id)
 
 
 def _state(run_id: str) -> str:
@@ -119,7 +95,7 @@ def test_a_run_killed_with_its_worker_is_crashed_when_the_site_comes_back_and_di
 ) -> None:
     site = world.site
     slow = world.model(delay_s=600)
-    first = world.dispatch([slow.id])
+    first = world.campaign([slow.id])
     assert len(first.created) == 1
     run_id = first.created[0].flow_run_id
     run_pid = poll(lambda: _running_process(site, run_id), "the slow model's run to be inferring")
@@ -127,7 +103,7 @@ def test_a_run_killed_with_its_worker_is_crashed_when_the_site_comes_back_and_di
     _kill_worker_and_run(site, run_pid)
 
     assert _state(run_id) == "RUNNING"  # the zombie: nothing on the server knows the process died
-    assert world.dispatch([slow.id]).created == []  # in flight, so not dispatched twice (yet)
+    assert world.campaign([slow.id]).created == []  # in flight, so not dispatched twice (yet)
 
     site.start_worker()  # `medperf site up` after the crash: the sweep runs before the new worker starts
 
@@ -137,7 +113,7 @@ def test_a_run_killed_with_its_worker_is_crashed_when_the_site_comes_back_and_di
     assert failure is not None and failure["step"] == "site-process" and failure["details"]["pid"] == run_pid
     assert not (RunStore(site.data_root).run_dir(run_id) / PROCESS_FILE).exists()
 
-    again = world.dispatch([slow.id])
+    again = world.campaign([slow.id])
     assert [(d.pair.model_id, d.pair.dataset_id) for d in again.created] == [(slow.id, site.dataset_id)]
     # The pool has one slot: the new run starts only because the crashed one gave its slot back.
     new_id = again.created[0].flow_run_id
@@ -151,7 +127,7 @@ def _an_inferring_run(world: World) -> tuple[int, int, str]:
         (model_id, dataset_id), run = running[0]
         return model_id, dataset_id, run.flow_run_id
     slow = world.model(delay_s=600)
-    created = world.dispatch([slow.id]).created
+    created = world.campaign([slow.id]).created
     assert len(created) == 1
     return slow.id, created[0].pair.dataset_id, created[0].flow_run_id
 
@@ -172,12 +148,12 @@ def test_a_silent_running_run_is_crashed_by_the_campaign_and_its_pair_dispatched
     run_pid = poll(lambda: _running_process(site, run_id), "the run to be inferring")
     # The run's process tells Prefect it is alive (every 30 s on a site): an alive run is never judged silent.
     poll(lambda: _heartbeats(run_id), "a heartbeat of the running run", deadline_s=90)
-    assert world.dispatch([model_id], stale_after_s=60).crashed == []
+    assert world.campaign([model_id], stale_after_s=60).crashed == []
 
     _kill_worker_and_run(site, run_pid)  # and the site stays down
 
     started = time.monotonic()
-    redispatched = poll(lambda: world.dispatch([model_id], stale_after_s=60).created or None,
+    redispatched = poll(lambda: world.campaign([model_id], stale_after_s=60).created or None,
                         "the campaign to crash the silent run and dispatch its pair again", deadline_s=180)
     assert time.monotonic() - started < 120  # within minutes of the crash
     assert _state(run_id) == "CRASHED"
@@ -281,7 +257,7 @@ def test_a_run_whose_worker_alone_is_killed_goes_on_and_finalizes_its_one_result
     site = world.site
     _free_the_pool(world)
     model = world.model(delay_s=20)
-    created = world.dispatch([model.id]).created
+    created = world.campaign([model.id]).created
     run_id = created[0].flow_run_id
     poll(lambda: _running_process(site, run_id), "the run to be inferring")
 
@@ -296,7 +272,7 @@ def test_a_run_whose_worker_alone_is_killed_goes_on_and_finalizes_its_one_result
     outcome = poll(settled, "the run to reach its approval without its worker", deadline_s=300)
     assert outcome == "Suspended", outcome
     assert RunStore(site.data_root).read(run_id, FAILURE) is None, "the run did not fail"
-    assert world.dispatch([model.id]).created == [], "waiting for approval: in flight, not dispatched twice"
+    assert world.campaign([model.id]).created == [], "waiting for approval: in flight, not dispatched twice"
 
     site.start_worker()  # `medperf site up` after the worker died
     poll(lambda: site.approve_waiting() or None, "the owner's approval to be taken", deadline_s=120)
@@ -304,4 +280,4 @@ def test_a_run_whose_worker_alone_is_killed_goes_on_and_finalizes_its_one_result
     assert final == "Completed", final
     results = world.committee.client.results.list(benchmark_id=world.benchmark_id, model_id=model.id).items
     assert [r.status.value for r in results] == ["FINALIZED"]
-    assert world.dispatch([model.id]).created == []
+    assert world.campaign([model.id]).created == []

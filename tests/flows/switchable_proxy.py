@@ -2,7 +2,8 @@
 
 import socket
 import threading
-from contextlib import suppress
+
+from support.tcp_bridge import bridge
 
 
 class SwitchableProxy:
@@ -30,21 +31,7 @@ class SwitchableProxy:
             if not self.up:
                 client.close()
                 continue
-            threading.Thread(target=self._bridge, args=(client,), daemon=True).start()
-
-    def _bridge(self, client: socket.socket) -> None:
-        with suppress(OSError), client, socket.create_connection(self.target) as server:
-            pump = threading.Thread(target=self._pump, args=(server, client), daemon=True)
-            pump.start()
-            self._pump(client, server)
-            pump.join()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        with suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-            sink.shutdown(socket.SHUT_WR)
+            threading.Thread(target=bridge, args=(client, self.target), daemon=True).start()
 
     def close(self) -> None:
         """Stop listening."""
