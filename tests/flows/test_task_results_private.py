@@ -1,6 +1,8 @@
 """Task results Prefect persisted for prepare + execute hold no case id, no per-case value, no large object."""
 
+import base64
 import json
+import pickle
 from pathlib import Path
 
 import pytest
@@ -23,17 +25,37 @@ def _sizes(raw: Path) -> list[str]:
     return [line.split(",")[1] for line in (raw / "cases.csv").read_text().splitlines()[1:]]
 
 
-def _stored_results(folders: list[Path]) -> dict[Path, str]:
-    """Every result file Prefect wrote, decoded: the record's metadata and a repr of the value it holds."""
-    from prefect._internal.result_records import ResultRecord
+def _result_files(data_root: Path) -> set[Path]:
+    """Every file in the site's result folder and in Prefect's default local result storage."""
+    folders = [result_dir(data_root), Path(PREFECT_LOCAL_STORAGE_PATH.value())]
+    return {path for folder in folders if folder.is_dir() for path in folder.rglob("*") if path.is_file()}
 
+
+def _decoded(content: bytes) -> str:
+    """A result file as text to search: a result record's metadata and value, or a bare pickled value (Prefect
+    stores a failed task's exception so), and the raw bytes either way."""
+    from prefect._internal.result_records import ResultRecord
+    from pydantic import ValidationError
+
+    raw = content.decode(errors="replace")
+    try:
+        record = ResultRecord.deserialize(content)  # type: ignore[var-annotated]
+        return record.metadata.model_dump_json() + repr(record.result) + raw
+    except ValidationError:
+        pass
+    try:
+        return repr(pickle.loads(base64.b64decode(content))) + raw
+    except Exception:  # neither: its bytes alone are searched
+        return raw
+
+
+def _stored_results(paths: list[Path]) -> dict[Path, str]:
+    """These result files, decoded (see _decoded)."""
     texts: dict[Path, str] = {}
-    for folder in folders:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            content = path.read_bytes()
-            assert len(content) <= MAX_RESULT_BYTES, f"{path}: {len(content)} bytes persisted as a task result"
-            record = ResultRecord.deserialize(content)  # type: ignore[var-annotated]
-            texts[path] = record.metadata.model_dump_json() + repr(record.result) + content.decode(errors="replace")
+    for path in paths:
+        content = path.read_bytes()
+        assert len(content) <= MAX_RESULT_BYTES, f"{path}: {len(content)} bytes persisted as a task result"
+        texts[path] = _decoded(content)
     return texts
 
 
@@ -41,6 +63,7 @@ def test_no_task_result_holds_a_case_id_or_per_case_value(
     world: World, site_env: dict[str, str], site_home: Path, tmp_path: Path
 ) -> None:
     data_root = Path(site_env["MEDPERF_SITE_DATA_ROOT"])
+    earlier = _result_files(data_root)  # the session's other flow tests share the site and Prefect's storage
     raw, labels = write_raw_data(tmp_path / "in", CASES)
     dataset_id = prepare_approved(data_root, site_home, world.benchmark.id, raw, labels)
     associate_dataset(world, dataset_id)
@@ -62,11 +85,11 @@ def test_no_task_result_holds_a_case_id_or_per_case_value(
     for run in runs:
         assert len(json.dumps(run.parameters)) <= MAX_PARAMETERS_BYTES, run.parameters
 
-    # The results the site's runs persisted, read where Prefect wrote them (the site's result folder; the
-    # default local storage must stay empty of them). Read from disk, not from task-run states: the server
-    # records those from events, which a loaded server may show only minutes later.
+    # The results these two runs persisted, read where Prefect wrote them (the site's result folder; none may
+    # land in the default local storage). Read from disk, not from task-run states: the server records those
+    # from events, which a loaded server may show only minutes later.
     site_results = result_dir(data_root)
-    stored = _stored_results([site_results, Path(PREFECT_LOCAL_STORAGE_PATH.value())])
+    stored = _stored_results(sorted(_result_files(data_root) - earlier))
     assert all(path.is_relative_to(site_results) for path in stored), sorted(map(str, stored))
     steps = {path.name.split("-", 1)[0]: text for path, text in stored.items()}
     assert set(steps) >= {"prepare", "sanity", "statistics", "infer", "evaluate"}, sorted(steps)
