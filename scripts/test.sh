@@ -3,6 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PREFECT_SERVER_ANALYTICS_ENABLED=false DO_NOT_TRACK=1 PREFECT_TELEMETRY_ENABLED=false
+START=$SECONDS
+LAST=$SECONDS
+PHASE="apt"
+phase() {  # "[test] <next phase>", after the time the phase before it took
+  echo "[test] $PHASE took $((SECONDS - LAST)) s; $1"
+  PHASE=$1
+  LAST=$SECONDS
+}
 
 # System packages the integration tests use (apt as root on a fresh Debian machine).
 need=()
@@ -17,26 +25,28 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+phase "bootstrap"
 scripts/bootstrap.sh
 PY=.venv/bin/python
 SERVICES=${MEDPERF_TEST_SERVICES:-$(mktemp -d /tmp/medperf-test-services.XXXXXX)}
 chmod 755 "$SERVICES"  # Postgres runs as the postgres system user and must reach its folder
 cleanup() {
+  echo "[test] $PHASE took $((SECONDS - LAST)) s; total $((SECONDS - START)) s"
   $PY infra/postgres.py stop "$SERVICES/pg" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
-echo "[test] starting Postgres"
+phase "starting Postgres"
 MEDPERF_TEST_POSTGRES_URL=$($PY infra/postgres.py start "$SERVICES/pg")
 export MEDPERF_TEST_POSTGRES_URL
-echo "[test] starting dockerd and the local base image"
+phase "starting dockerd and the local base image"
 DOCKER_HOST=$(bash infra/dockerd.sh)
 export DOCKER_HOST
 bash infra/base_image.sh
 
-echo "[test] ruff + mypy"
+phase "ruff + mypy"
 .venv/bin/ruff check medperf flows tasks blocks deployments tests benchmarks infra examples
 .venv/bin/mypy medperf flows tasks blocks deployments
 
-echo "[test] pytest"
+phase "pytest"
 .venv/bin/pytest "$@"
