@@ -26,21 +26,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
-def rss_mb(pgid: int) -> float:
-    """Resident memory of every process in the process group, in MB (from /proc)."""
-    total_kb = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if os.getpgid(int(entry.name)) != pgid:
-                continue
-            for line in (entry / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total_kb += int(line.split()[1])
-        except (OSError, ProcessLookupError, ValueError):
-            continue
-    return round(total_kb / 1024, 1)
+from benchmarks.stack_figures import rss_mb, stack_module  # noqa: E402
 
 
 def container_seconds(flow_run_ids: list[str]) -> float:
@@ -64,16 +50,10 @@ def main() -> int:
     parser.add_argument("--stack-dir", type=Path, default=None, help="reuse a stack started by infra/stack.py")
     args = parser.parse_args()
 
-    import importlib.util
-
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    spec = importlib.util.spec_from_file_location("medperf_infra_stack", ROOT / "infra" / "stack.py")
-    assert spec is not None and spec.loader is not None
-    stack_module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = stack_module
-    spec.loader.exec_module(stack_module)
+    stacks = stack_module()
 
     from deployments.site_plan import DEFAULT_POOL_CONCURRENCY
     from deployments.site_worker import running_pid, worker_files
@@ -86,7 +66,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="medperf-campaign-bench-"))
     root = args.stack_dir or work / "stack"
     started = time.monotonic()
-    stack = stack_module.up(root)
+    stack = stacks.up(root)
     stack_up_s = time.monotonic() - started
     os.environ.update(stack.env())
     figures: dict[str, Any] = {"stack_up_s": round(stack_up_s, 1)}
@@ -150,7 +130,7 @@ def main() -> int:
         for site in sites:
             site.down()
         if args.stack_dir is None:
-            stack_module.down(root)
+            stacks.down(root)
     print(json.dumps(figures, indent=2))
     return 0
 

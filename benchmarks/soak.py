@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))  # flows/, deployments/ and medperf/ when run from
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from benchmarks.campaign import rss_mb  # noqa: E402  (the same /proc reading as the campaign figures)
+from benchmarks.stack_figures import rss_mb, stack_module  # noqa: E402
 
 SITES = 3
 
@@ -58,18 +58,6 @@ def finalized_pairs(client: Any, benchmark_id: int) -> int:
 
     results = iter_all(client.results.list, benchmark_id=benchmark_id)
     return len({(r.model_id, r.dataset_id) for r in results if r.status is ResultStatus.FINALIZED})
-
-
-def stack_module() -> Any:
-    """infra/stack.py, loaded as a module."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("medperf_infra_stack", ROOT / "infra" / "stack.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def main() -> int:

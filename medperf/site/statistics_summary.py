@@ -128,8 +128,10 @@ def label_statistics(
         values = table[column].tolist() if column is not None and column in table.columns else []
         return {LABEL_SUMMARY_KEY: by_kind.continuous_summary(values, cells)} if values else {}
     if kind == LabelKind.MASK and labels_dir is not None:
-        masks = by_kind.case_volumes(labels_dir)
-        return {LABEL_SUMMARY_KEY: by_kind.mask_summary(masks.volumes, cells, masks.unit)}
+        from medperf.site.mask_volumes import case_volumes, mask_summary
+
+        masks = case_volumes(labels_dir)
+        return {LABEL_SUMMARY_KEY: mask_summary(masks.volumes, cells, masks.unit)}
     return {}
 
 

@@ -14,7 +14,8 @@ from medperf.release_policy import check_statistics
 from medperf.schemas import ReleasePolicy
 from medperf.schemas.task import LabelKind, MetricSpec, TaskDeclaration, TaskKind
 from medperf.site.dataset_steps import PreparedDataset, statistics
-from medperf.site.label_statistics import binned_summary, case_volumes, mask_summary, suppress_small
+from medperf.site.label_statistics import binned_summary, suppress_small
+from medperf.site.mask_volumes import case_volumes, mask_summary
 from medperf.site.statistics_summary import summarise
 
 K = 5
