@@ -18,6 +18,7 @@ from medperf.campaign.continuous import latest_standing_consent
 from medperf.client.errors import ApiError
 from medperf.schemas.task import TaskDeclaration
 from medperf.settings import SiteSettings, default_home
+from medperf.site.approval_claims import DUPLICATE_STATE, ApprovalClaims, prefect_run_is_final
 from medperf.site.approval_code import load_or_create_site_secret
 from medperf.site.approval_form import (
     QUEUED_STATE,
@@ -249,7 +250,8 @@ def approve_then_send(
     outbox, then send it: the registry id, or the state to end the run in (rejected, queued, refused).
 
     The outbox entry is written before anything is sent, so an approval survives a registry outage, a crash
-    and a restart; an earlier approval of the same payload is reused, never asked for twice.
+    and a restart; an earlier approval of the same payload is reused, never asked for twice, and while another
+    run of this site asks for the same payload, this run ends Cancelled, named "Duplicate", asking nothing.
     """
     logger = get_run_logger()
     outbox = Outbox(settings.data_root)
@@ -262,6 +264,16 @@ def approve_then_send(
     else:
         if consent:
             record_standing_consent(flow_run_id, title, payload, settings)
+        elif (asking := ApprovalClaims(settings.data_root).claim(
+            payload.kind, digest, flow_run_id, prefect_run_is_final
+        )) is not None:
+            logger.info("run %s already asks the data owner to approve this exact payload; not asking twice",
+                        asking)
+            return Cancelled(
+                name=DUPLICATE_STATE,
+                message=f"run {asking} on this site already asks the data owner to approve this exact "
+                f"{payload.kind}; this run asked nothing and uploaded nothing (answer that run's form)",
+            )
         elif (ended := await_approval(flow_run_id, title, payload, settings, timeout_s, task)) is not None:
             return ended
         entry = outbox.put(f"{payload.kind}-{flow_run_id}", payload.kind, flow_run_id, payload_dict(payload),

@@ -32,10 +32,28 @@ def evaluation_parameters(benchmark_id: int, pair: Pair, extra: dict[str, Any] |
     return {"benchmark_id": benchmark_id, "model_id": pair.model_id, "dataset_id": pair.dataset_id, **(extra or {})}
 
 
+def dispatch_key(benchmark_id: int, pair: Pair, after_run: str | None) -> str:
+    """The idempotency key of the pair's next run: the same for every dispatcher that saw the same newest run.
+
+    Two `medperf benchmark run` at once, or a retry after a create whose answer was lost, therefore get the
+    one flow run Prefect made for the first of them; a run that ended (failed, rejected, crashed) moves the
+    key on, so the pair can be dispatched again.
+    """
+    return f"medperf-evaluate/{benchmark_id}/{pair.model_id}/{pair.dataset_id}/after/{after_run or 'none'}"
+
+
 def dispatch_pair(
-    benchmark_id: int, pair: Pair, *, extra_parameters: dict[str, Any] | None = None, tags: Collection[str] = ()
+    benchmark_id: int,
+    pair: Pair,
+    *,
+    extra_parameters: dict[str, Any] | None = None,
+    tags: Collection[str] = (),
+    idempotency_key: str | None = None,
 ) -> str:
-    """Create the flow run on the site's pool and return at once (the site's worker picks it up when it polls)."""
+    """Create the flow run on the site's pool and return at once (the site's worker picks it up when it polls).
+
+    With an idempotency_key, a second create with the same key returns the run the first one made.
+    """
     name = deployment_name(EVALUATE_FLOW, pair.site)
     try:
         run = run_deployment(
@@ -43,6 +61,7 @@ def dispatch_pair(
             parameters=evaluation_parameters(benchmark_id, pair, extra_parameters),
             timeout=0,
             tags=run_tags(benchmark_id, pair.model_id, pair.dataset_id, *tags),
+            idempotency_key=idempotency_key,
             as_subflow=False,
         )
     except ObjectNotFound as err:
@@ -67,8 +86,9 @@ def dispatch_campaign(
 ) -> list[DispatchedRun]:
     """One run per approved pair without a current result and without a live run in flight.
 
-    A RUNNING run silent for stale_after_s (its site process died) is marked CRASHED first and its pair
-    dispatched again. Each run is appended to `created` as soon as it exists (so a caller still knows them
+    Each run is created with dispatch_key, so dispatchers racing on the same pair share one run. A RUNNING
+    run silent for stale_after_s (its site process died) is marked CRASHED first and its pair dispatched
+    again. Each run is appended to `created` as soon as it exists (so a caller still knows them
     when a later pair fails), and each crashed run to `crashed`.
     """
     created = [] if created is None else created
@@ -80,8 +100,10 @@ def dispatch_campaign(
     planned: list[PlannedRun] = pairs_to_run(snapshot, models=models, datasets=datasets, in_flight=busy)
     start = len(created)
     for p in planned:
-        created.append(DispatchedRun(p.pair, dispatch_pair(snapshot.benchmark.id, p.pair, tags=extra_tags),
-                                     p.reason.value))
+        newest = runs.get((p.pair.model_id, p.pair.dataset_id))
+        key = dispatch_key(snapshot.benchmark.id, p.pair, newest.flow_run_id if newest else None)
+        run_id = dispatch_pair(snapshot.benchmark.id, p.pair, tags=extra_tags, idempotency_key=key)
+        created.append(DispatchedRun(p.pair, run_id, p.reason.value))
     return created[start:]
 
 

@@ -10,6 +10,7 @@ from prefect.client.schemas.sorting import FlowRunSort
 
 from medperf.campaign.cells import RunState
 from medperf.campaign.run_tags import benchmark_tag, parse_run_tags
+from medperf.site.approval_claims import DUPLICATE_STATE
 
 PAGE = 200
 
@@ -20,8 +21,14 @@ def _state(run: FlowRun) -> RunState:
     return RunState(str(run.id), state_type, state_name, run.created)
 
 
+def _duplicate(run: FlowRun) -> bool:
+    """A run that found its pair's payload already asked for on the site: it did nothing, so it never
+    stands for its pair (the run that asks does)."""
+    return run.state is not None and run.state.is_cancelled() and run.state.name == DUPLICATE_STATE
+
+
 def latest_runs(benchmark_id: int) -> dict[tuple[int, int], RunState]:
-    """{(model_id, dataset_id): state of its newest tagged run} for one benchmark."""
+    """{(model_id, dataset_id): state of its newest tagged run} for one benchmark; duplicates left out."""
     runs: list[FlowRun] = []
     with get_client(sync_client=True) as client:
         offset = 0
@@ -39,7 +46,7 @@ def latest_runs(benchmark_id: int) -> dict[tuple[int, int], RunState]:
     latest: dict[tuple[int, int], FlowRun] = {}
     for run in runs:
         ids = parse_run_tags(list(run.tags))
-        if "model" not in ids or "dataset" not in ids:
+        if "model" not in ids or "dataset" not in ids or _duplicate(run):
             continue
         key = (ids["model"], ids["dataset"])
         known = latest.get(key)
