@@ -12,6 +12,7 @@ from pathlib import Path
 from deployments.site_plan import WORKER_ENV, SitePlan
 from medperf.settings import default_home
 from medperf.site.liveness import DeadRun, requeue_stranded_submissions, sweep_dead_runs
+from medperf.site.lost_runs import report_lost_runs
 
 STOP_DEADLINE_S = 20.0
 # Every flow run tells the Prefect server it is alive this often; the campaign crashes a RUNNING run that
@@ -68,7 +69,8 @@ def start_worker(plan: SitePlan, env: dict[str, str] | None = None, home: Path |
     """Start the worker in the background unless it runs already; returns (pid, started_now).
 
     Before a new worker starts, the runs the site's previous worker left behind with a dead process are
-    marked CRASHED (medperf.site.liveness), so they free their slot and can be dispatched again, and the
+    marked CRASHED (medperf.site.liveness), so they free their slot and can be dispatched again, runs that
+    stopped on a lost server get the site's message as their state (medperf.site.lost_runs), and the
     runs it left half-submitted (PENDING, no process) are scheduled again for the new worker.
     """
     files = worker_files(plan.pool, home)
@@ -77,6 +79,7 @@ def start_worker(plan: SitePlan, env: dict[str, str] | None = None, home: Path |
         return pid, False
     files.folder.mkdir(parents=True, exist_ok=True)
     crashed = crash_dead_runs(plan)
+    lost = report_lost_runs(plan.settings.data_root)
     requeued = requeue_stranded_submissions(plan.pool)
     variables = plan.job_variables()["env"]
     assert isinstance(variables, dict)
@@ -86,6 +89,8 @@ def start_worker(plan: SitePlan, env: dict[str, str] | None = None, home: Path |
         for dead in crashed:
             log.write(f"[medperf] run {dead.flow_run_id}: its process (pid {dead.pid}) had died; "
                       f"{'marked CRASHED' if dead.marked_crashed else 'already ' + dead.prefect_state}\n".encode())
+        for flow_run_id, outcome in lost.items():
+            log.write(f"[medperf] run {flow_run_id}: lost the server; its state says why ({outcome})\n".encode())
         for flow_run_id in requeued:
             log.write(f"[medperf] run {flow_run_id}: left submitting by the last worker; scheduled again\n".encode())
         log.flush()

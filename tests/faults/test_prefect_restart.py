@@ -5,7 +5,8 @@ on a database of its own. A restart while the model runs (the inference ends dur
 retries carry the run over it) and while the run waits for the data owner each end with exactly one finalized
 result and the owner asked once. An outage longer than the client's retries stops the run: the worker reports
 it CRASHED once the server is back (no zombie), the site records why in one line and withdraws the approval it
-had asked for, and the re-dispatched run finalizes the one result, asking the owner once.
+had asked for, the site's next deliver_outbox run puts that line on the run's state (what the UI shows), and
+the re-dispatched run finalizes the one result, asking the owner once.
 """
 
 import importlib.util
@@ -20,9 +21,12 @@ import httpx
 import pytest
 from campaign_world import poll, read_run
 from one_site_world import SUFFIX, World, one_site_world
+from prefect.client.schemas.objects import FlowRun
+from prefect.deployments import run_deployment
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows.site_run import record_failures
+from medperf.campaign.deployment_names import OUTBOX_FLOW, deployment_name
 from medperf.errors import ConnectionLost
 from medperf.settings import SiteSettings
 from medperf.site.liveness import PROCESS_FILE
@@ -162,7 +166,8 @@ def test_an_outage_longer_than_the_clients_retries_stops_the_run_with_a_site_rec
     prefect.restart(down_s=LONG_OUTAGE_S)
 
     # The run's process gave up (its request for approval could not publish the payload) and exited; the
-    # site's worker, which outlived the outage, reports it once the server is back: no zombie.
+    # site's worker, which outlived the outage, reports it (with Prefect's generic message) once the server
+    # is back: no zombie.
     assert poll(lambda: _settled(run_id), "the run to end once the server is back", deadline_s=120) == "CRASHED"
     failure = RunStore(world.site.data_root).read(run_id, FAILURE)
     assert failure is not None and failure["step"] == "ConnectionLost"
@@ -172,6 +177,13 @@ def test_an_outage_longer_than_the_clients_retries_stops_the_run_with_a_site_rec
     asked = [pending.decision for pending in approvals if pending.flow_run_id == run_id]
     assert asked == [WITHDRAWN]  # recorded on the site before the run stopped, and not left open
     assert world.finalized(model.id) == []
+
+    # What the operator sees in the UI: the site's next deliver_outbox run gives the run the site's own line.
+    sweep = run_deployment(deployment_name(OUTBOX_FLOW, world.site.name), timeout=0, as_subflow=False)
+    assert isinstance(sweep, FlowRun)
+    assert poll(lambda: _settled(str(sweep.id)), "the site's deliver_outbox run", deadline_s=120) == "COMPLETED"
+    shown = read_run(run_id).state
+    assert shown is not None and shown.is_crashed() and shown.message == failure["message"], shown
 
     again = world.dispatch_one(model.id)  # the campaign dispatches the pair again
     world.complete(again, "the re-dispatched run to complete")
