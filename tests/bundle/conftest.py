@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from medperf.cli.local_server import LocalRegistry, local_registry
+from medperf.cli.local_server import LocalRegistry
 from medperf.client import RegistryClient
 from medperf.schemas import UserCreate
 from medperf.server.admin import create_admin
@@ -24,13 +24,6 @@ class Committee:
     owner: RegistryClient
     modeller: RegistryClient
     tokens: dict[str, str]
-
-
-@pytest.fixture(scope="session")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
-    """`medperf server start` on a free port with a temp SQLite file."""
-    with local_registry(tmp_path_factory.mktemp("registry")) as server:
-        yield server
 
 
 @pytest.fixture

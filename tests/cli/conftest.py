@@ -1,21 +1,14 @@
 """A real registry for the CLI tests and a `medperf` runner with its own MEDPERF_HOME per test."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from medperf.cli.local_server import LocalRegistry, local_registry
+from medperf.cli.local_server import LocalRegistry
 
 from .medperf_runner import MedPerfCli
-
-
-@pytest.fixture(scope="session")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
-    """`medperf server start` on a free port with a temp SQLite file, for the whole session."""
-    with local_registry(tmp_path_factory.mktemp("registry")) as server:
-        yield server
 
 
 @pytest.fixture

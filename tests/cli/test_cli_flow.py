@@ -15,7 +15,7 @@ _people = itertools.count()
 
 def login_new_user(medperf: MedPerfCli, registry: LocalRegistry, admin: str, role: str) -> tuple[str, int]:
     """As the admin: create a user and a token; then log in with it as profile `role`. Returns (email, id)."""
-    email = f"{role}{next(_people)}@site.example"
+    email = f"{role}{next(_people)}@cli-tests.example"
     user = medperf.json("--profile", admin, "user", "create", "--email", email, "--name", role.title())
     token = medperf.json("--profile", admin, "token", "create", str(user["id"]))["token"]
     out = medperf.ok("auth", "login", "--token", token, "--server", registry.url, "--profile", role).stdout

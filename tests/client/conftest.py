@@ -5,17 +5,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from medperf.cli.local_server import LocalRegistry, local_registry
+from medperf.cli.local_server import LocalRegistry
 from medperf.client import RegistryClient
 from medperf.schemas import UserCreate
 from medperf.server.admin import create_admin
-
-
-@pytest.fixture(scope="session")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
-    """The registry server, on a free port with a temp SQLite file, for the whole session."""
-    with local_registry(tmp_path_factory.mktemp("registry")) as server:
-        yield server
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +33,7 @@ def new_user(registry: LocalRegistry, admin: RegistryClient) -> Iterator[Callabl
     clients: list[RegistryClient] = []
 
     def make(role: str) -> RegistryClient:
-        user = admin.users.create(UserCreate(email=f"{role}{next(_emails)}@site.example", name=role))
+        user = admin.users.create(UserCreate(email=f"{role}{next(_emails)}@client-tests.example", name=role))
         client = RegistryClient(registry.url, admin.tokens.create(user.id).token)
         clients.append(client)
         return client

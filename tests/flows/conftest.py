@@ -10,7 +10,7 @@ from flow_world import World, make_benchmark, write_raw_data
 from site_flows import SiteWorld
 from support.modules import load_module
 
-from medperf.cli.local_server import LocalRegistry, local_registry
+from medperf.cli.local_server import LocalRegistry
 from medperf.client import RegistryClient
 from medperf.profiles import Profile, ProfileStore
 from medperf.schemas import UserCreate
@@ -37,13 +37,6 @@ def prefect_api() -> Iterator[str]:
             APILogWorker.drain_all(timeout=10)
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="session")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
-    """The registry server on a free port with a temp SQLite database."""
-    with local_registry(tmp_path_factory.mktemp("registry")) as server:
-        yield server
 
 
 @pytest.fixture(scope="session")

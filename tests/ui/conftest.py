@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from support.modules import load_module
 
+from medperf.cli.local_server import LocalRegistry, local_registry
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "flows"))  # flow_world, flow_harness: the flow tests' helpers
 CHROMIUM = "/usr/bin/chromium"  # Debian's package (scripts/test.sh installs it); no browser is downloaded
@@ -24,8 +26,17 @@ CHROMIUM_ARGS = [
 
 
 _flow_services = load_module("medperf_flow_services", ROOT / "tests" / "flows" / "conftest.py")
-# The registry, its users, the site's home and object store, exactly as the flow tests have them.
-registry = _flow_services.registry
+# The users, the site's home and object store, exactly as the flow tests have them, on a registry of the
+# browser tests' own: their fixtures register the same users and names as the flow tests' (site-a, ...).
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
+    """`medperf server start` on a free port with a temp SQLite file, for the browser tests."""
+    with local_registry(tmp_path_factory.mktemp("ui-registry")) as server:
+        yield server
+
+
 admin = _flow_services.admin
 bench_owner = _flow_services.bench_owner
 data_owner_token = _flow_services.data_owner_token
