@@ -1,4 +1,4 @@
-"""Deploy a site's flows on its work pool: prepare_dataset, evaluate_model and the scheduled continuous evaluation."""
+"""Deploy a site's flows on its work pool: prepare, evaluate (one pair or a batch), continuous evaluation, outbox."""
 
 import contextlib
 import io
@@ -14,6 +14,7 @@ from prefect.schedules import Schedule
 from deployments.site_plan import SitePlan
 from deployments.work_pool import ensure_work_pool
 from medperf.campaign.deployment_names import (
+    BATCH_FLOW,
     CONTINUOUS_FLOW,
     EVALUATE_FLOW,
     OUTBOX_FLOW,
@@ -24,6 +25,7 @@ from medperf.campaign.deployment_names import (
 ENTRYPOINTS = {
     PREPARE_FLOW: "flows/prepare_dataset.py:prepare_dataset",
     EVALUATE_FLOW: "flows/evaluate_model.py:evaluate_model",
+    BATCH_FLOW: "flows/evaluate_batch.py:evaluate_batch",
     CONTINUOUS_FLOW: "flows/continuous_evaluation.py:continuous_evaluation",
     OUTBOX_FLOW: "flows/deliver_outbox.py:deliver_outbox",
 }
@@ -78,7 +80,7 @@ def _deploy(
 
 
 def deploy_site(plan: SitePlan) -> SiteDeployments:
-    """Create or update the site's pool (with its concurrency limit) and its four deployments."""
+    """Create or update the site's pool (with its concurrency limit) and its five deployments."""
     pool = ensure_work_pool(plan.pool, plan.pool_type, plan.pool_concurrency)
     site = plan.settings.name
     ids = {
@@ -95,6 +97,13 @@ def deploy_site(plan: SitePlan) -> SiteDeployments:
             plan.pool,
             description=f"Run a model on a dataset prepared at {site}, evaluate it, and upload the metrics once "
             "the data owner approves them (predictions and labels stay at the site)",
+        ),
+        deployment_name(BATCH_FLOW, site): _deploy(
+            plan,
+            BATCH_FLOW,
+            plan.pool,
+            description=f"A campaign's pairs at {site} in one run: evaluate each, ask the data owner once with a "
+            "table of every result (approve all or reject rows), upload each approved row",
         ),
     }
     schedule = _schedule(plan)

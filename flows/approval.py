@@ -2,6 +2,7 @@
 
 import itertools
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -29,10 +30,11 @@ from medperf.site.approval_form import (
     form_description,
     human_duration,
     judge,
+    parse_rows,
 )
 from medperf.site.connections import site_registry
 from medperf.site.outbox import Outbox, SendOutcome
-from medperf.site.payloads import Payload, ResultPayload, payload_dict, payload_digest
+from medperf.site.payloads import BatchPayload, Payload, ResultPayload, payload_dict, payload_digest
 from medperf.site.run_store import RunStore
 from tasks.approval import request_approval
 from tasks.upload import send_approved
@@ -56,6 +58,22 @@ class ApprovalInput(RunInput):
     comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = Field(
         default="", title="Comment", description="Optional: why (kept with the decision on the site)"
     )
+
+
+class BatchApprovalInput(ApprovalInput):
+    """The approval form of a batch: the same answer, and the numbers of the rows not to upload."""
+
+    reject_rows: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = Field(
+        default="", title="Reject rows",
+        description="Optional: numbers of the rows NOT to upload, e.g. 2, 5; approving uploads every other row",
+    )
+
+
+@dataclass(frozen=True)
+class Approved:
+    """The data owner approved; for a batch, the 1-based rows they rejected (never uploaded)."""
+
+    rejected_rows: frozenset[int] = frozenset()
 
 
 def _is_deployment_run(context: FlowRunContext | None) -> bool:
@@ -91,14 +109,19 @@ def _names(payload: Payload) -> dict[str, str]:
         "model_container_id": "containers",
         "evaluator_container_id": "containers",
     }
+    wanted = [(field, resource, data[field]) for field, resource in lookups.items() if isinstance(data.get(field), int)]
+    if isinstance(payload, BatchPayload):  # keyed "model_id:7", one per entity of the rows
+        wanted = [(f"{field}:{getattr(row, field)}", resource, getattr(row, field))
+                  for row in payload.rows for field, resource in (("model_id", "models"), ("dataset_id", "datasets"))]
     names: dict[str, str] = {}
     with site_registry(default_home()) as registry:
-        for field, resource in lookups.items():
-            if isinstance(data.get(field), int):
-                try:
-                    names[field] = str(getattr(registry, resource).get(data[field]).name)
-                except ApiError:  # not visible to the site's identity: the id alone is shown
-                    continue
+        for key, resource, entity_id in wanted:
+            if key in names:
+                continue
+            try:
+                names[key] = str(getattr(registry, resource).get(entity_id).name)
+            except ApiError:  # not visible to the site's identity: the id alone is shown
+                continue
     return names
 
 
@@ -115,19 +138,21 @@ def await_approval(
     settings: SiteSettings,
     timeout_s: float,
     task: TaskDeclaration | None = None,
-) -> State[Any] | None:
-    """Show the payload and wait for the owner's answer: None when approved, else the state to end the run in.
+) -> State[Any] | Approved:
+    """Show the payload and wait for the owner's answer: Approved, else the state to end the run in.
 
     A rejection ends the run Cancelled, named "Rejected", with the owner's comment (a decision, not a
     failure: no traceback). Repeated wrong codes or no answer in time end it Failed, with how to be asked
     again. Deployment runs suspend (no process is held; the re-run after resume finds earlier steps cached
     and the stored answers under the same pause keys). Runs called in-process (interactive CLI) cannot
     suspend, so they pause and poll every IN_PROCESS_POLL_SECONDS, as do deployment runs of a site whose
-    `approval_wait` setting is "pause". Either way the answer arrives via the run-input API.
+    `approval_wait` setting is "pause". Either way the answer arrives via the run-input API. A batch's form
+    also takes the rows to reject; an answer naming rows the batch does not have decides nothing.
     """
     timeout_s = max(1, round(timeout_s))  # Prefect waits whole seconds
     digest = request_approval(flow_run_id, title, payload, settings)
-    form = ApprovalInput.with_initial_data(
+    form_type = BatchApprovalInput if isinstance(payload, BatchPayload) else ApprovalInput
+    form = form_type.with_initial_data(
         description=form_description(title, payload, _names(payload), wait_s=timeout_s, task=task)
     )
     logger = get_run_logger()
@@ -139,7 +164,7 @@ def await_approval(
     suspend = deployment_run and settings.approval_wait == "suspend"
     secret = load_or_create_site_secret(default_home())
     store = RunStore(settings.data_root)
-    decision, comment = Decision.WRONG_CODE, ""
+    decision, comment, rejected_rows = Decision.WRONG_CODE, "", frozenset[int]()
     for key in itertools.islice(answer_keys(flow_run_id), MAX_ANSWERS):
         try:
             if suspend:
@@ -158,11 +183,21 @@ def await_approval(
         comment = answer.comment
         given = Answer(answer.decision == "approve", comment, answer.approval_code)
         decision = judge(given, secret, flow_run_id, digest)
-        store.record_answer(flow_run_id, decision.value)
+        if decision is Decision.APPROVED and isinstance(payload, BatchPayload):
+            try:
+                rejected_rows = parse_rows(getattr(answer, "reject_rows", ""), len(payload.rows))
+            except ValueError as err:  # decides nothing: the owner is asked again
+                store.record_answer(flow_run_id, "invalid-rows", key)
+                logger.warning("an approval was ignored (%s); asking the data owner again", err)
+                decision = Decision.WRONG_CODE
+                continue
+        store.record_answer(flow_run_id, decision.value, key)
         if decision is not Decision.WRONG_CODE:
             break
         # Neither an approval nor a rejection: whoever lacks the site's code cannot end the wait by answering.
         logger.warning("an answer with a wrong approval code was ignored; asking the data owner again")
+    if rejected_rows:
+        comment = f"{comment} [rows rejected: {', '.join(str(row) for row in sorted(rejected_rows))}]".strip()
     store.record_decision(flow_run_id, decision.value, comment)
     logger.info("approval step ended: %s", decision.value)
     if decision is Decision.REJECTED:
@@ -176,7 +211,7 @@ def await_approval(
             f"nothing was uploaded ({_retry_hint(deployment_run)}, with the code from `medperf approvals ls` "
             "on the site machine)",
         )
-    return None
+    return Approved(rejected_rows)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -274,7 +309,7 @@ def approve_then_send(
                 message=f"run {asking} on this site already asks the data owner to approve this exact "
                 f"{payload.kind}; this run asked nothing and uploaded nothing (answer that run's form)",
             )
-        elif (ended := await_approval(flow_run_id, title, payload, settings, timeout_s, task)) is not None:
+        elif isinstance(ended := await_approval(flow_run_id, title, payload, settings, timeout_s, task), State):
             return ended
         entry = outbox.put(f"{payload.kind}-{flow_run_id}", payload.kind, flow_run_id, payload_dict(payload),
                            digest, target)

@@ -66,13 +66,20 @@ def start_in_process(flow: Flow[..., Any], parameters: dict[str, Any]) -> InProc
 
 def is_waiting_for_input(flow_run_id: str) -> bool:
     """Whether the run is paused or suspended at a form."""
+    return waiting_form_key(flow_run_id) is not None
+
+
+def waiting_form_key(flow_run_id: str) -> str | None:
+    """The pause key of the form the run waits at ("" when Prefect names none), or None when it waits at none."""
     with get_client(sync_client=True) as client:
         state = client.read_flow_run(UUID(flow_run_id)).state
-    return bool(state and state.is_paused() and state.state_details.run_input_keyset)
+    if not (state and state.is_paused() and state.state_details.run_input_keyset):
+        return None
+    return state.state_details.pause_key or ""
 
 
 def wait_for_form_or_end(
-    run: InProcessRun, data_root: Path, on_tick: Callable[[], None] | None = None, poll_s: float = 0.5
+    run: InProcessRun, data_root: Path, on_tick: Callable[[], None] | None = None, poll_s: float = 0.1
 ) -> PendingApproval | None:
     """Block until the run waits at its approval form (its local record) or ends (None)."""
     store = RunStore(data_root)
@@ -117,31 +124,42 @@ def _claim(store: RunStore, flow_run_id: str, approve: bool) -> Path:
     return claim
 
 
-def _outcome(store: RunStore, flow_run_id: str, sent_at: datetime) -> str | None:
-    """How the run judged this answer (approved, rejected, wrong-code), or None if it has not yet."""
+def _outcome(store: RunStore, flow_run_id: str, key: str, sent_at: datetime) -> str | None:
+    """How the run judged this answer (approved, rejected, wrong-code, invalid-rows), or None if it has not yet.
+
+    The answer is the first one the run recorded for the form's pause key; without a key, the first one
+    recorded since it was sent.
+    """
     deadline = time.monotonic() + DECISION_WAIT_S
     while time.monotonic() < deadline:
-        judged = [item for item in store.answers(flow_run_id) if datetime.fromisoformat(item["at"]) >= sent_at]
+        answers = store.answers(flow_run_id)
+        judged = ([item for item in answers if item.get("key") == key] if key else
+                  [item for item in answers if datetime.fromisoformat(item["at"]) >= sent_at])
         if judged:
             return str(judged[0]["decision"])
         time.sleep(0.3)
     return None
 
 
-def submit_decision(home: Path, data_root: Path, pending: PendingApproval, *, approve: bool, comment: str) -> str:
+def submit_decision(
+    home: Path, data_root: Path, pending: PendingApproval, *, approve: bool, comment: str, reject_rows: str = ""
+) -> str:
     """Answer the form through the run-input API, exactly as the Prefect UI does; what the run then decided.
 
     One answer per waiting form: the answer slot is claimed on this machine first (a second command at the
     same moment is refused), Prefect takes only one resume of a paused run (the other is told so), and the
     result is what the run itself recorded: "approved", "rejected", "wrong-code", or "sent" when the run has
-    not recorded it yet (a suspended run restarts first).
+    not recorded it yet (a suspended run restarts first). reject_rows ("2, 5") answers a batch's form.
     """
     store = RunStore(data_root)
     claim = _claim(store, pending.flow_run_id, approve)
     try:
-        if not is_waiting_for_input(pending.flow_run_id):
+        key = waiting_form_key(pending.flow_run_id)
+        if key is None:
             raise ApprovalNotPending(f"run {pending.flow_run_id} is not waiting for approval (already decided?)")
         answer = run_input(approve=approve, approval_code=site_code_for(home, pending), comment=comment)
+        if reject_rows:
+            answer["reject_rows"] = reject_rows
         sent_at = datetime.now(UTC).replace(microsecond=0)
         with get_client(sync_client=True) as client:
             done = client.resume_flow_run(UUID(pending.flow_run_id), run_input=answer)
@@ -151,6 +169,6 @@ def submit_decision(home: Path, data_root: Path, pending: PendingApproval, *, ap
                 f"run {pending.flow_run_id}: Prefect did not take the answer ({reason}); another answer may have "
                 "come first: check `medperf approvals ls` and answer again if it still waits"
             )
-        return _outcome(store, pending.flow_run_id, sent_at) or "sent"
+        return _outcome(store, pending.flow_run_id, key, sent_at) or "sent"
     finally:
         claim.unlink(missing_ok=True)

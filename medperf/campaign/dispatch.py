@@ -8,14 +8,15 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
 
-from medperf.campaign.deployment_names import EVALUATE_FLOW, deployment_name
+from medperf.campaign.deployment_names import BATCH_FLOW, EVALUATE_FLOW, deployment_name
 from medperf.campaign.pairs import Pair, PlannedRun, pairs_to_run
 from medperf.campaign.prefect_runs import in_flight, latest_runs
-from medperf.campaign.run_tags import run_tags
+from medperf.campaign.run_tags import batch_tags, run_tags
 from medperf.campaign.silent_runs import STALE_RUN_S, SilentRun, crash_silent_runs, without
 from medperf.campaign.snapshot import CampaignSnapshot
 from medperf.errors import ConfigError, MedPerfError
 from medperf.retry_policy import PREFECT_CALLS, RetryPolicy
+from medperf.site.payloads import payload_sha256
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,22 @@ def dispatch_key(benchmark_id: int, pair: Pair, after_run: str | None) -> str:
     return f"medperf-evaluate/{benchmark_id}/{pair.model_id}/{pair.dataset_id}/after/{after_run or 'none'}"
 
 
+def _create_run(
+    name: str, site: str, parameters: dict[str, Any], tags: Collection[str], idempotency_key: str | None
+) -> str:
+    try:
+        run = run_deployment(name, parameters=parameters, timeout=0, tags=list(tags),
+                             idempotency_key=idempotency_key, as_subflow=False)
+    except ObjectNotFound as err:
+        raise ConfigError(
+            f"site {site!r} has no deployment {name!r} on the Prefect server; "
+            f"the site must run `medperf site up --site {site}`"
+        ) from err
+    if not isinstance(run, FlowRun):  # only an async caller gets a coroutine; this module is sync
+        raise TypeError("dispatch must be called from synchronous code")
+    return str(run.id)
+
+
 def dispatch_pair(
     benchmark_id: int,
     pair: Pair,
@@ -54,24 +71,20 @@ def dispatch_pair(
 
     With an idempotency_key, a second create with the same key returns the run the first one made.
     """
-    name = deployment_name(EVALUATE_FLOW, pair.site)
-    try:
-        run = run_deployment(
-            name,
-            parameters=evaluation_parameters(benchmark_id, pair, extra_parameters),
-            timeout=0,
-            tags=run_tags(benchmark_id, pair.model_id, pair.dataset_id, *tags),
-            idempotency_key=idempotency_key,
-            as_subflow=False,
-        )
-    except ObjectNotFound as err:
-        raise ConfigError(
-            f"site {pair.site!r} has no deployment {name!r} on the Prefect server; "
-            f"the site must run `medperf site up --site {pair.site}`"
-        ) from err
-    if not isinstance(run, FlowRun):  # only an async caller gets a coroutine; this module is sync
-        raise TypeError("dispatch_pair must be called from synchronous code")
-    return str(run.id)
+    parameters = evaluation_parameters(benchmark_id, pair, extra_parameters)
+    tags = run_tags(benchmark_id, pair.model_id, pair.dataset_id, *tags)
+    return _create_run(deployment_name(EVALUATE_FLOW, pair.site), pair.site, parameters, tags, idempotency_key)
+
+
+def dispatch_site_batch(
+    benchmark_id: int, site: str, pairs: list[Pair], *, tags: Collection[str] = (), idempotency_key: str | None = None
+) -> str:
+    """One evaluate_batch run on the site's pool for all these pairs of the site (one approval for all)."""
+    ids = [(pair.model_id, pair.dataset_id) for pair in sorted(pairs)]
+    return _create_run(
+        deployment_name(BATCH_FLOW, site), site, {"benchmark_id": benchmark_id, "pairs": [list(i) for i in ids]},
+        batch_tags(benchmark_id, ids, *tags), idempotency_key,
+    )
 
 
 def dispatch_campaign(
@@ -83,13 +96,15 @@ def dispatch_campaign(
     stale_after_s: float = STALE_RUN_S,
     created: list[DispatchedRun] | None = None,
     crashed: list[SilentRun] | None = None,
+    per_site: bool = False,
 ) -> list[DispatchedRun]:
     """One run per approved pair without a current result and without a live run in flight.
 
     Each run is created with dispatch_key, so dispatchers racing on the same pair share one run. A RUNNING
     run silent for stale_after_s (its site process died) is marked CRASHED first and its pair dispatched
     again. Each run is appended to `created` as soon as it exists (so a caller still knows them
-    when a later pair fails), and each crashed run to `crashed`.
+    when a later pair fails), and each crashed run to `crashed`. With per_site, each site gets ONE
+    evaluate_batch run for all its pairs (one approval), listed once per pair it covers.
     """
     created = [] if created is None else created
     runs = latest_runs(snapshot.benchmark.id)
@@ -99,9 +114,19 @@ def dispatch_campaign(
     busy = in_flight(without(runs, silent))
     planned: list[PlannedRun] = pairs_to_run(snapshot, models=models, datasets=datasets, in_flight=busy)
     start = len(created)
+    newest = {p.pair: runs.get((p.pair.model_id, p.pair.dataset_id)) for p in planned}
+    if per_site:
+        for site in sorted({p.pair.site for p in planned}):
+            batch = [p for p in planned if p.pair.site == site]
+            seen = [(p.pair.model_id, p.pair.dataset_id, (run := newest[p.pair]) and run.flow_run_id) for p in batch]
+            key = f"medperf-batch/{snapshot.benchmark.id}/{site}/{payload_sha256(sorted(seen, key=str))[:32]}"
+            run_id = dispatch_site_batch(snapshot.benchmark.id, site, [p.pair for p in batch], tags=extra_tags,
+                                         idempotency_key=key)
+            created.extend(DispatchedRun(p.pair, run_id, p.reason.value) for p in batch)
+        return created[start:]
     for p in planned:
-        newest = runs.get((p.pair.model_id, p.pair.dataset_id))
-        key = dispatch_key(snapshot.benchmark.id, p.pair, newest.flow_run_id if newest else None)
+        known = newest[p.pair]
+        key = dispatch_key(snapshot.benchmark.id, p.pair, known.flow_run_id if known else None)
         run_id = dispatch_pair(snapshot.benchmark.id, p.pair, tags=extra_tags, idempotency_key=key)
         created.append(DispatchedRun(p.pair, run_id, p.reason.value))
     return created[start:]
@@ -138,6 +163,7 @@ def dispatch_with_retry(
     extra_tags: Collection[str] = (),
     policy: RetryPolicy = PREFECT_CALLS,
     stale_after_s: float = STALE_RUN_S,
+    per_site: bool = False,
 ) -> CampaignDispatch:
     """dispatch_campaign, tried again (policy: 502/503/504, timeouts, dropped connections, a locked SQLite)
     on a fresh snapshot and a fresh view of the runs in flight, so a retry dispatches only the pairs the
@@ -151,7 +177,7 @@ def dispatch_with_retry(
 
     def attempt() -> None:
         dispatch_campaign(load_snapshot(), models=models, datasets=datasets, extra_tags=extra_tags,
-                          stale_after_s=stale_after_s, created=created, crashed=crashed)
+                          stale_after_s=stale_after_s, created=created, crashed=crashed, per_site=per_site)
 
     try:
         policy.call(attempt)
@@ -162,4 +188,5 @@ def dispatch_with_retry(
         raise DispatchInterrupted(err, created) from err
     except Exception as err:
         raise DispatchInterrupted(err, created) from err
-    return CampaignDispatch(created, crashed, [runs[pair].flow_run_id for pair in sorted(in_flight(runs))])
+    following = sorted({runs[pair].flow_run_id for pair in in_flight(runs)})  # a site's batch run covers several
+    return CampaignDispatch(created, crashed, following)

@@ -9,8 +9,9 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.client.schemas.sorting import FlowRunSort
 
 from medperf.campaign.cells import RunState
-from medperf.campaign.run_tags import benchmark_tag, parse_run_tags
+from medperf.campaign.run_tags import benchmark_tag, parse_row_outcomes, parse_run_pairs
 from medperf.site.approval_claims import DUPLICATE_STATE
+from medperf.site.approval_form import REJECTED_STATE
 
 PAGE = 200
 
@@ -18,6 +19,18 @@ PAGE = 200
 def _state(run: FlowRun) -> RunState:
     state_type = run.state.type.value if run.state else "PENDING"
     state_name = (run.state.name or state_type) if run.state else "Pending"
+    return RunState(str(run.id), state_type, state_name, run.created)
+
+
+ROW_STATES = {"rejected": ("CANCELLED", REJECTED_STATE), "failed": ("FAILED", "Failed")}
+
+
+def _pair_state(run: FlowRun, pair: tuple[int, int]) -> RunState:
+    """The run's state, or, for a pair of a site's batch run the owner rejected or that failed, that row's."""
+    outcome = parse_row_outcomes(list(run.tags)).get(pair)
+    if outcome is None:
+        return _state(run)
+    state_type, state_name = ROW_STATES[outcome]
     return RunState(str(run.id), state_type, state_name, run.created)
 
 
@@ -45,14 +58,13 @@ def latest_runs(benchmark_id: int) -> dict[tuple[int, int], RunState]:
                 break
     latest: dict[tuple[int, int], FlowRun] = {}
     for run in runs:
-        ids = parse_run_tags(list(run.tags))
-        if "model" not in ids or "dataset" not in ids or _duplicate(run):
+        if _duplicate(run):
             continue
-        key = (ids["model"], ids["dataset"])
-        known = latest.get(key)
-        if known is None or (run.created and known.created and run.created > known.created):
-            latest[key] = run
-    return {key: _state(run) for key, run in latest.items()}
+        for key in parse_run_pairs(list(run.tags)):  # one pair, or every pair of a site's campaign run
+            known = latest.get(key)
+            if known is None or (run.created and known.created and run.created > known.created):
+                latest[key] = run
+    return {key: _pair_state(run, key) for key, run in latest.items()}
 
 
 def run_states(flow_run_ids: Iterable[str]) -> dict[str, RunState]:

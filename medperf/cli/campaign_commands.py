@@ -66,6 +66,11 @@ def run_campaign(
     dataset: Datasets = None,
     watch: Annotated[bool, typer.Option("--watch/--no-watch", help="Show a live table until runs settle.")] = True,
     watch_timeout: Annotated[float, typer.Option("--watch-timeout", min=0, help="Stop watching after N s.")] = 600,
+    per_site: Annotated[
+        bool,
+        typer.Option("--per-site/--per-pair", help="One run per site for all its pairs, whose data owner approves "
+                     "once with a table of every result (approve all or reject rows); or one run per pair."),
+    ] = True,
 ) -> None:
     """Start an evaluation on each site for every approved pair without a current result."""
     if not _prefect_configured():
@@ -75,7 +80,7 @@ def run_campaign(
     with open_client(ctx) as client:
         try:
             done = dispatch_with_retry(lambda: load_snapshot(client, benchmark), benchmark,
-                                       models=model or (), datasets=dataset or ())
+                                       models=model or (), datasets=dataset or (), per_site=per_site)
         except DispatchInterrupted as err:
             _print_dispatched(err.created)
             raise
@@ -83,7 +88,8 @@ def run_campaign(
             print_message(f"run {silent.flow_run_id} was {silent.state_type} without a heartbeat for "
                           f"{silent.silent_for_s:.0f} s: marked crashed (its site process died)")
         _print_dispatched(done.created)
-        print_message(f"{len(done.created)} evaluation(s) dispatched")
+        runs = len({run.flow_run_id for run in done.created})
+        print_message(f"{len(done.created)} evaluation(s) dispatched" + (f" in {runs} site run(s)" if per_site else ""))
         if not watch:
             return
         deadline = time.monotonic() + watch_timeout

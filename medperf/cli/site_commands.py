@@ -152,6 +152,7 @@ DECISION_REPORTS = {
     "approved": "approved: the run uploads exactly this payload",
     "rejected": "rejected: nothing will be uploaded",
     "wrong-code": "the run did not accept the approval code; it asks again (`medperf approvals ls`)",
+    "invalid-rows": "the run ignored the answer: --reject-rows named a row its table does not have; it asks again",
     "sent": "answer sent; the run records it when it restarts (`medperf approvals ls` shows the decision)",
 }
 
@@ -161,6 +162,9 @@ def approve(
     run_id: Annotated[str, typer.Argument(help="Flow run id (see `medperf approvals ls`).")],
     reject: Annotated[bool, typer.Option("--reject", help="Reject: nothing is uploaded.")] = False,
     comment: Annotated[str, typer.Option("--comment", help="Why.")] = "",
+    reject_rows: Annotated[
+        str, typer.Option("--reject-rows", help="A batch: the rows NOT to upload, e.g. '2,5'; the others are.")
+    ] = "",
 ) -> None:
     """Approve (or reject) a waiting upload from this site machine, via the run-input API."""
     from flows.interactive import pending_approval, submit_decision
@@ -168,7 +172,8 @@ def approve(
     data_root = site_settings().data_root
     pending = pending_approval(data_root, run_id)
     _show_payload(pending.title, pending.payload, "(sent with your decision)")
-    outcome = submit_decision(default_home(), data_root, pending, approve=not reject, comment=comment)
+    outcome = submit_decision(default_home(), data_root, pending, approve=not reject, comment=comment,
+                              reject_rows=reject_rows)
     console.print(DECISION_REPORTS.get(outcome, outcome))
 
 

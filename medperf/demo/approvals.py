@@ -22,6 +22,9 @@ POLL_S = 1.0
 SLOW_POLL_S = 10.0
 
 
+KNOWN_METRICS = ("auc", "accuracy", "sensitivity", "specificity")
+
+
 class DemoRunFailed(MedPerfError):
     """A site flow run of the demo did not complete."""
 
@@ -30,18 +33,24 @@ def _number(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else json.dumps(value)
 
 
+def _metric_line(metrics: dict[str, Any]) -> str:
+    shown = []
+    for name in sorted(key for key, value in metrics.items() if f"{key}_ci_low" in metrics or key in KNOWN_METRICS):
+        low, high = metrics.get(f"{name}_ci_low"), metrics.get(f"{name}_ci_high")
+        shown.append(f"{name} {_number(metrics[name])} [{_number(low)}, {_number(high)}]")
+    return "; ".join(shown) + f"; num_cases {metrics.get('num_cases')}"
+
+
 def payload_lines(pending: PendingApproval) -> list[str]:
     """The payload as the owner reads it: every field; per-feature statistics summarised to one line."""
     payload = dict(pending.payload)
     lines = [f"{pending.title}  (payload sha256 {pending.payload_sha256[:16]}...)"]
-    if pending.kind == "result":
-        metrics = payload.pop("metrics", {})
-        shown = []
-        for name in ("auc", "accuracy", "sensitivity", "specificity"):
-            if name in metrics:
-                low, high = metrics.get(f"{name}_ci_low"), metrics.get(f"{name}_ci_high")
-                shown.append(f"{name} {_number(metrics[name])} [{_number(low)}, {_number(high)}]")
-        lines.append("metrics: " + "; ".join(shown) + f"; num_cases {metrics.get('num_cases')}")
+    if pending.kind == "results":  # a site's campaign run: one numbered row per result
+        for number, row in enumerate(payload.pop("rows", []), start=1):
+            lines.append(f"row {number}: model {row.get('model_id')} on dataset {row.get('dataset_id')}: "
+                         + _metric_line(row.get("metrics", {})))
+    elif pending.kind == "result":
+        lines.append("metrics: " + _metric_line(payload.pop("metrics", {})))
     else:
         statistics = dict(payload.pop("statistics", {}))
         features = statistics.pop("features", None)

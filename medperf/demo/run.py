@@ -130,12 +130,12 @@ def _print_running(console: Console, layout: DemoLayout, succeeded: bool) -> Non
 
 
 def dispatch_all(owner: Any, benchmark_id: int) -> list[str]:
-    """`medperf benchmark run`: the campaign's dispatch (retried on a busy Prefect server by the project's one
-    retry policy); returns every run of the benchmark still in flight, to follow."""
+    """`medperf benchmark run`: the campaign's dispatch, one run per site for all its pairs (retried on a busy
+    Prefect server by the project's one retry policy); returns every run of the benchmark still in flight."""
     from medperf.campaign.dispatch import dispatch_with_retry
     from medperf.campaign.snapshot import load_snapshot
 
-    return dispatch_with_retry(lambda: load_snapshot(owner, benchmark_id), benchmark_id).in_flight
+    return dispatch_with_retry(lambda: load_snapshot(owner, benchmark_id), benchmark_id, per_site=True).in_flight
 
 
 def _raw(options: DemoOptions, site: str) -> tuple[Path, Path]:
@@ -207,7 +207,8 @@ def _federated_run(options: DemoOptions, layout: DemoLayout, state: DemoState, l
                       f"medperf --profile {BENCHMARK_OWNER} benchmark run -b {benchmark_id}",
                       "MEDPERF_HOME=<site home> medperf approvals ls ; medperf approve RUN_ID"):
             run_ids = dispatch_all(people.benchmark_owner, benchmark_id)
-            log.note(f"{len(run_ids)} evaluations dispatched to {', '.join(sites)}")
+            log.note(f"{len(run_ids)} site run(s) dispatched to {', '.join(sites)}: each evaluates every pair of "
+                     "its site and asks its data owner once, with a table of the results")
             desk.finish(run_ids, options.deadline_s, "evaluation campaign")
         with log.step("Continuous evaluation: switch on each site's schedule and watch it fire",
                       *(f"MEDPERF_HOME={layout.site(s).home} medperf site up --site {s} --continuous-cron '0 * * * *'"

@@ -182,9 +182,9 @@ class Site:
         """Stop the site's worker."""
         stop_worker(self.name, home=self.home)
 
-    def approve_waiting(self, only: Callable[[str], bool] | None = None) -> list[str]:
+    def approve_waiting(self, only: Callable[[str], bool] | None = None, reject_rows: str = "") -> list[str]:
         """Approve every run of this site paused at its approval form (those `only` accepts, by flow run id),
-        with the code only this site can compute."""
+        with the code only this site can compute; reject_rows ("2, 5") answers a batch's form."""
         answered = []
         secret = load_or_create_site_secret(self.home)
         with get_client(sync_client=True) as client:
@@ -197,9 +197,10 @@ class Site:
                 if run.state is None or not run.state.is_paused() or not run.state.state_details.run_input_keyset:
                     continue
                 code = approval_code(secret, pending.flow_run_id, pending.payload_sha256)
-                client.resume_flow_run(
-                    UUID(pending.flow_run_id), run_input=run_input(approve=True, approval_code=code, comment="ok")
-                )
+                answer = run_input(approve=True, approval_code=code, comment="ok")
+                if reject_rows:
+                    answer["reject_rows"] = reject_rows
+                client.resume_flow_run(UUID(pending.flow_run_id), run_input=answer)
                 self.approved.add(pending.flow_run_id)
                 answered.append(pending.flow_run_id)
         return answered

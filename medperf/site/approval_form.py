@@ -10,7 +10,7 @@ from medperf.durations import human_duration
 from medperf.schemas.task import TaskDeclaration
 from medperf.site.approval_code import code_matches
 from medperf.site.drift import drift_rows
-from medperf.site.payloads import Payload, payload_dict, payload_digest
+from medperf.site.payloads import BatchPayload, Payload, payload_dict, payload_digest
 from medperf.site.subgroups import subgroup_rows
 
 Choice = Literal["approve", "reject"]
@@ -59,11 +59,43 @@ def _cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
+def batch_table(payload: BatchPayload, names: Mapping[str, str]) -> str:
+    """A batch as one numbered row per result: model, dataset and every metric, readable.
+
+    `names` maps "model_id:ID" and "dataset_id:ID" to the entities' names where the site can see them.
+    """
+    metrics = sorted({name for row in payload.rows for name, _ in _flatten(row.metrics, "")})
+    lines = ["| Row | Model | Dataset | " + " | ".join(_cell(name) for name in metrics) + " |",
+             "|" + "---|" * (3 + len(metrics))]
+    for number, row in enumerate(payload.rows, start=1):
+        values = dict(_flatten(row.metrics, ""))
+        model = names.get(f"model_id:{row.model_id}", "")
+        dataset = names.get(f"dataset_id:{row.dataset_id}", "")
+        cells = [str(number) + (" (partial)" if row.partial else ""),
+                 f"{model} (id {row.model_id})" if model else f"id {row.model_id}",
+                 f"{dataset} (id {row.dataset_id})" if dataset else f"id {row.dataset_id}",
+                 *(readable_value(values[name]) if name in values else "" for name in metrics)]
+        lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+    return "\n".join(lines)
+
+
+def parse_rows(text: str, count: int) -> frozenset[int]:
+    """Row numbers from "2, 5 7" (1-based); ValueError naming what is wrong (not a number, out of 1..count)."""
+    rows = set()
+    for part in text.replace(",", " ").split():
+        if not part.isdigit() or not 1 <= int(part) <= count:
+            raise ValueError(f"reject_rows: {part!r} is not a row number between 1 and {count}")
+        rows.add(int(part))
+    return frozenset(rows)
+
+
 def payload_table(payload: Payload, names: Mapping[str, str]) -> str:
     """The payload as a markdown table, then its hashes whole in a list (a table cell would cut them off).
 
-    An id field shows the entity's name from `names` next to its id.
+    An id field shows the entity's name from `names` next to its id; a batch is a table of numbered rows.
     """
+    if isinstance(payload, BatchPayload):
+        return batch_table(payload, names)
     lines = ["| Field | Value |", "|---|---|"]
     hashes = []
     for field, value in _flatten(payload_dict(payload), ""):
@@ -109,6 +141,11 @@ def form_description(
 ) -> str:
     """The markdown shown above the approval form: the exact payload as a table, its hash, and what follows."""
     wait = f" This run waits up to {human_duration(wait_s)} for an answer." if wait_s else ""
+    rows = (
+        "\n4. **Reject rows** (optional): the numbers of rows *not* to upload, e.g. `2, 5`; approving uploads "
+        "every other row, each on its own."
+        if isinstance(payload, BatchPayload) else ""
+    )
     return (
         f"## {title}\n\n"
         "If you approve, **exactly this payload** is uploaded to the MedPerf registry; nothing else leaves "
@@ -123,7 +160,7 @@ def form_description(
         "2. **Approval code**: run `medperf approvals ls` **on the site machine** and copy this run's code "
         "(case and the dash do not matter). Approving and rejecting both need it; a wrong code decides nothing "
         "and the form asks again.\n"
-        f"3. **Comment** (optional): why; kept with the decision on the site.{wait}"
+        f"3. **Comment** (optional): why; kept with the decision on the site.{rows}{wait}"
     )
 
 

@@ -47,7 +47,21 @@ class ResultPayload(BaseModel):
     evaluator_container_id: int | None = None
 
 
-Payload = DatasetPayload | ResultPayload
+class BatchPayload(BaseModel):
+    """What a site's campaign run asks approval for once: the results of several pairs, as numbered rows.
+
+    Each row is uploaded on its own (a ResultPayload, hashed and sent as a single result is); the approval
+    code binds to the whole table, and the owner may reject rows, which are then never sent.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str = "results"
+    benchmark_id: int
+    rows: tuple[ResultPayload, ...]
+
+
+Payload = DatasetPayload | ResultPayload | BatchPayload
 
 
 def payload_dict(payload: Payload) -> dict[str, Any]:

@@ -92,13 +92,14 @@ class RunStore:
         self.record_decision(flow_run_id, WITHDRAWN, why)
         return True
 
-    def record_answer(self, flow_run_id: str, decision: str) -> None:
-        """Append how the run judged one answer (approved, rejected, wrong-code)."""
+    def record_answer(self, flow_run_id: str, decision: str, key: str = "") -> None:
+        """Append how the run judged one answer (approved, rejected, wrong-code, invalid-rows) given at the form
+        whose pause key is `key` (a suspended run judges earlier keys' answers again when it restarts)."""
         path = self.run_dir(flow_run_id) / ANSWERS
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600)
         with os.fdopen(fd, "a") as out:
-            out.write(json.dumps({"decision": decision, "at": _now()}) + "\n")
+            out.write(json.dumps({"decision": decision, "at": _now(), "key": key}) + "\n")
 
     def answers(self, flow_run_id: str) -> list[dict[str, str]]:
         """Every answer the run judged, oldest first."""

@@ -2,16 +2,13 @@
 
 import gzip
 import json
-import os
 import re
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .demo_run import DemoRun, run_demo
 from .expected_metrics import MODELS, SITES, expected_metrics, site_cases
 
 pytestmark = pytest.mark.e2e
@@ -20,29 +17,10 @@ EXACT = 1e-9
 CASE_ID = re.compile(rb"\b[ABC]-\d{4}\b")  # site case ids (the public demo data uses D-...)
 
 
-@dataclass(frozen=True)
-class DemoRun:
-    """What one demo run left behind: its home folder, its console output and its --json-out result."""
-
-    home: Path
-    output: str
-    result: dict[str, Any]
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     """Run the README's command (sandbox runner, no questions, stack stopped at the end) in a temp home."""
-    home = tmp_path_factory.mktemp("demo") / "home"
-    out = home.parent / "result.json"
-    env = {**os.environ, "COLUMNS": "200", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
-    env.pop("PREFECT_API_URL", None)
-    command = [sys.executable, "-m", "medperf.cli.main", "demo", "--yes", "--no-keep", "--runner", "sandbox",
-               "--home", str(home), "--json-out", str(out)]
-    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=DEMO_TIMEOUT_S)
-    output = finished.stdout + finished.stderr
-    assert finished.returncode == 0, f"the demo failed:\n{output[-6000:]}"
-    print(output)  # shown with -s: the step timings for the report
-    return DemoRun(home, output, json.loads(out.read_text()))
+    return run_demo(tmp_path_factory.mktemp("demo") / "home", timeout_s=DEMO_TIMEOUT_S)
 
 
 def leaderboard_records(demo: DemoRun) -> dict[tuple[str, str], dict[str, Any]]:
@@ -85,11 +63,13 @@ def test_mean_and_worst_site_are_over_the_three_sites(demo: DemoRun) -> None:
         assert worst["site"] == "WORST:" + min(aucs, key=lambda s: (aucs[s], s))
 
 
-def test_every_upload_was_shown_and_approved(demo: DemoRun) -> None:
-    assert demo.result["approvals"] == {"approve": 3 + 3 * 3}
-    assert demo.output.count("approved with code") == 12
+def test_every_upload_was_shown_and_approved_once_per_site_and_campaign(demo: DemoRun) -> None:
+    """Three statistics approvals, then one approval per site for the campaign: a table of its 3 results."""
+    assert demo.result["approvals"] == {"approve": 3 + 3}
+    assert demo.output.count("approved with code") == 6
     assert demo.output.count("Register dataset") == 3
-    assert "metrics: auc" in demo.output
+    rows = re.findall(r"row [123]: model \d+ on dataset \d+: .*\bauc [01]\.\d+", demo.output)
+    assert len(rows) == 3 * 3, rows
 
 
 def test_report_has_its_plot(demo: DemoRun) -> None:

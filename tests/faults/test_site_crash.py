@@ -160,7 +160,7 @@ def test_a_silent_running_run_is_crashed_by_the_campaign_and_its_pair_dispatched
     assert [(d.pair.model_id, d.pair.dataset_id) for d in redispatched] == [(model_id, dataset_id)]
 
 
-def _cli_benchmark_run(world: World, tmp_path: Path, api_url: str) -> Any:
+def _cli_benchmark_run(world: World, tmp_path: Path, api_url: str, *options: str) -> Any:
     from medperf.cli import campaign_commands, main
 
     registered = {group.typer_instance.info.name for group in main.app.registered_groups if group.typer_instance}
@@ -170,15 +170,15 @@ def _cli_benchmark_run(world: World, tmp_path: Path, api_url: str) -> Any:
     # Prefect's own client retries are off: what is retried here is the project's policy.
     updates = {PREFECT_API_URL: api_url, PREFECT_CLIENT_MAX_RETRIES: 0, PREFECT_API_REQUEST_TIMEOUT: 3.0}
     with temporary_settings(updates=updates):  # type: ignore[arg-type]
-        return CliRunner().invoke(main.app, ["benchmark", "run", "-b", str(world.benchmark_id), "--no-watch"],
+        return CliRunner().invoke(main.app, ["benchmark", "run", "-b", str(world.benchmark_id), "--no-watch", *options],
                                   env={"MEDPERF_HOME": str(home), "MEDPERF_PROFILE": None})
 
 
 def _runs_of(world: World, model_ids: set[int]) -> dict[int, int]:
-    """How many flow runs each model has on the Prefect server."""
+    """How many flow runs evaluate each model on the Prefect server (a site's batch run counts for each of its)."""
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 
-    from medperf.campaign.run_tags import benchmark_tag, parse_run_tags
+    from medperf.campaign.run_tags import benchmark_tag, parse_run_pairs
 
     counts = dict.fromkeys(model_ids, 0)
     with get_client(sync_client=True) as client:
@@ -187,8 +187,7 @@ def _runs_of(world: World, model_ids: set[int]) -> dict[int, int]:
             limit=200,
         )
     for flow_run in runs:
-        model = parse_run_tags(list(flow_run.tags)).get("model")
-        if model in counts:
+        for model in {model for model, _ in parse_run_pairs(list(flow_run.tags))} & set(counts):
             counts[model] += 1
     return counts
 
@@ -227,8 +226,8 @@ def test_benchmark_run_reports_the_runs_it_created_before_a_final_error(
             return Fault(status=500)  # not transient: the dispatch stops
         return None
 
-    with faulty_proxy(origin, faults) as (proxy, _):
-        result = _cli_benchmark_run(world, tmp_path, f"{proxy}/api")
+    with faulty_proxy(origin, faults) as (proxy, _):  # a run per pair: two creates, the second one fails
+        result = _cli_benchmark_run(world, tmp_path, f"{proxy}/api", "--per-pair")
 
     assert result.exit_code == 1
     counts = _runs_of(world, models)

@@ -1,0 +1,54 @@
+"""Answering a site's batch form as `medperf approve RUN --reject-rows` does: rows rejected, bad rows refused."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flow_harness import form_description, start_flow, wait_for_approval_form
+from site_flows import SiteWorld
+
+from flows.evaluate_batch import evaluate_batch
+from flows.interactive import submit_decision
+from medperf.client import RegistryClient
+from medperf.demo.tiny_world import unique, upload_container
+from medperf.schemas import ModelCreate, ResultStatus
+from medperf.site.run_store import DECISION, RunStore
+from medperf.storage import ObjectStore
+
+pytestmark = pytest.mark.prefect
+
+
+def test_a_batch_answer_rejects_the_rows_it_names_and_a_row_the_table_lacks_decides_nothing(
+    site_world: Callable[..., SiteWorld], data_owner: RegistryClient, store: ObjectStore, tmp_path: Path
+) -> None:
+    site = site_world()
+    dataset_id = site.prepared_dataset()
+    owner = site.world.owner
+    (tmp_path / "second").mkdir()
+    container = upload_container(owner, store, "model", tmp_path / "second", {"threshold": 14, "name": unique("p")})
+    second = owner.models.create(ModelCreate(name=unique("model"), container_id=container.id))
+    owner.associations.request_model(site.benchmark_id, second.id)  # the committee owns both: approved at once
+    before = {item.flow_run_id for item in RunStore(site.data_root).approvals()}
+
+    run = start_flow(evaluate_batch, benchmark_id=site.benchmark_id,
+                     pairs=[[site.model_id, dataset_id], [second.id, dataset_id]], approval_timeout="300 seconds")
+    pending = wait_for_approval_form(site.data_root, before, run)
+    assert pending.kind == "results" and [row["model_id"] for row in pending.payload["rows"]] == sorted(
+        [site.model_id, second.id])
+    assert "Reject rows" in form_description(pending.flow_run_id)
+
+    said = submit_decision(site.site_home, site.data_root, pending, approve=True, comment="", reject_rows="3")
+    assert said == "invalid-rows"  # the table has 2 rows: nothing decided, the form is shown again
+    again = wait_for_approval_form(site.data_root, set(), run)
+    assert again.flow_run_id == pending.flow_run_id
+    rejected_model = pending.payload["rows"][1]["model_id"]
+    said = submit_decision(site.site_home, site.data_root, again, approve=True, comment="ok", reject_rows="2")
+    assert said == "approved"
+
+    state = run.state()
+    assert state.is_completed(), state.message
+    finalized = data_owner.results.list(dataset_id=dataset_id, status=ResultStatus.FINALIZED).items
+    assert [result.model_id for result in finalized] == [pending.payload["rows"][0]["model_id"]]
+    assert all(result.model_id != rejected_model for result in finalized)
+    decision = RunStore(site.data_root).read(pending.flow_run_id, DECISION)
+    assert decision is not None and decision["comment"] == "ok [rows rejected: 2]"
