@@ -1,5 +1,8 @@
 """A committee and sites on a central stack (infra/stack.py: registry, Prefect, S3), built with the tiny world."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +45,30 @@ def prepare_and_associate(
         site.dataset_id = dataset.id
         request = site.owner.associations.request_dataset(benchmark_id, dataset.id)
         committee.client.associations.approve("dataset", request.id)
+
+
+@dataclass
+class StackWorld:
+    """A committee, its benchmark, and sites up on the stack, each with a prepared dataset associated with it."""
+
+    committee: Committee
+    sites: list[Site]
+    benchmark_id: int
+    root: Path
+
+
+@contextmanager
+def stack_world(stack: Any, root: Path, site_names: list[str], tag: str) -> Iterator[StackWorld]:
+    """A new committee and benchmark, and each named site up (pool, deployments, worker; continuous evaluation
+    paused) with its dataset prepared on its own pool and associated; the sites' workers stop afterwards."""
+    committee = stack_committee(stack, root, f"committee-{tag}@bench.example")
+    benchmark = committee.create_benchmark()
+    sites = [stack_site(stack, committee, name, root, f"owner-{name}@hospital.example") for name in site_names]
+    try:
+        for site in sites:
+            site.up(continuous_paused=True)
+        prepare_and_associate(committee, sites, benchmark.id, f"the {len(sites)} datasets to be prepared")
+        yield StackWorld(committee, sites, benchmark.id, root)
+    finally:
+        for site in sites:
+            site.down()

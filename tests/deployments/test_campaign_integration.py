@@ -3,13 +3,12 @@ incremental campaigns and a scheduled continuous evaluation; Prefect and MedPerf
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
-from campaign_world import Committee, Site, finish_with_approvals, interval, poll, read_run
+from campaign_world import Site, finish_with_approvals, interval, poll, read_run
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from typer.testing import CliRunner
@@ -24,7 +23,7 @@ from medperf.campaign.matrix import StatusMatrix, build_matrix
 from medperf.campaign.prefect_runs import latest_runs
 from medperf.campaign.run_tags import run_tags
 from medperf.campaign.snapshot import load_snapshot
-from medperf.demo.stack_world import prepare_and_associate, stack_committee, stack_site
+from medperf.demo.stack_world import StackWorld, stack_world
 from medperf.schemas import ResultStatus
 from medperf.settings import SiteSettings
 
@@ -32,14 +31,8 @@ pytestmark = [pytest.mark.prefect, pytest.mark.postgres, pytest.mark.s3]
 SUFFIX = str(os.getpid() % 10000)
 
 
-@dataclass
-class World:
+class World(StackWorld):
     """The committee, three sites with prepared, associated datasets, and the benchmark id."""
-
-    committee: Committee
-    sites: list[Site]
-    benchmark_id: int
-    root: Path
 
     def site(self, name: str) -> Site:
         """A site by its short name (a, b, c)."""
@@ -53,21 +46,9 @@ class World:
 @pytest.fixture(scope="module")
 def world(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """Three sites up (pool, deployments, worker), each with a dataset prepared on its pool and associated."""
-    root = tmp_path_factory.mktemp("campaign")
-    committee = stack_committee(stack, root, f"committee-{SUFFIX}@bench.example")
-    benchmark = committee.create_benchmark()
-    sites = [
-        stack_site(stack, committee, f"site-{letter}-{SUFFIX}", root, f"owner-{letter}-{SUFFIX}@hospital.example")
-        for letter in "abc"
-    ]
-    try:
-        for site in sites:
-            site.up(continuous_paused=True)
-        prepare_and_associate(committee, sites, benchmark.id, "the three datasets to be prepared and registered")
-        yield World(committee, sites, benchmark.id, root)
-    finally:
-        for site in sites:
-            site.down()
+    names = [f"site-{letter}-{SUFFIX}" for letter in "abc"]
+    with stack_world(stack, tmp_path_factory.mktemp("campaign"), names, SUFFIX) as built:
+        yield World(built.committee, built.sites, built.benchmark_id, built.root)
 
 
 def reference_model(world: World) -> int:

@@ -8,11 +8,10 @@ matrix, and the next campaign dispatches only that pair again.
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from campaign_world import Committee, Site, poll, read_run
+from campaign_world import poll, read_run
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 
@@ -22,7 +21,7 @@ from medperf.campaign.matrix import build_matrix
 from medperf.campaign.prefect_runs import latest_runs
 from medperf.campaign.run_tags import BATCH_TAG, benchmark_tag
 from medperf.campaign.snapshot import load_snapshot
-from medperf.demo.stack_world import prepare_and_associate, stack_committee, stack_site
+from medperf.demo.stack_world import StackWorld, stack_world
 from medperf.schemas import ResultStatus
 from medperf.site.outbox import Outbox
 from medperf.site.run_store import DECISION, RunStore
@@ -31,13 +30,8 @@ pytestmark = [pytest.mark.prefect, pytest.mark.postgres, pytest.mark.s3]
 SUFFIX = str(os.getpid() % 10000)
 
 
-@dataclass
-class World:
-    """The committee, two sites with prepared, associated datasets, and the benchmark id."""
-
-    committee: Committee
-    sites: list[Site]
-    benchmark_id: int
+class World(StackWorld):
+    """The committee, two sites with prepared, associated datasets, three associated models."""
 
     def campaign(self) -> Any:
         """`medperf benchmark run --per-site`'s dispatch."""
@@ -53,22 +47,12 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    root = tmp_path_factory.mktemp("batch")
-    committee = stack_committee(stack, root, f"committee-batch-{SUFFIX}@bench.example")
-    benchmark = committee.create_benchmark()
-    sites = [stack_site(stack, committee, f"batch-{letter}-{SUFFIX}", root, f"owner-batch-{letter}-{SUFFIX}@h.example")
-             for letter in "ab"]
-    try:
-        for site in sites:
-            site.up(continuous_paused=True)
-        prepare_and_associate(committee, sites, benchmark.id, "the two datasets to be prepared")
+    names = [f"batch-{letter}-{SUFFIX}" for letter in "ab"]
+    with stack_world(stack, tmp_path_factory.mktemp("batch"), names, f"batch-{SUFFIX}") as built:
         for threshold in (6, 14):
-            model = committee.register_model(threshold)
-            committee.associate_model(model)
-        yield World(committee, sites, benchmark.id)
-    finally:
-        for site in sites:
-            site.down()
+            model = built.committee.register_model(threshold)
+            built.committee.associate_model(model)
+        yield World(built.committee, built.sites, built.benchmark_id, built.root)
 
 
 def _batch_runs(benchmark_id: int) -> list[str]:
