@@ -5,12 +5,14 @@ containers of benchmarks/per_file_projects (one file per case; every step reads 
 JSON. Both paths are warmed alike (one untimed run each at --warm cases, so imports, the sandbox's Python
 environments and the page cache are hot for both), then each size is run --repeat times alternating direct
 and flows, best of each. A line fitted over the sizes splits the overhead into fixed seconds per flow and
-milliseconds per case. Approval is given at once through the run-input API (as the CLI's --yes).
+milliseconds per case. The flows run as `medperf prepare/execute --yes` runs them (flows/interactive.py: in this
+process, approved through the run-input API as soon as the form waits). Product code only: nothing from tests/.
 --profile N prints where the flows' time goes at N cases (cProfile of the flow thread, top functions).
 Usage: .venv/bin/python benchmarks/pipeline.py [--cases 100 1000 5000] [--repeat 2] [--profile 5000]
 """
 
 import argparse
+import contextvars
 import cProfile
 import importlib.util
 import io
@@ -20,20 +22,32 @@ import pstats
 import sys
 import tarfile
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECTS = ROOT / "benchmarks" / "per_file_projects"
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "flows")]
+sys.path.insert(0, str(ROOT))
 SUITE = {
     "name": "per-file",
     "target": "manifest",
     "expectations": [{"type": "expect_column_values_to_be_unique", "kwargs": {"column": "case_id"}}],
 }
 TARGETS = {"fixed_overhead_per_flow_s": 1.0, "per_case_overhead_ms": 0.02}
+STATISTICS_KEYS = ["num_cases", "label_counts", "sanity", "mean_size"]
+
+
+@dataclass(frozen=True)
+class World:
+    """The approved benchmark with its reference model, seen by its owner and by the data owner."""
+
+    benchmark: Any
+    reference_model: Any
+    owner: Any
+    data_owner: Any
 
 
 def _prefect_server_class() -> Any:
@@ -87,9 +101,7 @@ def upload(client: Any, store: Any, project: str, work: Path, parameters: dict[s
 
 def make_benchmark(admin: Any, owner: Any, data_owner: Any, store: Any, work: Path) -> Any:
     """The per-file containers, a reference model and an approved benchmark."""
-    from flow_world import POLICY, World
-
-    from medperf.schemas import BenchmarkCreate, ModelCreate
+    from medperf.schemas import BenchmarkCreate, ModelCreate, ReleasePolicy
 
     work.mkdir(parents=True, exist_ok=True)
     prep = upload(owner, store, "prep", work)
@@ -103,10 +115,17 @@ def make_benchmark(admin: Any, owner: Any, data_owner: Any, store: Any, work: Pa
             reference_model_id=model.id,
             evaluator_container_id=evaluator.id,
             sanity_suite=SUITE,
-            release_policy=POLICY,
+            release_policy=ReleasePolicy(allowed_statistics_keys=STATISTICS_KEYS),
         )
     )
-    return World(admin.benchmarks.approve(created.id), model, owner, data_owner, admin)
+    return World(admin.benchmarks.approve(created.id), model, owner, data_owner)
+
+
+def associate_dataset(world: World, dataset_id: int) -> None:
+    """The data owner asks to join the benchmark with its dataset; the benchmark owner approves."""
+    request = world.data_owner.associations.request_dataset(world.benchmark.id, dataset_id)
+    if request.approval_status != "APPROVED":
+        world.owner.associations.approve("dataset", request.id)
 
 
 def direct_run(world: Any, store: Any, settings: Any, raw: Path, labels: Path, work: Path) -> float:
@@ -132,40 +151,61 @@ def direct_run(world: Any, store: Any, settings: Any, raw: Path, labels: Path, w
     return time.perf_counter() - start
 
 
+def run_approved(
+    flow: Any, parameters: dict[str, Any], home: Path, data_root: Path, profile: cProfile.Profile | None
+) -> Any:
+    """The flow run in this process and approved once its form waits, as `medperf prepare/execute --yes` does.
+
+    flows/interactive.py's start_in_process, with the flow's thread profiled when profile is given.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.flow_engine import run_flow
+
+    from flows.interactive import InProcessRun, submit_decision, wait_for_form_or_end
+
+    with get_client(sync_client=True) as client:
+        created = client.create_flow_run(flow, parameters=parameters)
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        if profile is not None:
+            profile.enable()
+        try:
+            outcome["state"] = run_flow(flow, flow_run=created, parameters=parameters, return_type="state")
+        except BaseException as err:  # handed to the caller's thread
+            outcome["error"] = err
+        finally:
+            if profile is not None:
+                profile.disable()
+
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(target,), daemon=True)
+    run = InProcessRun(str(created.id), thread, outcome)
+    thread.start()
+    pending = wait_for_form_or_end(run, data_root)
+    assert pending is not None, f"the flow ended before its approval step: {run.final_state()}"
+    submit_decision(home, data_root, pending, approve=True, comment="pipeline benchmark")
+    state = run.final_state()
+    assert state.is_completed(), state.message
+    return state
+
+
 def flow_run(
-    world: Any, data_root: Path, home: Path, raw: Path, labels: Path, profile: cProfile.Profile | None = None
+    world: World, data_root: Path, home: Path, raw: Path, labels: Path, profile: cProfile.Profile | None = None
 ) -> tuple[float, float]:
     """prepare_dataset then evaluate_model, each approved at once; returns (prepare_s, execute_s)."""
-    from flow_world import associate_dataset
-    from site_flows import approve_next
-
     from flows.evaluate_model import evaluate_model
     from flows.prepare_dataset import prepare_dataset
 
-    def traced(flow: Callable[..., Any]) -> Callable[..., Any]:
-        if profile is None:
-            return flow
-
-        def run(**parameters: Any) -> Any:
-            profile.enable()
-            try:
-                return flow(**parameters)
-            finally:
-                profile.disable()
-
-        return run
-
     start = time.perf_counter()
-    parameters = {"data_path": str(raw), "labels_path": str(labels), "name": f"d-{time.monotonic_ns()}"}
-    prepared = approve_next(traced(prepare_dataset), data_root, home, benchmark_id=world.benchmark.id, **parameters)
-    assert prepared.is_completed(), prepared.message
+    parameters = {"benchmark_id": world.benchmark.id, "data_path": str(raw), "labels_path": str(labels),
+                  "name": f"d-{time.monotonic_ns()}"}  # fmt: skip
+    prepared = run_approved(prepare_dataset, parameters, home, data_root, profile)
     prepared_s = time.perf_counter() - start
     dataset_id = int(prepared.result())
     associate_dataset(world, dataset_id)
     start = time.perf_counter()
     ids = {"benchmark_id": world.benchmark.id, "model_id": world.reference_model.id, "dataset_id": dataset_id}
-    state = approve_next(traced(evaluate_model), data_root, home, **ids)
-    assert state.is_completed(), state.message
+    run_approved(evaluate_model, ids, home, data_root, profile)
     return prepared_s, time.perf_counter() - start
 
 

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import resource
+import select
 import shutil
 import signal
 import subprocess
@@ -56,11 +57,17 @@ class _Bind:
     writable: bool = False
 
 
+# bwrap binaries that created their namespaces in this process: a site's tasks do not probe again each.
+_WORKING_BWRAP: set[str] = set()
+
+
 def _probe_bwrap() -> str | None:
-    """None when bwrap can create its namespaces here, else the reason it cannot."""
+    """None when bwrap can create its namespaces here, else the reason it cannot (a failure is probed again)."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return "bwrap (bubblewrap) is not installed"
+    if bwrap in _WORKING_BWRAP:
+        return None
     probe = subprocess.run(
         [bwrap, "--ro-bind", "/", "/", "--unshare-all", "--cap-drop", "ALL", "true"],
         capture_output=True,
@@ -69,7 +76,23 @@ def _probe_bwrap() -> str | None:
     )
     if probe.returncode != 0:
         return f"bwrap cannot create namespaces here ({probe.stderr.strip() or probe.returncode})"
+    _WORKING_BWRAP.add(bwrap)
     return None
+
+
+def _wait(process: "subprocess.Popen[bytes]", timeout: float) -> int:
+    """process.wait(timeout) without its polling (sleeps of up to 50 ms): woken by a pidfd when the task exits."""
+    try:
+        pidfd = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):  # no pidfd here (not Linux, old kernel): Popen's own polling wait
+        return process.wait(timeout=timeout)
+    try:
+        exited, _, _ = select.select([pidfd], [], [], timeout)
+    finally:
+        os.close(pidfd)
+    if not exited:
+        raise subprocess.TimeoutExpired(process.args, timeout)
+    return process.wait()
 
 
 def _limits(settings: SiteSettings, timeout_s: float) -> Callable[[], None]:
@@ -308,7 +331,7 @@ class SandboxRunner:
                     f"task '{task}': cannot start '{argv[0]}' ({err.strerror}); check the command"
                 ) from None
             try:
-                exit_code = process.wait(timeout=timeout)
+                exit_code = _wait(process, timeout)
             except subprocess.TimeoutExpired:
                 timed_out = True
                 os.killpg(process.pid, signal.SIGKILL)

@@ -33,13 +33,22 @@ class CaseEntry:
         return self.path.is_dir() and not self.path.is_symlink()
 
 
-def case_entries(folder: Path) -> list[CaseEntry]:
-    """The cases of a folder, sorted by name; a missing folder has none."""
+def _listing(folder: Path) -> list[tuple[str, bool]]:
+    """(name, is a folder) of the visible entries of a folder, sorted by name; a missing folder has none."""
     if not folder.is_dir():
         return []
     with os.scandir(folder) as scan:
-        found = sorted((entry.name, entry.is_dir(follow_symlinks=False)) for entry in scan if is_visible(entry.name))
-    return [CaseEntry(name if is_folder else case_id_of(name), folder / name) for name, is_folder in found]
+        return sorted((entry.name, entry.is_dir(follow_symlinks=False)) for entry in scan if is_visible(entry.name))
+
+
+def case_entries(folder: Path) -> list[CaseEntry]:
+    """The cases of a folder, sorted by name; a missing folder has none."""
+    return [CaseEntry(name if is_folder else case_id_of(name), folder / name) for name, is_folder in _listing(folder)]
+
+
+def case_ids(folder: Path) -> list[str]:
+    """The case ids of case_entries(folder), in the same order, without a Path per case."""
+    return [name if is_folder else case_id_of(name) for name, is_folder in _listing(folder)]
 
 
 def files_of(folder: Path) -> Iterator[Path]:

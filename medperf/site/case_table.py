@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from medperf.errors import ConfigError, SanityCheckFailed
-from medperf.site.case_files import CASE_TABLE
+from medperf.site.case_files import CASE_TABLE, case_ids
 from medperf.site.manifest import build_manifest
 from medperf.site.manifest import count_cases as count_manifest_cases
 
@@ -182,3 +182,26 @@ def count_cases(
         if choice.target == PREPARATOR_TABLE:
             raise _missing_table(prepared_dir, labels_dir, metadata_dir)
     return count_manifest_cases(prepared_dir)
+
+
+def _has_preparator_table(prepared_dir: Path, labels_dir: Path, metadata_dir: Path | None) -> bool:
+    """Whether preparator_table would find a table (without reading it)."""
+    if any(folder is not None and (folder / CASE_TABLE).is_file() for folder in (metadata_dir, prepared_dir)):
+        return True
+    return (prepared_dir / CASES).is_file() and (labels_dir / LABELS).is_file()
+
+
+def listed_case_ids(
+    prepared_dir: Path, labels_dir: Path, metadata_dir: Path | None = None, choice: TableChoice | None = None
+) -> list[str] | None:
+    """The case ids when the choice selects the manifest and declares no label column, else None.
+
+    That manifest's rows are the prepared folder's entries, so listing them gives its ids (same order) without
+    joining the labels; any other table must be built (build_case_table) to know its ids and errors.
+    """
+    choice = choice or TableChoice()
+    if choice.label_column is not None or choice.target == PREPARATOR_TABLE:
+        return None
+    if choice.target is None and _has_preparator_table(prepared_dir, labels_dir, metadata_dir):
+        return None
+    return case_ids(prepared_dir)

@@ -9,10 +9,11 @@ from medperf.errors import SanityCheckFailed
 from medperf.hashing import sha256_folder, sha256_path
 from medperf.schemas.task import TaskDeclaration
 from medperf.site import container_steps
-from medperf.site.case_table import PerCaseTable, build_case_table, count_cases, table_choice
+from medperf.site.case_table import PerCaseTable, build_case_table, count_cases, listed_case_ids, table_choice
 from medperf.site.container_steps import StepContext
 from medperf.site.gx_validation import validate_case_table
 from medperf.site.payloads import payload_sha256
+from medperf.site.release_policy import case_ids_in
 from medperf.site.statistics_summary import read_container_statistics, summarise
 
 
@@ -52,6 +53,19 @@ def is_intact(prepared: PreparedDataset) -> bool:
 def per_case_table(prepared: PreparedDataset, suite: dict[str, Any] | None, *, summaries: bool = True) -> PerCaseTable:
     """The table the benchmark's suite targets: the preparator's case table or the manifest (site only)."""
     return build_case_table(prepared.data, prepared.labels, prepared.metadata, table_choice(suite), summaries=summaries)
+
+
+def listed_cases(prepared: PreparedDataset, suite: dict[str, Any] | None) -> tuple[int, list[str]]:
+    """The rows and case ids of the per-case table the suite targets (site only), without decoding any image.
+
+    As per_case_table(summaries=False) then release_policy.case_ids_in, but a manifest without a declared
+    label column is only listed: no labels are joined, no table is built.
+    """
+    ids = listed_case_ids(prepared.data, prepared.labels, prepared.metadata, table_choice(suite))
+    if ids is not None:
+        return len(ids), ids
+    table = per_case_table(prepared, suite, summaries=False)
+    return len(table.table), case_ids_in(table)
 
 
 def case_count(prepared: PreparedDataset, suite: dict[str, Any] | None) -> int:

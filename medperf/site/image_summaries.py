@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,9 +40,18 @@ _COMPRESSION = (".gz", ".bz2", ".xz", ".zst")
 _DICOM_MAGIC_OFFSET = 128
 
 
+def name_suffixes(name: str) -> list[str]:
+    """Path(name).suffixes without building a Path (one per case adds up): 'a.nii.gz' -> ['.nii', '.gz']."""
+    if "/" in name or name in ("", "."):  # not a bare file name: pathlib says what its name is
+        name = Path(name).name
+    if name.endswith("."):
+        return []
+    return ["." + suffix for suffix in name.lstrip(".").split(".")[1:]]
+
+
 def compound_suffix(name: str) -> str:
     """The extension of a file name, including a compression suffix: 'a.nii.gz' -> '.nii.gz', 'b.npy' -> '.npy'."""
-    suffixes = Path(name).suffixes
+    suffixes = name_suffixes(name)
     if not suffixes or not _is_extension(suffixes[-1]):  # '1.2.840.5' is a DICOM UID, not an extension
         return ""
     if len(suffixes) >= 2 and suffixes[-1].lower() in _COMPRESSION and _is_extension(suffixes[-2]):
@@ -49,6 +59,7 @@ def compound_suffix(name: str) -> str:
     return suffixes[-1]
 
 
+@lru_cache(maxsize=4096)  # a folder's files share a few suffixes; asked once per case
 def _is_extension(suffix: str) -> bool:
     return any(char.isalpha() for char in suffix) and " " not in suffix
 

@@ -211,7 +211,8 @@ def _matching_id(value: Any, case_ids: Collection[str]) -> str | None:
     text = str(value).strip()
     if text in case_ids:
         return text
-    base = case_id_of(Path(text).name) if text else text
+    name = text if "/" not in text and text != "." else Path(text).name  # a bare name: no Path per row
+    base = case_id_of(name) if text else text
     return base if base in case_ids else None
 
 

@@ -1,5 +1,6 @@
 """Which per-case table the suite sees and num_cases counts; the platform's statistics summary of it."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -140,3 +141,28 @@ def test_summary_without_a_categorical_label_has_no_label_counts() -> None:
     table = pd.DataFrame({"case_id": ["a", "b", "c"], "volume_ml": [10.5, 11.25, 9.75]})
     summary = summarise(table, {"expectations_failed": 0}, {}, "volume_ml")
     assert summary == {"num_cases": 3, "sanity": {"expectations_failed": 0}}
+
+
+@pytest.mark.parametrize(
+    "suite",
+    [{"target": "manifest"}, {}, {"target": "case_table"}, {"target": "manifest", "label_column": "label"}, None],
+)
+def test_listed_cases_are_the_ids_and_rows_of_the_table_the_suite_targets(tmp_path: Path, suite: dict | None) -> None:
+    from medperf.site.dataset_steps import PreparedDataset, listed_cases, per_case_table
+    from medperf.site.release_policy import case_ids_in
+
+    for name, layout in (("legacy", write_prepared), ("arrays", lambda root: write_arrays(root, 3))):
+        (tmp_path / name).mkdir()
+        data, labels = layout(tmp_path / name)
+        (data / "scan.nii.gz").write_bytes(b"")
+        (data / "1.2.840.5").write_bytes(b"")
+        (data / "series").mkdir()
+        (labels / "truth.yaml").write_text("{scan-0: 1, scan-1: 0, scan-2: 1}")
+        prepared = PreparedDataset(data, labels, tmp_path / name / "metadata", "unused")
+        try:
+            table = per_case_table(prepared, suite, summaries=False)
+        except SanityCheckFailed as err:  # the same error either way
+            with pytest.raises(SanityCheckFailed, match=re.escape(str(err))):
+                listed_cases(prepared, suite)
+            continue
+        assert listed_cases(prepared, suite) == (len(table.table), case_ids_in(table))

@@ -176,3 +176,11 @@ def test_nonfinite_values_are_counted_not_hidden(tmp_path: Path) -> None:
 def test_an_empty_prepared_folder_is_an_empty_manifest(tmp_path: Path) -> None:
     manifest = build_manifest(tmp_path)
     assert len(manifest.table) == 0 and list(manifest.table.columns) == ["case_id"]
+
+
+def test_name_suffixes_are_what_pathlib_says() -> None:
+    names = ["", ".", "..", "...", "a", "a.", "a..", ".a", "..a", ".a.b", "a.b.c", "c1.nii.gz", "x/y.z", "x/",
+             "/", "x/.", "./a.b", "a/..", "a.b/", "1.2.840.5", " a.b ", "a. b", "a.b.", ".hidden.tar.gz"]  # fmt: skip
+    for name in names:
+        assert image_summaries.name_suffixes(name) == Path(name).suffixes, name
+    assert image_summaries.case_id_of("c1.nii.gz") == "c1" and image_summaries.case_id_of("1.2.840.5") == "1.2.840.5"
