@@ -2,20 +2,15 @@
 
 import inspect
 
-from prefect import flow, get_run_logger
-
-from flows.evaluate_model import evaluate_model
-from medperf.campaign.continuous import has_standing_consent, plan_continuous_runs
-from medperf.campaign.dispatch import dispatch_pair
-from medperf.campaign.prefect_runs import in_flight, latest_runs
-from medperf.settings import SiteSettings, default_home
-from medperf.site.connections import site_registry
+from prefect import flow
 
 CONTINUOUS_TAG = "medperf-continuous"
 
 
 def evaluate_accepts_standing_consent() -> bool:
     """Whether this version of evaluate_model takes the `standing_consent` parameter."""
+    from flows.evaluate_model import evaluate_model
+
     return "standing_consent" in inspect.signature(evaluate_model.fn).parameters
 
 
@@ -30,6 +25,15 @@ def continuous_evaluation(site: str = "", benchmark_ids: tuple[int, ...] = ()) -
         site: The site whose pairs to evaluate; empty = this worker's site.
         benchmark_ids: Only these benchmarks (ids); empty = every benchmark the site's datasets take part in.
     """
+    # The flow-run process imports these after the run is RUNNING, not while it loads this module (dispatch latency).
+    from prefect import get_run_logger
+
+    from medperf.campaign.continuous import has_standing_consent, plan_continuous_runs
+    from medperf.campaign.dispatch import dispatch_pair
+    from medperf.campaign.prefect_runs import in_flight, latest_runs
+    from medperf.settings import SiteSettings, default_home
+    from medperf.site.connections import site_registry
+
     site_name = site or SiteSettings().name
     logger = get_run_logger()
     with_consent = evaluate_accepts_standing_consent()

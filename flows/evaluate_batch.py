@@ -1,24 +1,14 @@
 """Flow: a site's part of a campaign in one run: every pending pair evaluated, one approval for all, each row sent."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from prefect import flow, get_run_logger
-from prefect.runtime import flow_run
+from prefect import flow
 from prefect.states import Completed, Failed, State
 
-from blocks.data_site import with_operator_edits
-from flows.batch_approval import BatchOutcome, approve_batch_then_send
-from flows.result_compute import ComputedResult, compute_result
-from flows.run_labels import SITE_TAG, label_run
-from flows.site_run import record_failures
-from medperf.campaign.run_tags import batch_tags, row_outcome_tag
-from medperf.durations import parse_duration
-from medperf.errors import ConfigError, MedPerfError
-from medperf.settings import SiteSettings, default_home
-from medperf.site.approval_form import QUEUED_STATE
-from medperf.site.connections import site_registry
-from medperf.site.container_steps import StepFailed
-from medperf.site.liveness import running
+from medperf.errors import ConfigError
+
+if TYPE_CHECKING:
+    from flows.batch_approval import BatchOutcome
 
 ONE_WEEK = "7 days"
 PARTLY_FAILED_STATE = "Partly failed"
@@ -35,7 +25,7 @@ def _pairs(pairs: list[list[int]]) -> list[tuple[int, int]]:
     return sorted(set(found))
 
 
-def _summary(finalized: dict[tuple[int, int], int], outcome: BatchOutcome,
+def _summary(finalized: dict[tuple[int, int], int], outcome: "BatchOutcome",
              failed: dict[tuple[int, int], str]) -> dict[str, Any]:
     """Ids only: what the run returns (kept on the site: persist_result=False)."""
     sent = {**finalized, **outcome.sent}
@@ -63,6 +53,24 @@ def evaluate_batch(
         pairs: The pairs to evaluate on this site, as [[model_id, dataset_id], ...].
         approval_timeout: How long to wait for the data owner's answer, e.g. "7 days", "36 hours".
     """
+    # The flow-run process imports these after the run is RUNNING, not while it loads this module (dispatch latency).
+    from prefect import get_run_logger
+    from prefect.runtime import flow_run
+
+    from blocks.data_site import with_operator_edits
+    from flows.batch_approval import BatchOutcome, approve_batch_then_send
+    from flows.result_compute import ComputedResult, compute_result
+    from flows.run_labels import SITE_TAG, label_run
+    from flows.site_run import record_failures
+    from medperf.campaign.run_tags import batch_tags, row_outcome_tag
+    from medperf.durations import parse_duration
+    from medperf.errors import MedPerfError
+    from medperf.settings import SiteSettings, default_home
+    from medperf.site.approval_form import QUEUED_STATE
+    from medperf.site.connections import site_registry
+    from medperf.site.container_steps import StepFailed
+    from medperf.site.liveness import running
+
     settings = with_operator_edits(SiteSettings())
     run_id = str(flow_run.id)
     logger = get_run_logger()

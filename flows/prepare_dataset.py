@@ -3,30 +3,11 @@
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger
-from prefect.runtime import flow_run
+from prefect import flow
 from prefect.states import State
 
-from blocks.data_site import with_operator_edits
-from flows.approval import approve_then_send
-from flows.run_labels import label_preparation
-from flows.site_run import record_failures, site_task
-from medperf.durations import parse_duration
 from medperf.errors import ConfigError
-from medperf.settings import SiteSettings, default_home
-from medperf.site.connections import site_registry
-from medperf.site.container_fetch import container_key
-from medperf.site.dataset_steps import is_intact, per_case_table, raw_data_hash
-from medperf.site.entity_refs import EntityRef, resolve
-from medperf.site.liveness import running
-from medperf.site.payloads import DatasetPayload, payload_sha256
-from medperf.site.release_policy import case_ids_in, check_dataset_payload
-from medperf.site.run_store import SANITY_REPORT, RunStore
-from medperf.site.step_keys import step_key
-from tasks.fetch import fetch_container
-from tasks.prepare import prepare
-from tasks.sanity_check import sanity_check
-from tasks.statistics import statistics
+from medperf.site.entity_refs import EntityRef
 
 ONE_WEEK = "7 days"
 
@@ -53,6 +34,30 @@ def prepare_dataset(
         name: The dataset's name in the registry (shown to the benchmark committee).
         approval_timeout: How long to wait for the data owner's answer, e.g. "7 days", "36 hours", "90 min".
     """
+    # The flow-run process imports these after the run is RUNNING, not while it loads this module (dispatch latency).
+    from prefect import get_run_logger
+    from prefect.runtime import flow_run
+
+    from blocks.data_site import with_operator_edits
+    from flows.approval import approve_then_send
+    from flows.run_labels import label_preparation
+    from flows.site_run import record_failures, site_task
+    from medperf.durations import parse_duration
+    from medperf.settings import SiteSettings, default_home
+    from medperf.site.connections import site_registry
+    from medperf.site.container_fetch import container_key
+    from medperf.site.dataset_steps import is_intact, listed_cases, raw_data_hash
+    from medperf.site.entity_refs import resolve
+    from medperf.site.liveness import running
+    from medperf.site.payloads import DatasetPayload, payload_sha256
+    from medperf.site.release_policy import check_dataset_payload
+    from medperf.site.run_store import SANITY_REPORT, RunStore
+    from medperf.site.step_keys import step_key
+    from tasks.fetch import fetch_container
+    from tasks.prepare import prepare
+    from tasks.sanity_check import sanity_check
+    from tasks.statistics import statistics
+
     settings = with_operator_edits(SiteSettings())  # limits and approval wait edited in the UI
     run_id = str(flow_run.id)
     with running(settings.data_root, run_id), record_failures(settings, run_id):  # liveness: the pid on the site
@@ -65,9 +70,11 @@ def prepare_dataset(
         container, spec = fetch_container(benchmark.data_preparation_container_id, settings)
         ckey = container_key(container)
 
-        prepare_key = step_key("prepare", ckey, raw_data_hash(raw_data, raw_labels))
-        prepared = site_task(prepare, settings)(prepare_key, spec, raw_data, raw_labels, settings)
-        if not is_intact(prepared):
+        raw_hash = raw_data_hash(raw_data, raw_labels)  # read once: the step key and the payload
+        prepare_key = step_key("prepare", ckey, raw_hash)
+        ran = site_task(prepare, settings)(prepare_key, spec, raw_data, raw_labels, settings, return_state=True)
+        prepared = ran.result()
+        if ran.name == "Cached" and not is_intact(prepared):  # a prepare that ran now hashed its output just now
             get_run_logger().info("cached prepared data changed on disk; preparing again")
             redo = site_task(prepare, settings).with_options(refresh_cache=True)
             prepared = redo(prepare_key, spec, raw_data, raw_labels, settings)
@@ -90,12 +97,11 @@ def prepare_dataset(
             site=settings.name,
             benchmark_id=benchmark_id,
             data_preparation_container_id=container.id,
-            raw_data_hash=raw_data_hash(raw_data, raw_labels),
+            raw_data_hash=raw_hash,
             prepared_data_hash=prepared.prepared_hash,
             statistics=stats,
         )
-        cases = per_case_table(prepared, benchmark.sanity_suite, summaries=False)
-        case_ids = case_ids_in(cases)  # the site's own check; never uploaded
+        _, case_ids = listed_cases(prepared, benchmark.sanity_suite)  # the site's own check; never uploaded
         check_dataset_payload(payload, benchmark.release_policy, case_ids=case_ids, task=task)
         title = f"Register dataset '{name}' at {settings.name} for benchmark '{benchmark.name}'"
         prepared_where = {"data": str(prepared.data), "labels": str(prepared.labels),

@@ -12,10 +12,10 @@ from medperf.settings import SiteSettings
 from medperf.site.container_fetch import container_key
 from medperf.site.container_steps import StepFailed
 from medperf.site.dataset_index import DatasetIndex
-from medperf.site.dataset_steps import per_case_table
+from medperf.site.dataset_steps import listed_cases
 from medperf.site.evaluation_steps import SubgroupInputs
 from medperf.site.payloads import ResultPayload, payload_sha256
-from medperf.site.release_policy import case_ids_in, check_result_payload
+from medperf.site.release_policy import check_result_payload
 from medperf.site.run_store import RunStore
 from medperf.site.step_keys import step_key
 from tasks.evaluate import evaluate
@@ -116,9 +116,7 @@ def compute_result(
         model_container_id=model_container.id,
         evaluator_container_id=eval_container.id,
     )
-    cases = per_case_table(prepared, benchmark.sanity_suite, summaries=False)  # one listing: count and ids
-    check_result_payload(
-        payload, benchmark.release_policy, num_cases=len(cases.table), case_ids=case_ids_in(cases), task=task
-    )
+    num_cases, case_ids = listed_cases(prepared, benchmark.sanity_suite)  # one listing: count and ids
+    check_result_payload(payload, benchmark.release_policy, num_cases=num_cases, case_ids=case_ids, task=task)
     title = f"Result of model '{model.name}' on dataset '{dataset.name}' (benchmark '{benchmark.name}')"
     return ComputedResult(payload, result.id, ("PARTIAL " + title) if partial else title)

@@ -7,7 +7,6 @@ from typing import Annotated, Any, Protocol, TypeVar
 
 from pydantic import Field
 
-from medperf.client.paging import iter_all
 from medperf.errors import ConfigError
 
 # The two ways to name an entity: the Prefect UI shows them as a choice of "id" or "name".
@@ -26,6 +25,8 @@ def resolve(
     kind: str, ref: int | str, get: Callable[[int], E], list_page: Callable[..., Any], **filters: Any
 ) -> E:
     """The entity `ref` names: an id (also as digits) or an exact name among what this identity may see."""
+    from medperf.client.paging import iter_all  # not at import: the site flows' modules load this for EntityRef only
+
     if isinstance(ref, int) or ref.strip().isdigit():
         return get(int(ref))
     name = ref.strip()

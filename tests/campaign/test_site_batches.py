@@ -25,7 +25,8 @@ def test_a_batch_run_stands_for_each_of_its_pairs_and_a_single_run_for_its_one()
 
 
 def test_a_rejected_or_failed_row_shows_as_such_and_the_others_as_the_run() -> None:
-    tags = [*batch_tags(1, [(2, 3), (4, 3), (5, 3)]), row_outcome_tag("rejected", 4, 3), row_outcome_tag("failed", 5, 3)]
+    rows = [row_outcome_tag("rejected", 4, 3), row_outcome_tag("failed", 5, 3)]
+    tags = [*batch_tags(1, [(2, 3), (4, 3), (5, 3)]), *rows]
     assert parse_row_outcomes(tags) == {(4, 3): "rejected", (5, 3): "failed"}
     run = _run(tags)
     assert status_of_run(_pair_state(run, (2, 3))) is CellStatus.DONE

@@ -174,3 +174,32 @@ def test_policy_violation_stops_the_flow(
     assert state.is_failed()
     assert "statistics keys ['mean_size'] may not leave the site" in (state.message or "")
     assert datasets_of(strict) == 0
+
+
+def test_cached_prepared_data_is_prepared_again_only_when_changed_on_disk(
+    world: World, site_env: dict[str, str], site_home: Path, tmp_path: Path
+) -> None:
+    def prepared_folders() -> set[Path]:
+        return set(data_root(site_env).glob("work/*/*/data"))
+
+    raw, labels = write_raw_data(tmp_path / "in", 40)
+    hashes = []
+    folders = [prepared_folders()]
+    for name in ("tiny-fresh", "tiny-changed", "tiny-intact"):
+        before = known(site_env)
+        run = start_flow(
+            prepare_dataset, benchmark_id=world.benchmark.id, data_path=str(raw), labels_path=str(labels), name=name
+        )
+        pending = wait_for_approval_form(data_root(site_env), before, run)
+        hashes.append(pending.payload["prepared_data_hash"])
+        answer(pending.flow_run_id, approve=False, code=site_code(site_home, pending), comment="again")
+        assert run.state().is_cancelled()
+        folders.append(prepared_folders())
+        if name == "tiny-fresh":
+            (made,) = folders[1] - folders[0]
+            changed = sorted(path for path in made.rglob("*") if path.is_file())[0]
+            changed.write_bytes(changed.read_bytes() + b"\n")  # the cached step's output no longer matches its hash
+    assert len(folders[1] - folders[0]) == 1, "the first run prepares"
+    assert len(folders[2] - folders[1]) == 1, "cached data changed on disk is prepared again"
+    assert folders[3] == folders[2], "intact cached data is reused"
+    assert hashes[0] == hashes[1] == hashes[2]

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from flows.evaluate_model import result_client_key
+from flows.result_compute import result_client_key
 from medperf.schemas import BenchmarkPublic, ModelPublic
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
