@@ -1,6 +1,7 @@
-"""An approval given while the registry is down is kept in the site's outbox and sent once it is back."""
+"""An approval given while the registry is down (a minute) is kept in the site's outbox and sent once it is back."""
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from medperf.site.outbox import Outbox
 from medperf.site.outbox_sender import send_due
 from medperf.site.run_store import RunStore
 
+OUTAGE_S = 60.0
 pytestmark = pytest.mark.prefect
 
 
@@ -47,12 +49,14 @@ def test_an_approval_during_an_outage_is_sent_once_when_the_registry_is_back_and
     run = start_flow(evaluate_model, **params)
     pending = wait_for_approval_form(site.data_root, before, run)
     registry_link.up = False  # the registry goes away while the data owner reads the payload
+    down_at = time.monotonic()
     answer(pending.flow_run_id, approve=True, code=site_code(site.site_home, pending))
     queued = run.state()
     assert (queued.type.value, queued.name) == ("COMPLETED", "Queued"), queued.message
     (entry,) = [e for e in Outbox(site.data_root).entries() if e.flow_run_id == pending.flow_run_id]
     assert entry.status == "failed-will-retry" and entry.attempts == 1
 
+    time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - down_at)))  # down for a whole minute across the approval
     registry_link.up = True  # the registry is back
     # the campaign dispatches the pair again before the site's sender ran: same payload, nobody is asked again
     again = start_flow(evaluate_model, **params)
