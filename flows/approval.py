@@ -146,9 +146,20 @@ def await_approval(
     again. Deployment runs suspend (no process is held; the re-run after resume finds earlier steps cached
     and the stored answers under the same pause keys). Runs called in-process (interactive CLI) cannot
     suspend, so they pause and poll every IN_PROCESS_POLL_SECONDS, as do deployment runs of a site whose
-    `approval_wait` setting is "pause". Either way the answer arrives via the run-input API. A batch's form
+    `approval_wait` setting is "pause". Either way the answer arrives via the run-input API. While another
+    run of this site asks for the same payload, this run asks nothing and ends Cancelled, named "Duplicate"
+    (medperf.site.approval_claims). A batch's form
     also takes the rows to reject; an answer naming rows the batch does not have decides nothing.
     """
+    asking = ApprovalClaims(settings.data_root).claim(payload.kind, payload_digest(payload), flow_run_id,
+                                                      prefect_run_is_final)
+    if asking is not None:  # one open request per payload on a site: this run asks nothing
+        get_run_logger().info("run %s already asks the data owner to approve this exact payload", asking)
+        return Cancelled(
+            name=DUPLICATE_STATE,
+            message=f"run {asking} on this site already asks the data owner to approve this exact "
+            f"{payload.kind} payload; this run asked nothing and uploaded nothing (answer that run's form)",
+        )
     timeout_s = max(1, round(timeout_s))  # Prefect waits whole seconds
     digest = request_approval(flow_run_id, title, payload, settings)
     form_type = BatchApprovalInput if isinstance(payload, BatchPayload) else ApprovalInput
@@ -299,16 +310,6 @@ def approve_then_send(
     else:
         if consent:
             record_standing_consent(flow_run_id, title, payload, settings)
-        elif (asking := ApprovalClaims(settings.data_root).claim(
-            payload.kind, digest, flow_run_id, prefect_run_is_final
-        )) is not None:
-            logger.info("run %s already asks the data owner to approve this exact payload; not asking twice",
-                        asking)
-            return Cancelled(
-                name=DUPLICATE_STATE,
-                message=f"run {asking} on this site already asks the data owner to approve this exact "
-                f"{payload.kind}; this run asked nothing and uploaded nothing (answer that run's form)",
-            )
         elif isinstance(ended := await_approval(flow_run_id, title, payload, settings, timeout_s, task), State):
             return ended
         entry = outbox.put(f"{payload.kind}-{flow_run_id}", payload.kind, flow_run_id, payload_dict(payload),

@@ -4,12 +4,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prefect import get_run_logger
-from prefect.states import Cancelled, State
+from prefect.states import State
 
 from flows.approval import await_approval
 from flows.result_compute import ComputedResult
 from medperf.settings import SiteSettings
-from medperf.site.approval_claims import DUPLICATE_STATE, ApprovalClaims, prefect_run_is_final
 from medperf.site.outbox import Outbox, OutboxEntry
 from medperf.site.payloads import BatchPayload, payload_dict, payload_digest
 from tasks.upload import send_approved
@@ -54,14 +53,6 @@ def approve_batch_then_send(
     outcome = BatchOutcome()
     if ask:
         batch = BatchPayload(benchmark_id=ask[0].payload.benchmark_id, rows=tuple(result.payload for result in ask))
-        digest = payload_digest(batch)
-        asking = ApprovalClaims(settings.data_root).claim(batch.kind, digest, flow_run_id, prefect_run_is_final)
-        if asking is not None:
-            return Cancelled(
-                name=DUPLICATE_STATE,
-                message=f"run {asking} on this site already asks the data owner to approve these exact results; "
-                "this run asked nothing and uploaded nothing (answer that run's form)",
-            )
         answer = await_approval(flow_run_id, title, batch, settings, timeout_s)
         if isinstance(answer, State):
             return answer

@@ -157,9 +157,8 @@ def submit_decision(
         key = waiting_form_key(pending.flow_run_id)
         if key is None:
             raise ApprovalNotPending(f"run {pending.flow_run_id} is not waiting for approval (already decided?)")
-        answer = run_input(approve=approve, approval_code=site_code_for(home, pending), comment=comment)
-        if reject_rows:
-            answer["reject_rows"] = reject_rows
+        answer = run_input(approve=approve, approval_code=site_code_for(home, pending), comment=comment,
+                           reject_rows=reject_rows)
         sent_at = datetime.now(UTC).replace(microsecond=0)
         with get_client(sync_client=True) as client:
             done = client.resume_flow_run(UUID(pending.flow_run_id), run_input=answer)

@@ -25,7 +25,7 @@ def _state(run: FlowRun) -> RunState:
 ROW_STATES = {"rejected": ("CANCELLED", REJECTED_STATE), "failed": ("FAILED", "Failed")}
 
 
-def _pair_state(run: FlowRun, pair: tuple[int, int]) -> RunState:
+def pair_state(run: FlowRun, pair: tuple[int, int]) -> RunState:
     """The run's state, or, for a pair of a site's batch run the owner rejected or that failed, that row's."""
     outcome = parse_row_outcomes(list(run.tags)).get(pair)
     if outcome is None:
@@ -64,7 +64,7 @@ def latest_runs(benchmark_id: int) -> dict[tuple[int, int], RunState]:
             known = latest.get(key)
             if known is None or (run.created and known.created and run.created > known.created):
                 latest[key] = run
-    return {key: _pair_state(run, key) for key, run in latest.items()}
+    return {key: pair_state(run, key) for key, run in latest.items()}
 
 
 def run_states(flow_run_ids: Iterable[str]) -> dict[str, RunState]:

@@ -197,9 +197,7 @@ class Site:
                 if run.state is None or not run.state.is_paused() or not run.state.state_details.run_input_keyset:
                     continue
                 code = approval_code(secret, pending.flow_run_id, pending.payload_sha256)
-                answer = run_input(approve=True, approval_code=code, comment="ok")
-                if reject_rows:
-                    answer["reject_rows"] = reject_rows
+                answer = run_input(approve=True, approval_code=code, comment="ok", reject_rows=reject_rows)
                 client.resume_flow_run(UUID(pending.flow_run_id), run_input=answer)
                 self.approved.add(pending.flow_run_id)
                 answered.append(pending.flow_run_id)

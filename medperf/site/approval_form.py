@@ -182,10 +182,12 @@ class Answer:
     approval_code: str
 
 
-def run_input(*, approve: bool, approval_code: str, comment: str = "") -> dict[str, str]:
-    """The form's answer as the run-input API takes it (what the Prefect UI sends)."""
+def run_input(*, approve: bool, approval_code: str, comment: str = "", reject_rows: str = "") -> dict[str, str]:
+    """The form's answer as the run-input API takes it (what the Prefect UI sends); reject_rows ("2, 5")
+    only for a batch's form."""
     choice: Choice = "approve" if approve else "reject"
-    return {"decision": choice, "approval_code": approval_code, "comment": comment}
+    answer = {"decision": choice, "approval_code": approval_code, "comment": comment}
+    return {**answer, "reject_rows": reject_rows} if reject_rows else answer
 
 
 def judge(answer: Answer, secret: bytes, flow_run_id: str, payload_sha256: str) -> Decision:

@@ -7,7 +7,7 @@ import pytest
 from prefect.client.schemas.objects import FlowRun, State, StateType
 
 from medperf.campaign.cells import CellStatus, status_of_run
-from medperf.campaign.prefect_runs import _pair_state
+from medperf.campaign.prefect_runs import pair_state
 from medperf.campaign.run_tags import batch_tags, parse_row_outcomes, parse_run_pairs, row_outcome_tag, run_tags
 from medperf.site.approval_form import batch_table, form_description, parse_rows
 from medperf.site.payloads import BatchPayload, ResultPayload, payload_digest
@@ -29,11 +29,11 @@ def test_a_rejected_or_failed_row_shows_as_such_and_the_others_as_the_run() -> N
     tags = [*batch_tags(1, [(2, 3), (4, 3), (5, 3)]), *rows]
     assert parse_row_outcomes(tags) == {(4, 3): "rejected", (5, 3): "failed"}
     run = _run(tags)
-    assert status_of_run(_pair_state(run, (2, 3))) is CellStatus.DONE
-    assert status_of_run(_pair_state(run, (4, 3))) is CellStatus.REJECTED
-    assert status_of_run(_pair_state(run, (5, 3))) is CellStatus.FAILED
+    assert status_of_run(pair_state(run, (2, 3))) is CellStatus.DONE
+    assert status_of_run(pair_state(run, (4, 3))) is CellStatus.REJECTED
+    assert status_of_run(pair_state(run, (5, 3))) is CellStatus.FAILED
     waiting = _run(batch_tags(1, [(2, 3)]), StateType.PAUSED, "Suspended")
-    assert status_of_run(_pair_state(waiting, (2, 3))) is CellStatus.AWAITING_APPROVAL
+    assert status_of_run(pair_state(waiting, (2, 3))) is CellStatus.AWAITING_APPROVAL
 
 
 def _batch() -> BatchPayload:
