@@ -20,11 +20,9 @@ import json
 import os
 import pstats
 import sys
-import tarfile
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,16 +36,6 @@ SUITE = {
 }
 TARGETS = {"fixed_overhead_per_flow_s": 1.0, "per_case_overhead_ms": 0.02}
 STATISTICS_KEYS = ["num_cases", "label_counts", "sanity", "mean_size"]
-
-
-@dataclass(frozen=True)
-class World:
-    """The approved benchmark with its reference model, seen by its owner and by the data owner."""
-
-    benchmark: Any
-    reference_model: Any
-    owner: Any
-    data_owner: Any
 
 
 def _prefect_server_class() -> Any:
@@ -75,57 +63,13 @@ def write_cases(root: Path, n: int, salt: int) -> tuple[Path, Path]:
     return data, labels
 
 
-def upload(client: Any, store: Any, project: str, work: Path, parameters: dict[str, Any] | None = None) -> Any:
-    """Pack a per-file project, put it in the store and register the container."""
-    import yaml
+def make_benchmark(admin: Any, owner: Any, data_owner: Any, store: Any) -> Any:
+    """The per-file containers, a reference model and an approved benchmark (the product's world builder)."""
+    from medperf.demo.tiny_world import tiny_benchmark
+    from medperf.schemas import ReleasePolicy
 
-    from medperf.schemas import ContainerCreate
-
-    folder = PROJECTS / project
-    archive = work / f"{project}-{time.monotonic_ns()}.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        for path in sorted(folder.iterdir()):
-            tar.add(path, arcname=path.name)
-    stored = store.put_file(archive)
-    return client.containers.create(
-        ContainerCreate(
-            name=archive.stem,
-            config=yaml.safe_load((folder / "container_config.yaml").read_text()),
-            parameters=parameters,
-            image=f"medperf/per-file-{project}:1.0",
-            source_archive_url=stored.url,
-            source_archive_sha256=stored.sha256,
-        )
-    )
-
-
-def make_benchmark(admin: Any, owner: Any, data_owner: Any, store: Any, work: Path) -> Any:
-    """The per-file containers, a reference model and an approved benchmark."""
-    from medperf.schemas import BenchmarkCreate, ModelCreate, ReleasePolicy
-
-    work.mkdir(parents=True, exist_ok=True)
-    prep = upload(owner, store, "prep", work)
-    model_container = upload(owner, store, "model", work, {"threshold": 10})
-    evaluator = upload(owner, store, "evaluator", work)
-    model = owner.models.create(ModelCreate(name=f"ref-{time.monotonic_ns()}", container_id=model_container.id))
-    created = owner.benchmarks.create(
-        BenchmarkCreate(
-            name=f"bench-{time.monotonic_ns()}",
-            data_preparation_container_id=prep.id,
-            reference_model_id=model.id,
-            evaluator_container_id=evaluator.id,
-            sanity_suite=SUITE,
-            release_policy=ReleasePolicy(allowed_statistics_keys=STATISTICS_KEYS),
-        )
-    )
-    return World(admin.benchmarks.approve(created.id), model, owner, data_owner)
-
-
-def associate_dataset(world: World, dataset_id: int) -> None:
-    """The data owner asks to join the benchmark with its dataset; the benchmark owner approves."""
-    request = world.data_owner.associations.request_dataset(world.benchmark.id, dataset_id)
-    if request.approval_status != "APPROVED":
-        world.owner.associations.approve("dataset", request.id)
+    policy = ReleasePolicy(allowed_statistics_keys=STATISTICS_KEYS)
+    return tiny_benchmark(admin, owner, data_owner, store, suite=SUITE, policy=policy, projects=PROJECTS)
 
 
 def direct_run(world: Any, store: Any, settings: Any, raw: Path, labels: Path, work: Path) -> float:
@@ -190,11 +134,12 @@ def run_approved(
 
 
 def flow_run(
-    world: World, data_root: Path, home: Path, raw: Path, labels: Path, profile: cProfile.Profile | None = None
+    world: Any, data_root: Path, home: Path, raw: Path, labels: Path, profile: cProfile.Profile | None = None
 ) -> tuple[float, float]:
     """prepare_dataset then evaluate_model, each approved at once; returns (prepare_s, execute_s)."""
     from flows.evaluate_model import evaluate_model
     from flows.prepare_dataset import prepare_dataset
+    from medperf.demo.tiny_world import associate_dataset
 
     start = time.perf_counter()
     parameters = {"benchmark_id": world.benchmark.id, "data_path": str(raw), "labels_path": str(labels),
@@ -284,7 +229,7 @@ def measure(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
         )
         store = make_store(ObjectStoreSettings())
         settings = SiteSettings()
-        world = make_benchmark(admin, owner, data_owner, store, tmp / "world")
+        world = make_benchmark(admin, owner, data_owner, store)
         runs = iter(range(1_000_000))
 
         def fresh(n: int) -> tuple[Path, Path, Path]:

@@ -4,7 +4,7 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 from prefect import get_run_logger, pause_flow_run, suspend_flow_run
@@ -40,7 +40,11 @@ from tasks.approval import request_approval
 from tasks.upload import send_approved
 
 APPROVAL_KEY = "medperf-approval"
-IN_PROCESS_POLL_SECONDS = 1
+# How often a paused run looks for its answer. Prefect sleeps one interval before its first look, so this is
+# also the least time an approval takes. A CLI run is one run with its owner at the terminal: it looks often.
+# Deployment runs that pause (approval_wait "pause") may be many at once on one server: they look each second.
+IN_PROCESS_POLL_SECONDS = 0.2
+PAUSED_DEPLOYMENT_POLL_SECONDS = 1
 MAX_ANSWERS = 3  # answers with a wrong code are ignored; after this many the run ends, uploading nothing
 INPUT_LISTING_LIMIT = 1000
 
@@ -145,11 +149,11 @@ def await_approval(
     failure: no traceback). Repeated wrong codes or no answer in time end it Failed, with how to be asked
     again. Deployment runs suspend (no process is held; the re-run after resume finds earlier steps cached
     and the stored answers under the same pause keys). Runs called in-process (interactive CLI) cannot
-    suspend, so they pause and poll every IN_PROCESS_POLL_SECONDS, as do deployment runs of a site whose
-    `approval_wait` setting is "pause". Either way the answer arrives via the run-input API. While another
-    run of this site asks for the same payload, this run asks nothing and ends Cancelled, named "Duplicate"
-    (medperf.site.approval_claims). A batch's form
-    also takes the rows to reject; an answer naming rows the batch does not have decides nothing.
+    suspend, so they pause and poll every IN_PROCESS_POLL_SECONDS; deployment runs of a site whose
+    `approval_wait` setting is "pause" poll every PAUSED_DEPLOYMENT_POLL_SECONDS. Either way the answer
+    arrives via the run-input API. While another run of this site asks for the same payload, this run asks
+    nothing and ends Cancelled, named "Duplicate" (medperf.site.approval_claims). A batch's form also takes
+    the rows to reject; an answer naming rows the batch does not have decides nothing.
     """
     asking = ApprovalClaims(settings.data_root).claim(payload.kind, payload_digest(payload), flow_run_id,
                                                       prefect_run_is_final)
@@ -173,6 +177,7 @@ def await_approval(
     )
     deployment_run = _is_deployment_run(FlowRunContext.get())
     suspend = deployment_run and settings.approval_wait == "suspend"
+    poll_s = cast(int, PAUSED_DEPLOYMENT_POLL_SECONDS if deployment_run else IN_PROCESS_POLL_SECONDS)  # any float
     secret = load_or_create_site_secret(default_home())
     store = RunStore(settings.data_root)
     decision, comment, rejected_rows = Decision.WRONG_CODE, "", frozenset[int]()
@@ -182,7 +187,7 @@ def await_approval(
                 answer = suspend_flow_run(wait_for_input=form, key=key, timeout=timeout_s)
             else:
                 answer = pause_flow_run(
-                    wait_for_input=form, key=key, timeout=timeout_s, poll_interval=IN_PROCESS_POLL_SECONDS
+                    wait_for_input=form, key=key, timeout=timeout_s, poll_interval=poll_s
                 )
         except FlowPauseTimeout:
             store.record_decision(flow_run_id, "expired", "")

@@ -1,5 +1,7 @@
 """Flow: a site's part of a campaign in one run: every pending pair evaluated, one approval for all, each row sent."""
 
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from prefect import flow
@@ -46,7 +48,8 @@ def evaluate_batch(
     The form shows one numbered row per result; the owner approves all, rejects some rows, or rejects the
     whole table. Each approved row is uploaded on its own, idempotently (as `evaluate_model` uploads one).
     A pair whose model or evaluator fails is recorded on the site and left out of the table; the others go
-    on. Single-pair runs (`medperf execute`, the UI) stay `evaluate_model`.
+    on. Pairs run `batch_parallelism` at a time (the site's setting, else its work pool's concurrency limit).
+    Single-pair runs (`medperf execute`, the UI) stay `evaluate_model`.
 
     Args:
         benchmark_id: The benchmark's id.
@@ -67,6 +70,7 @@ def evaluate_batch(
     from medperf.errors import MedPerfError
     from medperf.settings import SiteSettings, default_home
     from medperf.site.approval_form import QUEUED_STATE
+    from medperf.site.batch_parallelism import batch_parallelism
     from medperf.site.connections import site_registry
     from medperf.site.container_steps import StepFailed
     from medperf.site.liveness import running
@@ -83,21 +87,29 @@ def evaluate_batch(
             datasets = {d: registry.datasets.get(d) for d in sorted({d for _, d in wanted})}
         label_run(run_id, f"{settings.name}: evaluate {len(wanted)} pair(s) of {benchmark.name}",
                   batch_tags(benchmark.id, wanted, f"{SITE_TAG}:{settings.name}"))
+        parallel = batch_parallelism(settings, run_id, len(wanted))
+        logger.info("evaluating %s pair(s), %s at a time", len(wanted), parallel)
+
+        def compute(pair: tuple[int, int]) -> ComputedResult | int:
+            return compute_result(settings, run_id, benchmark, models[pair[0]], datasets[pair[1]])
+
         results: list[ComputedResult] = []
         finalized: dict[tuple[int, int], int] = {}
         failed: dict[tuple[int, int], str] = {}
-        for model_id, dataset_id in wanted:
-            try:
-                computed = compute_result(settings, run_id, benchmark, models[model_id], datasets[dataset_id])
-            except (StepFailed, MedPerfError) as err:  # this pair only; the others go on
-                failed[(model_id, dataset_id)] = str(err).splitlines()[0] if str(err) else type(err).__name__
-                logger.warning("model %s on dataset %s failed: %s", model_id, dataset_id,
-                               failed[(model_id, dataset_id)])
-                continue
-            if isinstance(computed, int):
-                finalized[(model_id, dataset_id)] = computed
-            else:
-                results.append(computed)
+        with ThreadPoolExecutor(parallel, thread_name_prefix="pair") as pool:  # each in a copy of the run's context
+            futures = [(pair, pool.submit(contextvars.copy_context().run, compute, pair)) for pair in wanted]
+            for (model_id, dataset_id), future in futures:  # in the pairs' order: the form's rows stay stable
+                try:
+                    computed = future.result()
+                except (StepFailed, MedPerfError) as err:  # this pair only; the others go on
+                    failed[(model_id, dataset_id)] = str(err).splitlines()[0] if str(err) else type(err).__name__
+                    logger.warning("model %s on dataset %s failed: %s", model_id, dataset_id,
+                                   failed[(model_id, dataset_id)])
+                    continue
+                if isinstance(computed, int):
+                    finalized[(model_id, dataset_id)] = computed
+                else:
+                    results.append(computed)
         outcome: BatchOutcome | State[Any] = BatchOutcome()
         if results:
             title = f"{len(results)} result(s) of benchmark '{benchmark.name}' on site {settings.name}"

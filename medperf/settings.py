@@ -62,6 +62,12 @@ class SiteSettings(BaseSettings):
         description="where the sandbox keeps the containers' own Python environments (one per requirement set; "
         "default: <data_root>/cache/envs)",
     )
+    batch_parallelism: int | None = Field(
+        default=None,
+        ge=1,
+        description="how many pairs of one campaign run (evaluate_batch) this site evaluates at once, each with "
+        "the limits above; default: the concurrency limit of the run's work pool (1 outside a pool)",
+    )
     approval_wait: Literal["suspend", "pause"] = Field(
         default="suspend",
         description="how a deployment run waits for the data owner: 'suspend' frees its process (waits of "

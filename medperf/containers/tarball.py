@@ -116,7 +116,8 @@ def _extract_within_limits(tar: tarfile.TarFile, staging: Path, archive: Path, l
 
 def unpack_tarball(archive: Path, dest: Path, limits: UnpackLimits = DEFAULT_UNPACK_LIMITS) -> Path:
     """Extract a tar(.gz) into dest, refusing absolute paths, '..', links out, device files and archives
-    past the limits (checked on each member's header, before its bytes are written)."""
+    past the limits (checked on each member's header, before its bytes are written). Unpacked aside and renamed
+    into place: a dest that exists by then (a concurrent unpack of the same archive) is kept as it is."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=dest.parent))
     try:
@@ -128,9 +129,15 @@ def unpack_tarball(archive: Path, dest: Path, limits: UnpackLimits = DEFAULT_UNP
     except (tarfile.TarError, OSError, EOFError, ValueError) as err:
         shutil.rmtree(staging, ignore_errors=True)
         raise ConfigError(f"{archive}: cannot unpack ({err}); upload a plain tar.gz of the folder") from None
-    if dest.exists():
-        shutil.rmtree(dest)
-    staging.rename(dest)
+    try:
+        staging.rename(dest)
+    except OSError:
+        if not dest.is_dir():
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        # Another writer (a run of the same site at the same moment) unpacked first; callers key dest by the
+        # archive's verified hash, so its content is this content, and it may be in use: it stays.
+        shutil.rmtree(staging, ignore_errors=True)
     return dest
 
 

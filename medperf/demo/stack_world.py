@@ -1,6 +1,6 @@
 """A committee and sites on a central stack (infra/stack.py: registry, Prefect, S3), built with the tiny world."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,16 +58,26 @@ class StackWorld:
 
 
 @contextmanager
-def stack_world(stack: Any, root: Path, site_names: list[str], tag: str) -> Iterator[StackWorld]:
+def stack_world(
+    stack: Any, root: Path, site_names: list[str], tag: str, *, site_env: dict[str, str] | None = None,
+    before_up: Callable[[Site], None] | None = None, **up_options: Any,
+) -> Iterator[StackWorld]:
     """A new committee and benchmark, and each named site up (pool, deployments, worker; continuous evaluation
-    paused) with its dataset prepared on its own pool and associated; the sites' workers stop afterwards."""
+    paused) with its dataset prepared on its own pool and associated; the sites' workers stop afterwards.
+
+    site_env is added to each site's environment and before_up(site) runs before it comes up (a fault test's
+    hooks); up_options go to Site.up (pool_concurrency=1 for a pool of one slot)."""
     committee = stack_committee(stack, root, f"committee-{tag}@bench.example")
     benchmark = committee.create_benchmark()
     sites = [stack_site(stack, committee, name, root, f"owner-{name}@hospital.example") for name in site_names]
     try:
         for site in sites:
-            site.up(continuous_paused=True)
-        prepare_and_associate(committee, sites, benchmark.id, f"the {len(sites)} datasets to be prepared")
+            site.env.update(site_env or {})
+            if before_up is not None:
+                before_up(site)
+            site.up(continuous_paused=True, **up_options)
+        what = "the dataset to be prepared" if len(sites) == 1 else f"the {len(sites)} datasets to be prepared"
+        prepare_and_associate(committee, sites, benchmark.id, what)
         yield StackWorld(committee, sites, benchmark.id, root)
     finally:
         for site in sites:

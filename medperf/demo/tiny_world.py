@@ -5,7 +5,6 @@ out), for the campaign benchmark (benchmarks/campaign.py) and the deployment and
 """
 
 import itertools
-import tarfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,7 +13,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import yaml
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
@@ -22,12 +20,12 @@ from prefect.deployments import run_deployment
 from deployments.site_deployments import deploy_site
 from deployments.site_plan import SitePlan
 from deployments.site_worker import start_worker, stop_worker
+from medperf.bundle.register import container_payload
 from medperf.client import RegistryClient
 from medperf.profiles import Profile, ProfileStore
 from medperf.schemas import (
     BenchmarkCreate,
     BenchmarkPublic,
-    ContainerCreate,
     ContainerPublic,
     ModelCreate,
     ModelPublic,
@@ -41,7 +39,8 @@ from medperf.site.run_store import RunStore
 from medperf.storage import ObjectStore
 
 __all__ = [
-    "DEADLINE_S", "POLICY", "PROJECTS", "SUITE", "Committee", "Site", "finish_with_approvals", "interval", "make_site",
+    "DEADLINE_S", "POLICY", "PROJECTS", "SUITE", "Committee", "Site", "TinyBenchmark", "associate_dataset",
+    "finish_with_approvals", "tiny_benchmark", "interval", "make_site",
     "new_user", "poll", "prepare_dataset_at", "read_run", "register_tiny_benchmark", "store_settings", "unique",
     "upload_container",
 ]  # fmt: skip
@@ -97,44 +96,42 @@ def upload_container(
     client: RegistryClient,
     store: ObjectStore,
     project: str,
-    work: Path,
     parameters: dict[str, Any] | None = None,
     *,
     projects: Path = PROJECTS,
 ) -> ContainerPublic:
-    """Pack a project folder (by default a tiny one: prep, model or evaluator), store it and register it."""
-    folder = projects / project
-    archive = work / f"{unique(project)}.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        for path in sorted(folder.iterdir()):
-            tar.add(path, arcname=path.name)
-    stored = store.put_file(archive)
-    return client.containers.create(
-        ContainerCreate(
-            name=unique(project),
-            config=yaml.safe_load((folder / "container_config.yaml").read_text()),
-            parameters=parameters,
-            image=f"medperf/tiny-{project}:1.0",
-            source_archive_url=stored.url,
-            source_archive_sha256=stored.sha256,
-        )
-    )
+    """Check, pack, store and register a project of `projects` (prep, model or evaluator; the tiny ones unless
+    told) as `medperf container submit` does (medperf.bundle), under a new name and with these parameters."""
+    payload = container_payload(unique(project), projects / project, store)
+    return client.containers.create(payload.model_copy(update={"parameters": parameters}))
+
+
+@dataclass(frozen=True)
+class TinyBenchmark:
+    """An approved benchmark with its reference model, seen by its owner, a data owner and the admin."""
+
+    benchmark: BenchmarkPublic
+    reference_model: ModelPublic
+    owner: RegistryClient
+    data_owner: RegistryClient
+    admin: RegistryClient
 
 
 def register_tiny_benchmark(
     owner: RegistryClient,
     admin: RegistryClient,
     store: ObjectStore,
-    work: Path,
     *,
     suite: dict[str, Any] = SUITE,
     policy: ReleasePolicy = POLICY,
     model_parameters: dict[str, Any] | None = None,
+    projects: Path = PROJECTS,
 ) -> tuple[BenchmarkPublic, ModelPublic]:
-    """The three tiny containers, a reference model (threshold 10 unless told) and a benchmark the admin approved."""
-    prep = upload_container(owner, store, "prep", work)
-    model_container = upload_container(owner, store, "model", work, model_parameters or {"threshold": 10})
-    evaluator = upload_container(owner, store, "evaluator", work)
+    """The three containers of `projects` (the tiny ones unless told), a reference model (threshold 10 unless
+    told) and a benchmark the admin approved."""
+    prep = upload_container(owner, store, "prep", projects=projects)
+    model_container = upload_container(owner, store, "model", model_parameters or {"threshold": 10}, projects=projects)
+    evaluator = upload_container(owner, store, "evaluator", projects=projects)
     reference = owner.models.create(ModelCreate(name=unique("model"), container_id=model_container.id))
     created = owner.benchmarks.create(
         BenchmarkCreate(
@@ -147,6 +144,21 @@ def register_tiny_benchmark(
         )
     )
     return admin.benchmarks.approve(created.id), reference
+
+
+def tiny_benchmark(
+    admin: RegistryClient, owner: RegistryClient, data_owner: RegistryClient, store: ObjectStore, **options: Any
+) -> TinyBenchmark:
+    """register_tiny_benchmark (options: suite, policy, model_parameters, projects), seen by the data owner too."""
+    benchmark, model = register_tiny_benchmark(owner, admin, store, **options)
+    return TinyBenchmark(benchmark, model, owner, data_owner, admin)
+
+
+def associate_dataset(world: TinyBenchmark, dataset_id: int) -> None:
+    """The data owner asks to join the benchmark with its dataset; the benchmark owner approves."""
+    request = world.data_owner.associations.request_dataset(world.benchmark.id, dataset_id)
+    if request.approval_status != "APPROVED":
+        world.owner.associations.approve("dataset", request.id)
 
 
 @dataclass
@@ -251,12 +263,12 @@ class Committee:
 
     def register_model(self, threshold: float) -> ModelPublic:
         """A new model (the tiny fixture with its own threshold)."""
-        container = upload_container(self.client, self.store, "model", self.work, {"threshold": threshold})
+        container = upload_container(self.client, self.store, "model", {"threshold": threshold})
         return self.client.models.create(ModelCreate(name=unique("model"), container_id=container.id))
 
     def create_benchmark(self) -> BenchmarkPublic:
         """Containers, reference model and an approved benchmark."""
-        self.benchmark, _ = register_tiny_benchmark(self.client, self.admin, self.store, self.work)
+        self.benchmark, _ = register_tiny_benchmark(self.client, self.admin, self.store)
         return self.benchmark
 
     def associate_model(self, model: ModelPublic) -> None:

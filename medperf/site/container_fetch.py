@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -124,7 +126,9 @@ def container_spec(
     if container.parameters is not None:
         parameters = folder / "parameters.yaml"
         parameters.parent.mkdir(parents=True, exist_ok=True)
-        parameters.write_text(yaml.safe_dump(container.parameters, sort_keys=True))
+        staged = parameters.with_name(f".parameters-{uuid.uuid4().hex}.yaml")  # a concurrent run may read it
+        staged.write_text(yaml.safe_dump(container.parameters, sort_keys=True))
+        os.replace(staged, parameters)
     return ContainerSpec(
         name=container.name,
         config=config,

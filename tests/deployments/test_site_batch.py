@@ -9,11 +9,12 @@ matrix, and the next campaign dispatches only that pair again.
 import os
 from collections.abc import Iterator
 from typing import Any
+from uuid import UUID
 
 import pytest
 from campaign_world import poll, read_run
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags, LogFilter, LogFilterFlowRunId
 
 from medperf.campaign.cells import CellStatus
 from medperf.campaign.dispatch import dispatch_with_retry
@@ -63,6 +64,12 @@ def _batch_runs(benchmark_id: int) -> list[str]:
     return [str(run.id) for run in runs]
 
 
+def _log_lines(run_id: str) -> list[str]:
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[UUID(run_id)])))
+    return [log.message for log in logs]
+
+
 def _waiting(run_id: str) -> bool:
     state = read_run(run_id).state
     return state is not None and state.is_paused()
@@ -80,6 +87,8 @@ def test_a_per_site_campaign_asks_each_owner_once_and_uploads_the_rows_they_appr
     assert world.campaign().created == [], "both site runs are in flight: nothing is dispatched twice"
 
     poll(lambda: _waiting(run_a) and _waiting(run_b), "both site runs to wait for their owner", deadline_s=600)
+    for run_id in (run_a, run_b):  # the pairs of a site's run share its pool's 2 slots (DEFAULT_POOL_CONCURRENCY)
+        assert "evaluating 3 pair(s), 2 at a time" in _log_lines(run_id)
     asked = {}
     for site, run_id in ((site_a, run_a), (site_b, run_b)):
         asked[run_id] = [p for p in RunStore(site.data_root).approvals() if p.flow_run_id == run_id]

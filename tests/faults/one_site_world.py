@@ -1,4 +1,4 @@
-"""One site on the real stack with a prepared, associated dataset: the world of the single-fault tests."""
+"""The single-fault tests' view of stack_world: one site (a pool of one slot) and helpers to dispatch and check."""
 
 import os
 import socket
@@ -14,7 +14,7 @@ from support.tcp_bridge import bridge
 
 from medperf.campaign.dispatch import dispatch_with_retry
 from medperf.campaign.snapshot import load_snapshot
-from medperf.demo.stack_world import prepare_and_associate, stack_committee, stack_site
+from medperf.demo.stack_world import stack_world
 from medperf.schemas import ModelCreate, ModelPublic, ResultStatus
 from medperf.site.run_store import RunStore
 
@@ -38,8 +38,8 @@ class World:
     def model(self, **parameters: Any) -> ModelPublic:
         """A new model (its own container, never fetched by the site before) associated with the benchmark."""
         committee = self.committee
-        container = upload_container(committee.client, committee.store, "model", committee.work,
-                                     {"threshold": 10, "name": unique("params"), **parameters})
+        parameters = {"threshold": 10, "name": unique("params"), **parameters}
+        container = upload_container(committee.client, committee.store, "model", parameters)
         model = committee.client.models.create(ModelCreate(name=unique("model"), container_id=container.id))
         committee.associate_model(model)
         return model
@@ -85,18 +85,8 @@ def one_site_world(
     before_up: Callable[[Site], None] | None = None,
 ) -> Iterator[World]:
     """A committee and site `name` (pool of one slot) with its dataset prepared and associated; site down after."""
-    committee = stack_committee(stack, root, f"committee-{name}@bench.example")
-    benchmark = committee.create_benchmark()
-    site = stack_site(stack, committee, name, root, f"owner-{name}@hospital.example")
-    site.env.update(site_env or {})
-    if before_up is not None:
-        before_up(site)
-    try:
-        site.up(continuous_paused=True, pool_concurrency=1)
-        prepare_and_associate(committee, [site], benchmark.id, "the dataset to be prepared")
-        yield World(committee, site, benchmark.id)
-    finally:
-        site.down()
+    with stack_world(stack, root, [name], name, site_env=site_env, before_up=before_up, pool_concurrency=1) as world:
+        yield World(world.committee, world.sites[0], world.benchmark_id)
 
 
 class SwitchableStore:

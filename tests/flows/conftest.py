@@ -125,7 +125,7 @@ def world(
     site_env: dict[str, str],
 ) -> World:
     """A fresh benchmark (tiny containers, reference model) and the site's environment set."""
-    return make_benchmark(admin, bench_owner, data_owner, store, tmp_path)
+    return make_benchmark(admin, bench_owner, data_owner, store)
 
 
 @pytest.fixture
@@ -141,8 +141,9 @@ def site_world(
     """Build a SiteWorld: `site_world(cases=40, model_parameters=None)` (the tiny model's parameters)."""
 
     def build(cases: int = 40, model_parameters: dict[str, Any] | None = None) -> SiteWorld:
-        world = make_benchmark(admin, bench_owner, data_owner, store, tmp_path, model_parameters=model_parameters)
-        raw, labels = write_raw_data(tmp_path / "in", cases)
+        world = make_benchmark(admin, bench_owner, data_owner, store, model_parameters=model_parameters)
+        # cases of their own: equal data would let the site reuse another test's steps
+        raw, labels = write_raw_data(tmp_path / "in", cases, id_tail=f"-{tmp_path.name}")
         return SiteWorld(world, Path(site_env["MEDPERF_SITE_DATA_ROOT"]), site_home, raw, labels)
 
     return build

@@ -1,12 +1,11 @@
-"""A small real MedPerf world for the flow tests: the tiny containers of medperf/demo/tiny_world, a benchmark."""
+"""The flow tests' raw data (secret ids and values to search for) and suite, on medperf/demo/tiny_world's builder."""
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from medperf.client import RegistryClient
-from medperf.demo.tiny_world import register_tiny_benchmark
-from medperf.schemas import BenchmarkPublic, ModelPublic, ReleasePolicy
+from medperf.demo.tiny_world import TinyBenchmark, tiny_benchmark
+from medperf.schemas import ReleasePolicy
 from medperf.storage import ObjectStore
 
 SUITE: dict[str, Any] = {
@@ -31,30 +30,25 @@ def per_case_value(index: int, size: int) -> str:
     return f"{size}.0{index:04d}7"
 
 
-def write_raw_data(root: Path, n: int, *, bad_sizes: int = 0) -> tuple[Path, Path]:
-    """Raw data of n cases (ids 'pt-XXXX-secret' and sizes that must never leave the site)."""
+def write_raw_data(root: Path, n: int, *, bad_sizes: int = 0, id_tail: str = "") -> tuple[Path, Path]:
+    """Raw data of n cases (ids 'pt-XXXX-secret' and sizes that must never leave the site).
+
+    Equal raw data and containers are equal step inputs, so a site reuses a step another test ran; a test that
+    needs its steps to run gives its cases an id_tail of its own."""
     data, labels = root / "raw", root / "raw_labels"
     data.mkdir(parents=True)
     labels.mkdir(parents=True)
     case_lines, label_lines = ["id,size"], ["id,label"]
     for index in range(n):
         size = 1000 + index if index < bad_sizes else 3 + (index * 7) % 17
-        case_lines.append(f"{case_id(index)},{per_case_value(index, size)}")
-        label_lines.append(f"{case_id(index)},{int(size > 10)}")
+        case_lines.append(f"{case_id(index)}{id_tail},{per_case_value(index, size)}")
+        label_lines.append(f"{case_id(index)}{id_tail},{int(size > 10)}")
     (data / "cases.csv").write_text("\n".join(case_lines) + "\n")
     (labels / "labels.csv").write_text("\n".join(label_lines) + "\n")
     return data, labels
 
 
-@dataclass(frozen=True)
-class World:
-    """One approved benchmark with its reference model, seen by its owner and by a data owner."""
-
-    benchmark: BenchmarkPublic
-    reference_model: ModelPublic
-    owner: RegistryClient
-    data_owner: RegistryClient
-    admin: RegistryClient
+World = TinyBenchmark  # the flow tests' name for the product's world
 
 
 def make_benchmark(
@@ -62,20 +56,11 @@ def make_benchmark(
     owner: RegistryClient,
     data_owner: RegistryClient,
     store: ObjectStore,
-    work: Path,
     *,
     policy: ReleasePolicy = POLICY,
     model_parameters: dict[str, Any] | None = None,
 ) -> World:
     """The tiny containers, a reference model and a benchmark approved by the admin (this file's suite)."""
-    benchmark, model = register_tiny_benchmark(
-        owner, admin, store, work, suite=SUITE, policy=policy, model_parameters=model_parameters
+    return tiny_benchmark(
+        admin, owner, data_owner, store, suite=SUITE, policy=policy, model_parameters=model_parameters
     )
-    return World(benchmark, model, owner, data_owner, admin)
-
-
-def associate_dataset(world: World, dataset_id: int) -> None:
-    """The data owner asks to join the benchmark with its dataset; the benchmark owner approves."""
-    request = world.data_owner.associations.request_dataset(world.benchmark.id, dataset_id)
-    if request.approval_status != "APPROVED":
-        world.owner.associations.approve("dataset", request.id)

@@ -5,11 +5,12 @@ from pathlib import Path
 from typing import Any
 
 from flow_harness import answer, site_code, start_flow, wait_for_approval_form
-from flow_world import World, associate_dataset
+from flow_world import World
 from prefect.client.schemas.objects import State
 
 from flows.evaluate_model import evaluate_model
 from flows.prepare_dataset import prepare_dataset
+from medperf.demo.tiny_world import associate_dataset
 from medperf.site.run_store import RunStore
 
 

@@ -25,7 +25,7 @@ def test_a_batch_answer_rejects_the_rows_it_names_and_a_row_the_table_lacks_deci
     dataset_id = site.prepared_dataset()
     owner = site.world.owner
     (tmp_path / "second").mkdir()
-    container = upload_container(owner, store, "model", tmp_path / "second", {"threshold": 14, "name": unique("p")})
+    container = upload_container(owner, store, "model", {"threshold": 14, "name": unique("p")})
     second = owner.models.create(ModelCreate(name=unique("model"), container_id=container.id))
     owner.associations.request_model(site.benchmark_id, second.id)  # the committee owns both: approved at once
     before = {item.flow_run_id for item in RunStore(site.data_root).approvals()}

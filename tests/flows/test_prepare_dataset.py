@@ -168,7 +168,7 @@ def test_policy_violation_stops_the_flow(
     site_env: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    strict = make_benchmark(admin, bench_owner, data_owner, store, tmp_path, policy=ReleasePolicy())
+    strict = make_benchmark(admin, bench_owner, data_owner, store, policy=ReleasePolicy())
     raw, labels = write_raw_data(tmp_path / "in", 40)
     state = prepare_in_process(strict, raw, labels, "tiny-policy")
     assert state.is_failed()
@@ -182,7 +182,7 @@ def test_cached_prepared_data_is_prepared_again_only_when_changed_on_disk(
     def prepared_folders() -> set[Path]:
         return set(data_root(site_env).glob("work/*/*/data"))
 
-    raw, labels = write_raw_data(tmp_path / "in", 40)
+    raw, labels = write_raw_data(tmp_path / "in", 40, id_tail="-cached")  # cases no other test prepares
     hashes = []
     folders = [prepared_folders()]
     for name in ("tiny-fresh", "tiny-changed", "tiny-intact"):

@@ -6,13 +6,14 @@ import pickle
 from pathlib import Path
 
 import pytest
-from flow_world import World, associate_dataset, case_id, per_case_value, write_raw_data
+from flow_world import World, case_id, per_case_value, write_raw_data
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.settings import PREFECT_LOCAL_STORAGE_PATH
 from site_flows import approve_next, prepare_approved
 
 from flows.evaluate_model import evaluate_model
+from medperf.demo.tiny_world import associate_dataset
 from medperf.site.step_keys import result_dir
 
 pytestmark = pytest.mark.prefect

@@ -19,7 +19,7 @@ from medperf.server.migrate import upgrade_database
 from medperf.settings import ServerSettings
 
 REPO = Path(__file__).resolve().parents[2]
-TEMPLATE_DB = "medperf_template"
+TEMPLATE_DB = f"medperf_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"  # one per parallel worker
 _counter = itertools.count()
 
 

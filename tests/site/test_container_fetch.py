@@ -1,6 +1,9 @@
 """With the docker runner the site loads a container's image archive (sha256-verified) and pins its digest."""
 
 import hashlib
+import tarfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, cast
 
@@ -8,6 +11,8 @@ import docker
 import docker.errors
 import pytest
 
+from medperf.containers.spec import ContainerSpec
+from medperf.containers.tarball import fetch_tarball
 from medperf.errors import HashMismatch
 from medperf.schemas import ContainerPublic
 from medperf.settings import ObjectStoreSettings
@@ -126,3 +131,50 @@ def test_a_tampered_archive_is_never_loaded(store: ObjectStore, tmp_path: Path) 
     with pytest.raises(HashMismatch):
         container_spec(container, store, tmp_path / "cache", daemon=_daemon(fake))
     assert fake.images.loaded == []
+
+
+def _source_container(store: ObjectStore, tmp_path: Path) -> Any:
+    """A sandbox container: its source archive (one script) and parameters."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "m.py").write_text("print('model')\n")
+    archive = tmp_path / "source.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(folder / "m.py", arcname="m.py")
+    stored = store.put_file(archive)
+    container = _container(store, digest=None, archive=None)
+    return container.model_copy(update={"source_archive_url": stored.url, "source_archive_sha256": stored.sha256,
+                                        "parameters": {"threshold": 10}})
+
+
+def test_an_unpack_racing_a_finished_one_keeps_the_folder_a_run_may_be_reading(store: ObjectStore,
+                                                                               tmp_path: Path) -> None:
+    container = _source_container(store, tmp_path)
+    first = container_spec(container, store, tmp_path / "site")
+    assert first.source_dir is not None
+    script = first.source_dir / "m.py"
+    inode = script.stat().st_ino
+    with script.open() as reading:  # a run of another pair reads its code while the next unpack lands
+        fetch_tarball(store, str(container.source_archive_url), str(container.source_archive_sha256),
+                      first.source_dir)
+        assert reading.read() == "print('model')\n"
+    assert script.stat().st_ino == inode, "the folder in use was replaced"
+    assert sorted(path.name for path in first.source_dir.parent.iterdir()) == ["parameters.yaml", "source"]
+
+
+def test_pairs_of_one_batch_fetching_the_same_container_at_once_all_get_it_whole(store: ObjectStore,
+                                                                                  tmp_path: Path) -> None:
+    container = _source_container(store, tmp_path)
+    start = threading.Barrier(8)
+
+    def fetch(_: int) -> ContainerSpec:
+        start.wait()
+        return container_spec(container, store, tmp_path / "site")
+
+    with ThreadPoolExecutor(8) as pool:
+        specs = list(pool.map(fetch, range(8)))
+    for spec in specs:
+        assert spec.source_dir is not None and (spec.source_dir / "m.py").read_text() == "print('model')\n"
+        assert spec.parameters_file is not None and spec.parameters_file.read_text() == "threshold: 10\n"
+    leftovers = [path.name for path in specs[0].source_dir.parent.iterdir() if path.name.startswith(".")]
+    assert leftovers == [], "staging folders or files were left behind"

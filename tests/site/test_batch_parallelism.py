@@ -1,0 +1,41 @@
+"""How many pairs of a campaign run a site evaluates at once: its setting, else its pool's limit, else one."""
+
+from pathlib import Path
+
+import pytest
+
+from medperf.settings import SiteSettings
+from medperf.site import batch_parallelism as module
+from medperf.site.batch_parallelism import batch_parallelism
+
+
+@pytest.mark.parametrize(
+    ("setting", "pool_limit", "pairs", "expected"),
+    [
+        (None, 4, 10, 4),  # the pool's limit
+        (None, 4, 3, 3),  # never more threads than pairs
+        (None, None, 5, 1),  # no pool (an in-process run) or an unlimited pool: one at a time
+        (2, 8, 5, 2),  # the site's own setting wins
+        (3, None, 1, 1),
+    ],
+)
+def test_parallelism_follows_the_setting_then_the_pool(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, setting: int | None, pool_limit: int | None, pairs: int,
+    expected: int,
+) -> None:
+    asked: list[str] = []
+
+    def pool_concurrency(run_id: str) -> int | None:
+        asked.append(run_id)
+        return pool_limit
+
+    monkeypatch.setattr(module, "pool_concurrency", pool_concurrency)
+    settings = SiteSettings(data_root=tmp_path, batch_parallelism=setting)
+    assert batch_parallelism(settings, "run-1", pairs) == expected
+    assert asked == ([] if setting else ["run-1"]), "the pool is asked only when the site sets nothing"
+
+
+def test_a_parallelism_below_one_is_refused_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEDPERF_SITE_BATCH_PARALLELISM", "0")
+    with pytest.raises(ValueError, match="batch_parallelism"):
+        SiteSettings()
