@@ -14,7 +14,10 @@ from medperf.settings import default_home
 from medperf.site.liveness import DeadRun, requeue_stranded_submissions, sweep_dead_runs
 from medperf.site.lost_runs import report_lost_runs
 
-STOP_DEADLINE_S = 20.0
+# A stopped worker takes no new run at once, but then waits for its runs to end before it exits. Those runs
+# are in sessions of their own and go on without it (medperf.site.liveness), and a submission cut short is
+# scheduled again when the site's worker starts (requeue_stranded_submissions): after this grace it is killed.
+STOP_DEADLINE_S = 3.0
 # Every flow run tells the Prefect server it is alive this often; the campaign crashes a RUNNING run that
 # stays silent for several periods (medperf.campaign.dispatch.STALE_RUN_S). Prefect's default is 180 s.
 HEARTBEAT_ENV = {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30"}

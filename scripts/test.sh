@@ -49,6 +49,6 @@ phase "ruff + mypy"
 .venv/bin/mypy medperf flows tasks blocks deployments
 
 phase "pytest"
-# Parallel workers (pytest-xdist): tests sharing a costly session service (the stack, a Prefect server, S3,
-# the browser) go to one worker together (tests/conftest.py groups them), so each service starts once.
+# Parallel workers (pytest-xdist): each test module runs whole on one worker (tests/conftest.py groups them),
+# so its module-scoped world is built once; the container tests share one worker (fixed image tags).
 .venv/bin/pytest -n "${MEDPERF_TEST_WORKERS:-3}" --dist loadgroup "$@"

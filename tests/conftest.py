@@ -19,9 +19,10 @@ from support.modules import load_module
 from medperf.cli.local_server import LocalRegistry, local_registry
 
 ROOT = Path(__file__).resolve().parents[1]
-# Session services that are costly to start: under pytest-xdist (`--dist loadgroup`, as scripts/test.sh runs it)
-# every test using one goes to the same worker, so each is started once per test run, not once per worker.
-SHARED_SERVICES = ("stack", "prefect_api", "seaweed", "browser")
+# Under pytest-xdist (scripts/test.sh runs `--dist loadgroup`) each module runs whole on one worker: a module's
+# tests share its module-scoped world and run in their order. The container tests build and remove images under
+# fixed tags, so they run on one worker together. A session service (the stack, a Prefect server) starts at most
+# once per worker that runs a module using it.
 ENV_CACHE = Path(tempfile.gettempdir()) / "medperf-test-envs"
 
 os.environ.setdefault("MEDPERF_SITE_ENV_CACHE", str(ENV_CACHE))
@@ -62,13 +63,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group each test by the costly session service it uses (the fixture and the conftest defining it)."""
+    """Group each test with the rest of its module (with every container test) for the parallel workers."""
     for item in items:
-        fixture_info = getattr(item, "_fixtureinfo", None)
-        if fixture_info is None:
-            continue
-        for name in SHARED_SERVICES:
-            definitions = fixture_info.name2fixturedefs.get(name)
-            if name in item.fixturenames and definitions:
-                item.add_marker(pytest.mark.xdist_group(f"{name}@{definitions[-1].baseid or 'tests'}"))
-                break
+        module = item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group("docker-images" if module.startswith("tests/containers/") else module))

@@ -125,7 +125,25 @@ def uv_binary() -> str:
     return on_path
 
 
+def last_message(output: str) -> str:
+    """uv's last message as one line: its last unindented-label line ("cause: ...") and the lines it wraps onto."""
+    lines = [line.rstrip() for line in output.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    start = len(lines) - 1
+    while start > 0 and _indent(lines[start - 1]) == _indent(lines[start]) > 0:  # wrapped lines of one message
+        start -= 1
+    if start > 0 and _indent(lines[start - 1]) < _indent(lines[start]):  # the label line they continue
+        start -= 1
+    return " ".join(line.strip() for line in lines[start:])
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
 def _run_uv(args: list[str], requirements: Path | None, env: dict[str, str]) -> None:
+    env = {**env, "COLUMNS": "100000"}  # uv wraps its messages at the terminal's width: one line each
     try:
         done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=_BUILD_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired:
@@ -135,8 +153,7 @@ def _run_uv(args: list[str], requirements: Path | None, env: dict[str, str]) -> 
     else:
         if done.returncode == 0:
             return
-        lines = [line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()]
-        last = lines[-1] if lines else f"exit code {done.returncode}"
+        last = last_message(done.stderr or done.stdout) or f"exit code {done.returncode}"
     where = str(requirements) if requirements is not None else "the bare environment (no requirements.txt)"
     raise ConfigError(f"{where}: cannot build the container's Python environment: {last}")
 

@@ -8,7 +8,13 @@ import pytest
 import yaml
 
 from medperf.containers import ContainerSpec, parse_container_config, run_checked
-from medperf.containers.python_env import ensure_python_env, env_key, read_requirements, site_interpreter
+from medperf.containers.python_env import (
+    ensure_python_env,
+    env_key,
+    last_message,
+    read_requirements,
+    site_interpreter,
+)
 from medperf.containers.sandbox_runner import SandboxRunner
 from medperf.errors import ConfigError
 
@@ -101,3 +107,18 @@ def test_two_sites_building_the_same_environment_at_once_get_one(tmp_path: Path)
     assert all(builder.returncode == 0 for builder in builders)
     assert len(roots) == 1
     assert [p.name for p in cache.iterdir() if not p.name.startswith(".")] == [Path(roots.pop()).name]
+
+
+def test_uvs_message_wrapped_over_lines_is_told_as_one_line() -> None:
+    wrapped = (
+        "Using Python 3.11.7 environment at: env\n"
+        "error: No solution found when resolving dependencies\n"
+        "  cause: Because there is no version of pyyaml==0.0.0.1 and\n"
+        "         you require pyyaml==0.0.0.1, we can conclude that\n"
+        "         your requirements are unsatisfiable.\n"
+    )
+    assert last_message(wrapped) == (
+        "cause: Because there is no version of pyyaml==0.0.0.1 and you require pyyaml==0.0.0.1, "
+        "we can conclude that your requirements are unsatisfiable."
+    )
+    assert last_message("resolving\nerror: one line\n") == "error: one line"
