@@ -19,7 +19,7 @@ from support.modules import load_module
 from medperf.cli.local_server import LocalRegistry, local_registry
 
 ROOT = Path(__file__).resolve().parents[1]
-# Under pytest-xdist (scripts/test.sh runs `--dist loadgroup`) each module runs whole on one worker: a module's
+# Under pytest-xdist (scripts/test.sh with MEDPERF_TEST_WORKERS=N) each module runs whole on one worker: a module's
 # tests share its module-scoped world and run in their order. The container tests build and remove images under
 # fixed tags, so they run on one worker together. A session service (the stack, a Prefect server) starts at most
 # once per worker that runs a module using it.
