@@ -132,12 +132,11 @@ def unpack_tarball(archive: Path, dest: Path, limits: UnpackLimits = DEFAULT_UNP
     try:
         staging.rename(dest)
     except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
         if not dest.is_dir():
-            shutil.rmtree(staging, ignore_errors=True)
             raise
         # Another writer (a run of the same site at the same moment) unpacked first; callers key dest by the
         # archive's verified hash, so its content is this content, and it may be in use: it stays.
-        shutil.rmtree(staging, ignore_errors=True)
     return dest
 
 

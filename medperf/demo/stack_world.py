@@ -25,8 +25,7 @@ def stack_committee(stack: Any, root: Path, email: str) -> Committee:
     admin = RegistryClient(stack.registry_url, stack.admin_token)
     token = new_user(admin, email)
     store = make_store(store_settings(stack, root / "committee-cache"))
-    (root / "archives").mkdir()
-    return Committee(RegistryClient(stack.registry_url, token), token, admin, store, root / "archives")
+    return Committee(RegistryClient(stack.registry_url, token), token, admin, store)
 
 
 def stack_site(stack: Any, committee: Committee, name: str, root: Path, owner_email: str) -> Site:

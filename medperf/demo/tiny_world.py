@@ -40,9 +40,8 @@ from medperf.storage import ObjectStore
 
 __all__ = [
     "DEADLINE_S", "POLICY", "PROJECTS", "SUITE", "Committee", "Site", "TinyBenchmark", "associate_dataset",
-    "finish_with_approvals", "tiny_benchmark", "interval", "make_site",
-    "new_user", "poll", "prepare_dataset_at", "read_run", "register_tiny_benchmark", "store_settings", "unique",
-    "upload_container",
+    "finish_with_approvals", "interval", "make_site", "new_user", "poll", "prepare_dataset_at", "read_run",
+    "register_tiny_benchmark", "store_settings", "tiny_benchmark", "unique", "upload_container",
 ]  # fmt: skip
 PROJECTS = Path(__file__).resolve().parent / "tiny_projects"
 DEADLINE_S = 240.0
@@ -247,13 +246,12 @@ def make_site(name: str, root: Path, registry_url: str, token: str, stack: Any, 
 
 @dataclass
 class Committee:
-    """The benchmark owner: its client, the benchmark, the object store and a folder for archives."""
+    """The benchmark owner: its client, the benchmark and the object store."""
 
     client: RegistryClient
     token: str
     admin: RegistryClient
     store: ObjectStore
-    work: Path
     benchmark: BenchmarkPublic | None = None
 
     def profile_home(self, home: Path) -> Path:

@@ -1,7 +1,6 @@
 """Answering a site's batch form as `medperf approve RUN --reject-rows` does: rows rejected, bad rows refused."""
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from flow_harness import form_description, start_flow, wait_for_approval_form
@@ -19,12 +18,11 @@ pytestmark = pytest.mark.prefect
 
 
 def test_a_batch_answer_rejects_the_rows_it_names_and_a_row_the_table_lacks_decides_nothing(
-    site_world: Callable[..., SiteWorld], data_owner: RegistryClient, store: ObjectStore, tmp_path: Path
+    site_world: Callable[..., SiteWorld], data_owner: RegistryClient, store: ObjectStore
 ) -> None:
     site = site_world()
     dataset_id = site.prepared_dataset()
     owner = site.world.owner
-    (tmp_path / "second").mkdir()
     container = upload_container(owner, store, "model", {"threshold": 14, "name": unique("p")})
     second = owner.models.create(ModelCreate(name=unique("model"), container_id=container.id))
     owner.associations.request_model(site.benchmark_id, second.id)  # the committee owns both: approved at once
