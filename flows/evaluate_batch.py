@@ -48,7 +48,8 @@ def evaluate_batch(
     The form shows one numbered row per result; the owner approves all, rejects some rows, or rejects the
     whole table. Each approved row is uploaded on its own, idempotently (as `evaluate_model` uploads one).
     A pair whose model or evaluator fails is recorded on the site and left out of the table; the others go
-    on. Pairs run `batch_parallelism` at a time (the site's setting, else its work pool's concurrency limit).
+    on. Pairs run `batch_parallelism` at a time (the site's setting, else its work pool's concurrency limit cut to
+    what fits the machine's memory at the site's memory limit per container).
     Single-pair runs (`medperf execute`, the UI) stay `evaluate_model`.
 
     Args:
@@ -70,14 +71,16 @@ def evaluate_batch(
     from medperf.errors import MedPerfError
     from medperf.settings import SiteSettings, default_home
     from medperf.site.approval_form import QUEUED_STATE
-    from medperf.site.batch_parallelism import batch_parallelism
+    from medperf.site.batch_parallelism import plan_parallelism
     from medperf.site.connections import site_registry
     from medperf.site.container_steps import StepFailed
     from medperf.site.liveness import running
+    from medperf.site.run_store import RunStore
 
     settings = with_operator_edits(SiteSettings())
     run_id = str(flow_run.id)
     logger = get_run_logger()
+    store = RunStore(settings.data_root)
     with running(settings.data_root, run_id), record_failures(settings, run_id):
         timeout_s = parse_duration(approval_timeout, "approval_timeout")
         wanted = _pairs(pairs)
@@ -87,8 +90,9 @@ def evaluate_batch(
             datasets = {d: registry.datasets.get(d) for d in sorted({d for _, d in wanted})}
         label_run(run_id, f"{settings.name}: evaluate {len(wanted)} pair(s) of {benchmark.name}",
                   batch_tags(benchmark.id, wanted, f"{SITE_TAG}:{settings.name}"))
-        parallel = batch_parallelism(settings, run_id, len(wanted))
-        logger.info("evaluating %s pair(s), %s at a time", len(wanted), parallel)
+        plan = plan_parallelism(settings, run_id, len(wanted))
+        parallel = plan.pairs_at_once
+        logger.info("evaluating %s pair(s), %s at a time (%s)", len(wanted), parallel, plan.reason)
 
         def compute(pair: tuple[int, int]) -> ComputedResult | int:
             return compute_result(settings, run_id, benchmark, models[pair[0]], datasets[pair[1]])
@@ -103,6 +107,10 @@ def evaluate_batch(
                     computed = future.result()
                 except (StepFailed, MedPerfError) as err:  # this pair only; the others go on
                     failed[(model_id, dataset_id)] = str(err).splitlines()[0] if str(err) else type(err).__name__
+                    details = ({"exit_code": err.result.exit_code, "log": str(err.result.log_path)}
+                               if isinstance(err, StepFailed) else {})
+                    store.record_failure(run_id, type(err).__name__, failed[(model_id, dataset_id)], details,
+                                         pair=(model_id, dataset_id))  # each failed pair kept, none overwritten
                     logger.warning("model %s on dataset %s failed: %s", model_id, dataset_id,
                                    failed[(model_id, dataset_id)])
                     continue

@@ -80,7 +80,8 @@ def compute_result(
         predictions_path, predictions_hash = predictions.path, predictions.sha256
     except StepFailed as err:
         RunStore(settings.data_root).record_failure(
-            run_id, "infer", str(err), {"exit_code": err.result.exit_code, "log": str(err.result.log_path)}
+            run_id, "infer", str(err), {"exit_code": err.result.exit_code, "log": str(err.result.log_path)},
+            pair=(model_id, dataset_id),
         )
         if not offer_partial:
             raise

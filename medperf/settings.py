@@ -66,7 +66,8 @@ class SiteSettings(BaseSettings):
         default=None,
         ge=1,
         description="how many pairs of one campaign run (evaluate_batch) this site evaluates at once, each with "
-        "the limits above; default: the concurrency limit of the run's work pool (1 outside a pool)",
+        "the limits above; default: the concurrency limit of the run's work pool (1 outside a pool), cut to as "
+        "many containers as fit this machine's memory at memory_limit_mb each",
     )
     approval_wait: Literal["suspend", "pause"] = Field(
         default="suspend",

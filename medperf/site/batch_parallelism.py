@@ -1,10 +1,20 @@
-"""How many pairs of one campaign run a site evaluates at once: its setting, else its work pool's limit."""
+"""How many pairs of one campaign run a site evaluates at once: its setting, else its pool's limit, in memory."""
 
+import os
+from dataclasses import dataclass
 from uuid import UUID
 
 from prefect.client.orchestration import get_client
 
 from medperf.settings import SiteSettings
+
+
+@dataclass(frozen=True)
+class Parallelism:
+    """How many pairs run at once, and why (what the site's log tells the operator)."""
+
+    pairs_at_once: int
+    reason: str
 
 
 def pool_concurrency(flow_run_id: str) -> int | None:
@@ -17,7 +27,32 @@ def pool_concurrency(flow_run_id: str) -> int | None:
     return int(limit) if limit else None
 
 
+def host_memory_mb() -> int | None:
+    """This machine's physical memory in MB (None where the system does not tell)."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**20)
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def plan_parallelism(settings: SiteSettings, flow_run_id: str, pairs: int) -> Parallelism:
+    """The site's batch_parallelism as set; else its pool's limit (1 outside a pool), cut to as many containers
+    as fit this machine's memory at the site's memory limit each; never more than the pairs."""
+    if settings.batch_parallelism:
+        wanted, reason = settings.batch_parallelism, "the site's batch_parallelism"
+    else:
+        limit = pool_concurrency(flow_run_id)
+        wanted, reason = (limit, "the work pool's concurrency limit") if limit else (1, "no pool limit")
+        memory = host_memory_mb()
+        fit = max(1, memory // settings.memory_limit_mb) if memory else wanted
+        if fit < wanted:
+            wanted = fit
+            reason = f"{fit} x memory_limit_mb {settings.memory_limit_mb} fit in this machine's {memory} MB"
+    if pairs < wanted:
+        return Parallelism(max(1, pairs), "one per pair")
+    return Parallelism(wanted, reason)
+
+
 def batch_parallelism(settings: SiteSettings, flow_run_id: str, pairs: int) -> int:
-    """The site's batch_parallelism, else its pool's concurrency limit, else 1; never more than the pairs."""
-    wanted = settings.batch_parallelism or pool_concurrency(flow_run_id) or 1
-    return max(1, min(wanted, pairs))
+    """How many of `pairs` pairs run at once (see plan_parallelism)."""
+    return plan_parallelism(settings, flow_run_id, pairs).pairs_at_once

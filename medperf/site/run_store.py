@@ -2,6 +2,7 @@
 
 import json
 import os
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ SANITY_REPORT = "sanity_report.json"
 ANSWERS = "answers.jsonl"  # every answer the run judged, in order: what `medperf approve` reports back
 ANSWER_CLAIM = "answer.claim"  # held while one command on this machine sends an answer
 WITHDRAWN = "withdrawn"  # the decision of an approval whose run stopped before anyone answered
+_FAILURE_LOCK = threading.Lock()  # the pairs of one batch run fail on threads of one process
 
 
 def _write_json(path: Path, data: Any) -> Path:
@@ -121,10 +123,31 @@ class RunStore:
         ]
         return max(moments, default=None)
 
-    def record_failure(self, flow_run_id: str, step: str, message: str, details: dict[str, Any]) -> Path:
-        """Record a failed step with its local details (log paths, exit code)."""
-        data = {"step": step, "message": message, "details": details, "at": _now()}
-        return _write_json(self.run_dir(flow_run_id) / FAILURE, data)
+    def record_failure(
+        self, flow_run_id: str, step: str, message: str, details: dict[str, Any], *, pair: tuple[int, int] | None = None
+    ) -> Path:
+        """Record a failed step with its local details (log paths, exit code).
+
+        With `pair` (model id, dataset id), the failure is one of a run that evaluates several pairs: it is
+        added to the record's "pairs" list, each pair once (its first, most detailed record kept), and the
+        record's own step and message stay those of the run's first failure.
+        """
+        entry: dict[str, Any] = {"step": step, "message": message, "details": details, "at": _now()}
+        path = self.run_dir(flow_run_id) / FAILURE
+        if pair is None:
+            return _write_json(path, entry)
+        entry = {**entry, "model_id": pair[0], "dataset_id": pair[1]}
+        with _FAILURE_LOCK:
+            current = self.read(flow_run_id, FAILURE) or {**entry, "pairs": []}
+            listed = current.setdefault("pairs", [])
+            if not any((item.get("model_id"), item.get("dataset_id")) == pair for item in listed):
+                listed.append(entry)
+            return _write_json(path, current)
+
+    def failed_pairs(self, flow_run_id: str) -> list[dict[str, Any]]:
+        """The per-pair failures of a run that evaluated several pairs, in the order they failed."""
+        record = self.read(flow_run_id, FAILURE)
+        return list(record.get("pairs", [])) if record else []
 
     def record_sanity_report(self, flow_run_id: str, report: dict[str, Any]) -> Path:
         """Record failed expectations with sample case ids: on this site only."""

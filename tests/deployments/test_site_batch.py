@@ -87,9 +87,10 @@ def test_a_per_site_campaign_asks_each_owner_once_and_uploads_the_rows_they_appr
     assert world.campaign().created == [], "both site runs are in flight: nothing is dispatched twice"
 
     poll(lambda: _waiting(run_a) and _waiting(run_b), "both site runs to wait for their owner", deadline_s=600)
+    told = "evaluating 3 pair(s), 2 at a time"
     for run_id in (run_a, run_b):  # the pairs of a site's run share its pool's 2 slots (DEFAULT_POOL_CONCURRENCY)
         # the run's logs reach the server in batches, possibly after it paused: wait for the line, do not sample once
-        poll(lambda rid=run_id: "evaluating 3 pair(s), 2 at a time" in _log_lines(rid) or None,
+        poll(lambda rid=run_id: any(line.startswith(told) for line in _log_lines(rid)) or None,
              "the run's log to tell how many pairs it evaluates at a time", deadline_s=30)
     asked = {}
     for site, run_id in ((site_a, run_a), (site_b, run_b)):

@@ -50,3 +50,35 @@ def test_a_batch_answer_rejects_the_rows_it_names_and_a_row_the_table_lacks_deci
     assert all(result.model_id != rejected_model for result in finalized)
     decision = RunStore(site.data_root).read(pending.flow_run_id, DECISION)
     assert decision is not None and decision["comment"] == "ok [rows rejected: 2]"
+
+
+def test_every_failed_pair_of_a_batch_is_recorded_on_the_site_and_the_others_are_asked_for(
+    site_world: Callable[..., SiteWorld], data_owner: RegistryClient, store: ObjectStore
+) -> None:
+    site = site_world()
+    dataset_id = site.prepared_dataset()
+    owner = site.world.owner
+    crashing = []
+    for threshold in (3, 5):  # two models that crash midway, each a container of its own
+        parameters = {"threshold": threshold, "crash": True, "name": unique("c")}
+        container = upload_container(owner, store, "model", parameters)
+        model = owner.models.create(ModelCreate(name=unique("crashing"), container_id=container.id))
+        owner.associations.request_model(site.benchmark_id, model.id)
+        crashing.append(model.id)
+    before = {item.flow_run_id for item in RunStore(site.data_root).approvals()}
+
+    pairs = [[site.model_id, dataset_id], *([model_id, dataset_id] for model_id in crashing)]
+    run = start_flow(evaluate_batch, benchmark_id=site.benchmark_id, pairs=pairs, approval_timeout="300 seconds")
+    pending = wait_for_approval_form(site.data_root, before, run)
+    assert [row["model_id"] for row in pending.payload["rows"]] == [site.model_id]  # the failed pairs are not rows
+    assert submit_decision(site.site_home, site.data_root, pending, approve=True, comment="", reject_rows="") == (
+        "approved")
+
+    state = run.state()
+    assert state.is_failed() and state.name == "Partly failed", (state.name, state.message)
+    assert "1 finalized, 0 queued, 0 rejected, 2 failed" in (state.message or "")
+    failures = RunStore(site.data_root).failed_pairs(pending.flow_run_id)
+    assert sorted((item["model_id"], item["dataset_id"]) for item in failures) == sorted(
+        (model_id, dataset_id) for model_id in crashing)  # the second failure did not overwrite the first
+    for item in failures:  # the model step's own record: exit code and the log on this site
+        assert item["step"] == "infer" and item["details"]["exit_code"] == 3 and item["details"]["log"]

@@ -30,6 +30,7 @@ def test_parallelism_follows_the_setting_then_the_pool(
         return pool_limit
 
     monkeypatch.setattr(module, "pool_concurrency", pool_concurrency)
+    monkeypatch.setattr(module, "host_memory_mb", lambda: None)  # memory is the next test's
     settings = SiteSettings(data_root=tmp_path, batch_parallelism=setting)
     assert batch_parallelism(settings, "run-1", pairs) == expected
     assert asked == ([] if setting else ["run-1"]), "the pool is asked only when the site sets nothing"
@@ -39,3 +40,29 @@ def test_a_parallelism_below_one_is_refused_naming_the_setting(monkeypatch: pyte
     monkeypatch.setenv("MEDPERF_SITE_BATCH_PARALLELISM", "0")
     with pytest.raises(ValueError, match="batch_parallelism"):
         SiteSettings()
+
+
+@pytest.mark.parametrize(
+    ("setting", "host_mb", "expected", "reason"),
+    [
+        (None, 9000, 2, "2 x memory_limit_mb 4096 fit in this machine's 9000 MB"),  # the pool's 4 would not fit
+        (None, 3000, 1, "1 x memory_limit_mb 4096 fit in this machine's 3000 MB"),  # one always runs
+        (None, 64000, 4, "the work pool's concurrency limit"),
+        (None, None, 4, "the work pool's concurrency limit"),  # a system that does not tell: the pool decides
+        (3, 5000, 3, "the site's batch_parallelism"),  # the operator's own number is taken as set
+    ],
+)
+def test_the_pools_limit_is_cut_to_the_containers_that_fit_in_memory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, setting: int | None, host_mb: int | None, expected: int,
+    reason: str,
+) -> None:
+    monkeypatch.setattr(module, "pool_concurrency", lambda run_id: 4)
+    monkeypatch.setattr(module, "host_memory_mb", lambda: host_mb)
+    settings = SiteSettings(data_root=tmp_path, batch_parallelism=setting, memory_limit_mb=4096)
+    plan = module.plan_parallelism(settings, "run-1", 10)
+    assert (plan.pairs_at_once, plan.reason) == (expected, reason)
+
+
+def test_this_machines_memory_is_read() -> None:
+    memory = module.host_memory_mb()
+    assert memory is not None and memory > 256
