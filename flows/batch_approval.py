@@ -8,6 +8,7 @@ from prefect.states import State
 
 from flows.approval import await_approval
 from flows.result_compute import ComputedResult
+from medperf.schemas.task import TaskDeclaration
 from medperf.settings import SiteSettings
 from medperf.site.outbox import Outbox, OutboxEntry
 from medperf.site.payloads import BatchPayload, payload_dict, payload_digest
@@ -31,7 +32,12 @@ def _pair(payload: dict[str, Any]) -> Pair:
 
 
 def approve_batch_then_send(
-    flow_run_id: str, title: str, results: list[ComputedResult], settings: SiteSettings, timeout_s: float
+    flow_run_id: str,
+    title: str,
+    results: list[ComputedResult],
+    settings: SiteSettings,
+    timeout_s: float,
+    task: TaskDeclaration | None = None,
 ) -> BatchOutcome | State[Any]:
     """Ask the data owner once for every result not approved before, then send each approved row on its own.
 
@@ -53,7 +59,7 @@ def approve_batch_then_send(
     outcome = BatchOutcome()
     if ask:
         batch = BatchPayload(benchmark_id=ask[0].payload.benchmark_id, rows=tuple(result.payload for result in ask))
-        answer = await_approval(flow_run_id, title, batch, settings, timeout_s)
+        answer = await_approval(flow_run_id, title, batch, settings, timeout_s, task)  # task: subgroup tables
         if isinstance(answer, State):
             return answer
         for number, result in enumerate(ask, start=1):

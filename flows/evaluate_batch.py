@@ -121,7 +121,7 @@ def evaluate_batch(
         outcome: BatchOutcome | State[Any] = BatchOutcome()
         if results:
             title = f"{len(results)} result(s) of benchmark '{benchmark.name}' on site {settings.name}"
-            outcome = approve_batch_then_send(run_id, title, results, settings, timeout_s)
+            outcome = approve_batch_then_send(run_id, title, results, settings, timeout_s, benchmark.task)
         if isinstance(outcome, State):
             return outcome
         summary = _summary(finalized, outcome, failed)

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from medperf.durations import human_duration
+from medperf.release_policy import SUBGROUPS_KEY
 from medperf.schemas.task import TaskDeclaration
 from medperf.site.approval_code import code_matches
 from medperf.site.drift import drift_rows
@@ -59,16 +60,27 @@ def _cell(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
+def _overall(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """A result's metrics without its subgroups (those get a table per row below the batch's table)."""
+    return {name: value for name, value in metrics.items() if name != SUBGROUPS_KEY}
+
+
+def _row_label(number: int, model_id: int, dataset_id: int, names: Mapping[str, str]) -> str:
+    model = names.get(f"model_id:{model_id}", f"model {model_id}")
+    dataset = names.get(f"dataset_id:{dataset_id}", f"dataset {dataset_id}")
+    return f"row {number}: {model} on {dataset}"
+
+
 def batch_table(payload: BatchPayload, names: Mapping[str, str]) -> str:
-    """A batch as one numbered row per result: model, dataset and every metric, readable.
+    """A batch as one numbered row per result: model, dataset and every overall metric, readable.
 
     `names` maps "model_id:ID" and "dataset_id:ID" to the entities' names where the site can see them.
     """
-    metrics = sorted({name for row in payload.rows for name, _ in _flatten(row.metrics, "")})
+    metrics = sorted({name for row in payload.rows for name, _ in _flatten(_overall(row.metrics), "")})
     lines = ["| Row | Model | Dataset | " + " | ".join(_cell(name) for name in metrics) + " |",
              "|" + "---|" * (3 + len(metrics))]
     for number, row in enumerate(payload.rows, start=1):
-        values = dict(_flatten(row.metrics, ""))
+        values = dict(_flatten(_overall(row.metrics), ""))
         model = names.get(f"model_id:{row.model_id}", "")
         dataset = names.get(f"dataset_id:{row.dataset_id}", "")
         cells = [str(number) + (" (partial)" if row.partial else ""),
@@ -121,8 +133,17 @@ def rows_table(heading: str, rows: list[dict[str, str]]) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def summary_tables(payload: Payload, task: TaskDeclaration | None) -> str:
-    """Readable summaries of parts of the payload: drift against the benchmark's reference, subgroup metrics."""
+def summary_tables(payload: Payload, task: TaskDeclaration | None, names: Mapping[str, str] | None = None) -> str:
+    """Readable summaries of parts of the payload: drift against the benchmark's reference, subgroup metrics
+    (for a batch, one subgroup table per row that has subgroups, headed by its row number)."""
+    if isinstance(payload, BatchPayload):
+        if task is None:
+            return ""
+        return "".join(
+            rows_table(f"Subgroups of {_row_label(number, row.model_id, row.dataset_id, names or {})} "
+                       "(below k: suppressed, nothing released)", subgroup_rows(row.metrics, task))
+            for number, row in enumerate(payload.rows, start=1)
+        )
     data = payload_dict(payload)
     text = ""
     if isinstance(data.get("statistics"), Mapping):
@@ -152,7 +173,7 @@ def form_description(
         "the site. Numbers are rounded here for reading; the upload carries the exact values covered by the "
         "hash below (the exact JSON is in the run's *Artifacts* tab and in `medperf approvals ls --all`).\n\n"
         f"{payload_table(payload, names or {})}\n\n"
-        f"{summary_tables(payload, task)}"
+        f"{summary_tables(payload, task, names)}"
         f"Payload sha256: {grouped_hash(payload_digest(payload))}\n\n"
         "### Your answer\n\n"
         "1. **Decision**: *approve* uploads this payload; *reject* ends the run as **Rejected** and uploads "

@@ -9,6 +9,7 @@ from prefect.client.schemas.objects import FlowRun, State, StateType
 from medperf.campaign.cells import CellStatus, status_of_run
 from medperf.campaign.prefect_runs import pair_state
 from medperf.campaign.run_tags import batch_tags, parse_row_outcomes, parse_run_pairs, row_outcome_tag, run_tags
+from medperf.schemas.task import MetricSpec, TaskDeclaration, TaskKind
 from medperf.site.approval_form import batch_table, form_description, parse_rows
 from medperf.site.payloads import BatchPayload, ResultPayload, payload_digest
 
@@ -50,6 +51,22 @@ def test_the_form_numbers_every_row_with_its_names_and_metrics_and_says_how_to_r
     assert lines[3] == "| 2 | id 4 | hospital-a (id 3) | 0.54 | 40 |"
     text = form_description("2 results", _batch(), {})
     assert "Reject rows" in text and payload_digest(_batch())[:16] in text
+
+
+def test_each_rows_subgroups_get_a_table_of_their_own_under_the_batch_and_no_column_each() -> None:
+    task = TaskDeclaration(kind=TaskKind.BINARY, metrics=[MetricSpec(name="auc", direction="higher", range=(0, 1))],
+                           primary_metric="auc", subgroups=["sex"])
+    subgroups = {"sex=F": {"auc": 0.61, "num_cases": 30}, "sex=M": None}  # M: below k, suppressed
+    rows = (ResultPayload(benchmark_id=1, model_id=2, dataset_id=3, metrics={"auc": 0.7, "subgroups": subgroups}),
+            ResultPayload(benchmark_id=1, model_id=4, dataset_id=3, metrics={"auc": 0.8}))
+    batch = BatchPayload(benchmark_id=1, rows=rows)
+    names = {"model_id:2": "logreg", "dataset_id:3": "hospital-a"}
+    assert batch_table(batch, names).splitlines()[0] == "| Row | Model | Dataset | auc |"  # no subgroup columns
+    text = form_description("2 results", batch, names, task=task)
+    heading = "### Subgroups of row 1: logreg on hospital-a (below k: suppressed, nothing released)"
+    assert heading in text and "Subgroups of row 2" not in text  # row 2 has none
+    table = text.split(heading, 1)[1]
+    assert "| sex=F | 30 | 0.61 | released |" in table and "| sex=M |  |  | suppressed (< k) |" in table
 
 
 def test_rows_to_reject_are_row_numbers_of_the_batch() -> None:
