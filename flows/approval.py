@@ -214,7 +214,7 @@ def await_approval(
         logger.warning("an answer with a wrong approval code was ignored; asking the data owner again")
     if rejected_rows:
         comment = f"{comment} [rows rejected: {', '.join(str(row) for row in sorted(rejected_rows))}]".strip()
-    store.record_decision(flow_run_id, decision.value, comment)
+    store.record_decision(flow_run_id, decision.value, comment, rejected_rows)
     logger.info("approval step ended: %s", decision.value)
     if decision is Decision.REJECTED:
         said = f" Comment: {comment}" if comment else ""

@@ -6,7 +6,7 @@ from typing import Any
 from prefect import get_run_logger
 from prefect.states import State
 
-from flows.approval import await_approval
+from flows.approval import Approved, await_approval, consent_holds, record_standing_consent
 from flows.result_compute import ComputedResult
 from medperf.schemas.task import TaskDeclaration
 from medperf.settings import SiteSettings
@@ -38,6 +38,9 @@ def approve_batch_then_send(
     settings: SiteSettings,
     timeout_s: float,
     task: TaskDeclaration | None = None,
+    *,
+    standing_consent: bool = False,
+    policy_version: int | None = None,
 ) -> BatchOutcome | State[Any]:
     """Ask the data owner once for every result not approved before, then send each approved row on its own.
 
@@ -45,6 +48,8 @@ def approve_batch_then_send(
     only sent. Each approved row goes to the site's outbox first, as a single result does, so an outage
     loses nothing and a later run of the same pair is never asked again. A rejection of the whole table ends
     the run "Rejected"; while another run of this site asks for the same table, this one ends "Duplicate".
+    With standing_consent, the table is uploaded without asking when the data owner's standing consent covers
+    every row (checked here as for a single result, `policy_version` included); otherwise the owner is asked.
     """
     logger = get_run_logger()
     outbox = Outbox(settings.data_root)
@@ -59,7 +64,17 @@ def approve_batch_then_send(
     outcome = BatchOutcome()
     if ask:
         batch = BatchPayload(benchmark_id=ask[0].payload.benchmark_id, rows=tuple(result.payload for result in ask))
-        answer = await_approval(flow_run_id, title, batch, settings, timeout_s, task)  # task: subgroup tables
+        covered = standing_consent and all(
+            not result.payload.partial and consent_holds(result.payload, settings, policy_version) for result in ask
+        )
+        answer: Approved | State[Any]
+        if covered:  # checked here, on the site, row by row: never taken on trust from the dispatcher
+            record_standing_consent(flow_run_id, title, batch, settings)
+            answer = Approved()
+        else:
+            if standing_consent:
+                logger.info("the standing consent does not cover every row: the data owner is asked for the table")
+            answer = await_approval(flow_run_id, title, batch, settings, timeout_s, task)  # task: subgroup tables
         if isinstance(answer, State):
             return answer
         for number, result in enumerate(ask, start=1):

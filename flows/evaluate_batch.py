@@ -41,7 +41,7 @@ def _summary(finalized: dict[tuple[int, int], int], outcome: "BatchOutcome",
 
 @flow(name="evaluate_batch", persist_result=False)
 def evaluate_batch(
-    benchmark_id: int, pairs: list[list[int]], approval_timeout: str = ONE_WEEK
+    benchmark_id: int, pairs: list[list[int]], approval_timeout: str = ONE_WEEK, standing_consent: bool = False
 ) -> dict[str, Any] | State[Any]:
     """Evaluate every given (model, dataset) pair of this site, then ask the data owner once for all results.
 
@@ -56,6 +56,8 @@ def evaluate_batch(
         benchmark_id: The benchmark's id.
         pairs: The pairs to evaluate on this site, as [[model_id, dataset_id], ...].
         approval_timeout: How long to wait for the data owner's answer, e.g. "7 days", "36 hours".
+        standing_consent: Upload without asking if the data owner's standing consent covers every row
+            (checked by this run on the site; otherwise the owner is asked for the table).
     """
     # The flow-run process imports these after the run is RUNNING, not while it loads this module (dispatch latency).
     from prefect import get_run_logger
@@ -121,7 +123,9 @@ def evaluate_batch(
         outcome: BatchOutcome | State[Any] = BatchOutcome()
         if results:
             title = f"{len(results)} result(s) of benchmark '{benchmark.name}' on site {settings.name}"
-            outcome = approve_batch_then_send(run_id, title, results, settings, timeout_s, benchmark.task)
+            outcome = approve_batch_then_send(run_id, title, results, settings, timeout_s, benchmark.task,
+                                              standing_consent=standing_consent,
+                                              policy_version=benchmark.policy_version)
         if isinstance(outcome, State):
             return outcome
         summary = _summary(finalized, outcome, failed)

@@ -1,6 +1,6 @@
 """Dispatching evaluations: run_deployment(timeout=0) on the evaluate_model deployment of each dataset's site."""
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -8,6 +8,7 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
 
+from medperf.campaign.cells import RunState
 from medperf.campaign.deployment_names import BATCH_FLOW, EVALUATE_FLOW, deployment_name
 from medperf.campaign.pairs import Pair, PlannedRun, pairs_to_run
 from medperf.campaign.prefect_runs import in_flight, latest_runs
@@ -77,14 +78,44 @@ def dispatch_pair(
 
 
 def dispatch_site_batch(
-    benchmark_id: int, site: str, pairs: list[Pair], *, tags: Collection[str] = (), idempotency_key: str | None = None
+    benchmark_id: int,
+    site: str,
+    pairs: list[Pair],
+    *,
+    tags: Collection[str] = (),
+    idempotency_key: str | None = None,
+    extra_parameters: dict[str, Any] | None = None,
 ) -> str:
     """One evaluate_batch run on the site's pool for all these pairs of the site (one approval for all)."""
     ids = [(pair.model_id, pair.dataset_id) for pair in sorted(pairs)]
-    return _create_run(
-        deployment_name(BATCH_FLOW, site), site, {"benchmark_id": benchmark_id, "pairs": [list(i) for i in ids]},
-        batch_tags(benchmark_id, ids, *tags), idempotency_key,
-    )
+    parameters = {"benchmark_id": benchmark_id, "pairs": [list(i) for i in ids], **(extra_parameters or {})}
+    return _create_run(deployment_name(BATCH_FLOW, site), site, parameters, batch_tags(benchmark_id, ids, *tags),
+                       idempotency_key)
+
+
+def dispatch_batches(
+    benchmark_id: int,
+    planned: list[PlannedRun],
+    newest: Mapping[Pair, RunState | None],
+    *,
+    tags: Collection[str] = (),
+    extra_parameters: dict[str, Any] | None = None,
+) -> list[DispatchedRun]:
+    """One evaluate_batch run per site for its planned pairs, each listed once per pair it covers.
+
+    The idempotency key is made of the pairs and the newest run each had, so dispatchers that saw the same
+    runs share one batch, and a batch that ended lets its pairs be dispatched again.
+    """
+    created: list[DispatchedRun] = []
+    for site in sorted({p.pair.site for p in planned}):
+        batch = [p for p in planned if p.pair.site == site]
+        seen = [(p.pair.model_id, p.pair.dataset_id, (run := newest.get(p.pair)) and run.flow_run_id) for p in batch]
+        parts = [*sorted(seen, key=str), sorted((extra_parameters or {}).items())]
+        key = f"medperf-batch/{benchmark_id}/{site}/{payload_sha256(parts)[:32]}"
+        run_id = dispatch_site_batch(benchmark_id, site, [p.pair for p in batch], tags=tags, idempotency_key=key,
+                                     extra_parameters=extra_parameters)
+        created.extend(DispatchedRun(p.pair, run_id, p.reason.value) for p in batch)
+    return created
 
 
 def dispatch_campaign(
@@ -116,13 +147,9 @@ def dispatch_campaign(
     start = len(created)
     newest = {p.pair: runs.get((p.pair.model_id, p.pair.dataset_id)) for p in planned}
     if per_site:
-        for site in sorted({p.pair.site for p in planned}):
-            batch = [p for p in planned if p.pair.site == site]
-            seen = [(p.pair.model_id, p.pair.dataset_id, (run := newest[p.pair]) and run.flow_run_id) for p in batch]
-            key = f"medperf-batch/{snapshot.benchmark.id}/{site}/{payload_sha256(sorted(seen, key=str))[:32]}"
-            run_id = dispatch_site_batch(snapshot.benchmark.id, site, [p.pair for p in batch], tags=extra_tags,
-                                         idempotency_key=key)
-            created.extend(DispatchedRun(p.pair, run_id, p.reason.value) for p in batch)
+        for site in sorted({p.pair.site for p in planned}):  # appended site by site: a later failure keeps these
+            created.extend(dispatch_batches(snapshot.benchmark.id, [p for p in planned if p.pair.site == site],
+                                            newest, tags=extra_tags))
         return created[start:]
     for p in planned:
         known = newest[p.pair]

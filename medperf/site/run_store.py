@@ -3,6 +3,7 @@
 import json
 import os
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +26,10 @@ def _write_json(path: Path, data: Any) -> Path:
     tmp.chmod(0o600)
     tmp.replace(path)
     return path
+
+
+def _has_ids(payload: dict[str, Any], ids: dict[str, int]) -> bool:
+    return all(payload.get(name) == value for name, value in ids.items())
 
 
 def _now() -> str:
@@ -80,11 +85,14 @@ class RunStore:
                 record["created_at"] = old.get("created_at", record["created_at"])
         return _write_json(path, record)
 
-    def record_decision(self, flow_run_id: str, decision: str, comment: str) -> Path:
-        """Record the outcome: approved, rejected or wrong-code."""
-        return _write_json(
-            self.run_dir(flow_run_id) / DECISION, {"decision": decision, "comment": comment, "at": _now()}
-        )
+    def record_decision(
+        self, flow_run_id: str, decision: str, comment: str, rejected_rows: Collection[int] = ()
+    ) -> Path:
+        """Record the outcome: approved, rejected or wrong-code; for a batch, the row numbers it rejected."""
+        data: dict[str, Any] = {"decision": decision, "comment": comment, "at": _now()}
+        if rejected_rows:
+            data["rejected_rows"] = sorted(rejected_rows)
+        return _write_json(self.run_dir(flow_run_id) / DECISION, data)
 
     def withdraw_unanswered(self, flow_run_id: str, why: str) -> bool:
         """Mark the approval this run asked for, if nobody answered it, withdrawn (the run stopped): a
@@ -111,16 +119,27 @@ class RunStore:
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
     def last_rejection(self, kind: str, **ids: int) -> datetime | None:
-        """When the data owner last rejected a payload of this kind whose ids match (e.g. model_id=2), or None."""
-        moments = [
-            datetime.fromisoformat(decision["at"])
-            for folder in (self.root.iterdir() if self.root.is_dir() else [])
-            if (record := self.read(folder.name, APPROVAL)) is not None
-            and record.get("kind") == kind
-            and all(record["payload"].get(name) == value for name, value in ids.items())
-            and (decision := self.read(folder.name, DECISION)) is not None
-            and decision.get("decision") == "rejected"
-        ]
+        """When the data owner last rejected a payload of this kind whose ids match (e.g. model_id=2), or None.
+
+        A result ("result") also counts as rejected when it was a row of a batch ("results") that the owner
+        rejected whole or by its row number.
+        """
+        moments = []
+        for folder in self.root.iterdir() if self.root.is_dir() else []:
+            record, decision = self.read(folder.name, APPROVAL), self.read(folder.name, DECISION)
+            if record is None or decision is None:
+                continue
+            if record.get("kind") == kind:
+                matches = decision.get("decision") == "rejected" and _has_ids(record["payload"], ids)
+            elif kind == "result" and record.get("kind") == "results":
+                rows = record["payload"].get("rows", [])
+                refused = range(1, len(rows) + 1) if decision.get("decision") == "rejected" else (
+                    decision.get("rejected_rows", []))
+                matches = any(_has_ids(rows[number - 1], ids) for number in refused if 0 < number <= len(rows))
+            else:
+                matches = False
+            if matches:
+                moments.append(datetime.fromisoformat(decision["at"]))
         return max(moments, default=None)
 
     def record_failure(

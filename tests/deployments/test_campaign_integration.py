@@ -21,7 +21,7 @@ from medperf.campaign.continuous import site_benchmarks
 from medperf.campaign.dispatch import dispatch_campaign
 from medperf.campaign.matrix import StatusMatrix, build_matrix
 from medperf.campaign.prefect_runs import latest_runs
-from medperf.campaign.run_tags import run_tags
+from medperf.campaign.run_tags import batch_tags
 from medperf.campaign.snapshot import load_snapshot
 from medperf.demo.stack_world import StackWorld, stack_world
 from medperf.schemas import ResultStatus
@@ -142,7 +142,8 @@ def test_scheduled_continuous_evaluation_picks_up_a_newly_associated_model(world
         late_model = world.committee.register_model(threshold=14)
         world.committee.associate_model(late_model)
         a.up(worker=False, continuous_interval=interval(10), continuous_pool=pool)
-        tags = run_tags(world.benchmark_id, late_model.id, a.dataset_id or 0, "medperf-continuous")
+        # one batch run for the benchmark's stale pairs at site-a (only the late model's here)
+        tags = batch_tags(world.benchmark_id, [(late_model.id, a.dataset_id or 0)], "medperf-continuous")
 
         def continuous_run() -> str | None:
             with get_client(sync_client=True) as client:
