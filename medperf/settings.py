@@ -25,6 +25,11 @@ class ServerSettings(BaseSettings):
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, description="larger request bodies get 413")
     max_json_depth: int = Field(default=32, ge=2, le=128, description="deepest nesting of a JSON body")
     max_json_items: int = Field(default=50_000, ge=100, description="most keys and list items in a JSON body")
+    telemetry: bool = Field(
+        default=False,
+        description="FastAPI's native OpenTelemetry spans, metrics and logs per request (for a site that runs an "
+        "OpenTelemetry SDK; off by default: without one they go nowhere and cost CPU on every request)",
+    )
 
 
 class ObjectStoreSettings(BaseSettings):

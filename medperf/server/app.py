@@ -1,10 +1,10 @@
 """The FastAPI application of the registry: routers under /api/v1, error handlers, the database."""
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from medperf.server.db import make_engine
 from medperf.server.errors_http import install_error_handlers
-from medperf.server.migrate import upgrade_database
 from medperf.server.routers import (
     associations,
     audit,
@@ -25,9 +25,13 @@ API_PREFIX = "/api/v1"
 
 def create_app(settings: ServerSettings, *, upgrade_db: bool = True) -> FastAPI:
     """Build the app on the settings' database (migrated to the latest schema unless told not to)."""
-    if upgrade_db:
+    if upgrade_db:  # a worker of `medperf server start` never migrates: it does not load alembic (memory)
+        from medperf.server.migrate import upgrade_database
+
         upgrade_database(settings.database_url)
-    app = FastAPI(title="MedPerf registry", version="1", docs_url="/docs", redoc_url=None)
+    on = settings.telemetry
+    telemetry: TelemetryConfig = {"tracing": on, "metrics": on, "logs": on, "operation_spans": on}
+    app = FastAPI(title="MedPerf registry", version="1", docs_url="/docs", redoc_url=None, telemetry=telemetry)
     app.state.engine = make_engine(settings.database_url)
     app.state.settings = settings
     install_error_handlers(app)
