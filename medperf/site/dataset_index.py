@@ -1,21 +1,20 @@
 """Where each registered dataset's prepared data lives on this site, and its per-file hash index (local only)."""
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from medperf.errors import ConfigError
-from medperf.hashing import FileRecord, FileStamp, hash_folder, manifest_sha256
-from medperf.site.dataset_steps import PreparedDataset
+from medperf.hashing import hash_folder, manifest_sha256
+from medperf.site.dataset_steps import PREPARED_FILES, PreparedDataset
+from medperf.site.file_index_file import Folders, load_file_index, save_file_index, write_private
 from medperf.site.payloads import payload_sha256
 
 FULL_REHASH_EVERY_S = 7 * 24 * 3600
 # A file written within this long before a hash may change again within the same mtime tick: re-read it.
 RACY_WINDOW_NS = 1_000_000_000
-_INDEX_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -53,9 +52,12 @@ class DatasetIndex:
             "metadata": str(prepared.metadata),
             "prepared_hash": prepared.prepared_hash,
         }
-        _write_private(path, data)
+        write_private(path, data)
         self._files_path(dataset_id).unlink(missing_ok=True)
-        self.verify(dataset_id, full=True)
+        made = load_file_index(prepared.data.parent / PREPARED_FILES)  # the prepare step's own full hash
+        if made is not None:
+            save_file_index(self._files_path(dataset_id), made["hashed_at_ns"], made["full_hash_at"], made["folders"])
+        self.verify(dataset_id, full=made is None)  # from it, only files changed since are read again
         return path
 
     def get(self, dataset_id: int) -> PreparedDataset:
@@ -107,41 +109,7 @@ class DatasetIndex:
 
     def _load_files(self, dataset_id: int) -> dict[str, Any] | None:
         """The saved file index, or None when there is none or it cannot be read (a full re-hash follows)."""
-        try:
-            saved = json.loads(self._files_path(dataset_id).read_text())
-            if saved.get("version") != _INDEX_VERSION:
-                return None
-            folders = {
-                name: {row[0]: FileRecord(FileStamp(*row[1:5]), row[5]) for row in rows}
-                for name, rows in saved["folders"].items()
-            }
-            return {
-                "hashed_at_ns": int(saved["hashed_at_ns"]),
-                "full_hash_at": float(saved["full_hash_at"]),
-                "folders": folders,
-            }
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
-            return None
+        return load_file_index(self._files_path(dataset_id))
 
-    def _save_files(
-        self, dataset_id: int, hashed_at_ns: int, full_hash_at: float, folders: dict[str, dict[str, FileRecord]]
-    ) -> None:
-        rows = {
-            name: [
-                [relative, r.stamp.size, r.stamp.mtime_ns, r.stamp.ctime_ns, r.stamp.inode, r.sha256]
-                for relative, r in records.items()
-            ]
-            for name, records in folders.items()
-        }
-        data = {"version": _INDEX_VERSION, "hashed_at_ns": hashed_at_ns, "full_hash_at": full_hash_at, "folders": rows}
-        _write_private(self._files_path(dataset_id), data, indent=None)
-
-
-def _write_private(path: Path, data: dict[str, Any], indent: int | None = 2) -> None:
-    """Write JSON readable by the site user only, atomically (a crash never leaves half an index)."""
-    partial = path.with_suffix(".tmp")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=indent)
-    os.replace(partial, path)
-    path.chmod(0o600)
+    def _save_files(self, dataset_id: int, hashed_at_ns: int, full_hash_at: float, folders: Folders) -> None:
+        save_file_index(self._files_path(dataset_id), hashed_at_ns, full_hash_at, folders)

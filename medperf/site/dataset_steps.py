@@ -1,12 +1,13 @@
 """The prepare_dataset steps as plain functions: prepare, sanity checks, statistics."""
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from medperf.errors import SanityCheckFailed
-from medperf.hashing import sha256_folder, sha256_path
+from medperf.hashing import hash_folder, manifest_sha256, sha256_folder, sha256_path
 from medperf.schemas.task import TaskDeclaration
 from medperf.site import container_steps
 from medperf.site.case_table import PerCaseTable, build_case_table, count_cases, listed_case_ids, table_choice
@@ -15,6 +16,8 @@ from medperf.site.gx_validation import validate_case_table
 from medperf.site.payloads import payload_sha256
 from medperf.site.release_policy import case_ids_in
 from medperf.site.statistics_summary import read_container_statistics, summarise
+
+PREPARED_FILES = "prepared.files.json"  # next to a prepare step's folders: the records of its hash (site only)
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,20 @@ def prepared_hash(data: Path, labels: Path) -> str:
 
 
 def prepare(ctx: StepContext, raw_data: Path, raw_labels: Path) -> PreparedDataset:
-    """Run the preparation container and hash what it wrote."""
+    """Run the preparation container and hash what it wrote, once.
+
+    The per-file records of that hash are kept next to the prepared folders (PREPARED_FILES), so the site's
+    dataset index starts from them when the dataset is registered instead of reading every file again.
+    """
+    from medperf.site.file_index_file import save_file_index
+
     out = container_steps.prepare(ctx, raw_data, raw_labels)
-    return PreparedDataset(out.data, out.labels, out.metadata, prepared_hash(out.data, out.labels))
+    hashed_at_ns = time.time_ns()
+    data, labels = hash_folder(out.data), hash_folder(out.labels)
+    digest = payload_sha256({"data": manifest_sha256(data.records), "labels": manifest_sha256(labels.records)})
+    save_file_index(out.data.parent / PREPARED_FILES, hashed_at_ns, time.time(),
+                    {"data": data.records, "labels": labels.records})
+    return PreparedDataset(out.data, out.labels, out.metadata, digest)
 
 
 def is_intact(prepared: PreparedDataset) -> bool:

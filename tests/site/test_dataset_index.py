@@ -201,3 +201,43 @@ def test_cli_verify_of_a_changed_dataset_is_one_line_and_exit_1(tmp_path: Path) 
     assert result.stderr.strip().splitlines() == [
         "error: dataset 4: the prepared data on this site no longer matches its hash; prepare it again"
     ]
+
+
+def _prepare_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PreparedDataset:
+    """dataset_steps.prepare with the container's part replaced by writing its output folders."""
+    from types import SimpleNamespace
+
+    from medperf.site import container_steps, dataset_steps
+
+    def container_prepare(ctx: object, raw_data: Path, raw_labels: Path) -> container_steps.PreparedPaths:
+        made = _dataset(tmp_path / "work")
+        return container_steps.PreparedPaths(data=made.data, labels=made.labels, metadata=made.metadata)
+
+    monkeypatch.setattr(dataset_steps.container_steps, "prepare", container_prepare)
+    return dataset_steps.prepare(SimpleNamespace(), tmp_path / "raw", tmp_path / "raw_labels")  # type: ignore[arg-type]
+
+
+def test_a_dataset_from_the_prepare_step_is_indexed_from_its_hash_without_reading_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reads: list[str]
+) -> None:
+    prepared = _prepare_step(tmp_path, monkeypatch)
+    assert prepared.prepared_hash == prepared_hash(prepared.data, prepared.labels)
+    reads.clear()  # the prepare step read every file once, and so did the line above
+    index = DatasetIndex(tmp_path / "site")
+    index.record(4, prepared)
+    assert reads == []  # the step's own records seed the index
+    check = index.verify(4)
+    assert check.intact and check.files == 21 and check.rehashed == 0 and reads == []
+
+
+def test_a_file_changed_between_prepare_and_registration_is_read_and_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reads: list[str]
+) -> None:
+    prepared = _prepare_step(tmp_path, monkeypatch)
+    changed = prepared.data / "sub" / "case-003.bin"
+    changed.write_bytes(b"\x07" * 1000)  # same size; a new mtime
+    reads.clear()
+    index = DatasetIndex(tmp_path / "site")
+    index.record(5, prepared)
+    assert reads == ["case-003.bin"]  # only the changed file is read again
+    assert not index.verify(5).intact

@@ -1,0 +1,53 @@
+"""The on-disk form of a per-file hash index: size, mtime, ctime, inode and sha256 of every file (site only)."""
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from medperf.hashing import FileRecord, FileStamp
+
+INDEX_VERSION = 1
+Folders = dict[str, dict[str, FileRecord]]  # folder name ("data", "labels") -> relative path -> record
+
+
+def write_private(path: Path, data: dict[str, Any], indent: int | None = 2) -> None:
+    """Write JSON readable by the site user only, atomically (a crash never leaves half an index)."""
+    partial = path.with_suffix(".tmp")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=indent)
+    os.replace(partial, path)
+    path.chmod(0o600)
+
+
+def save_file_index(path: Path, hashed_at_ns: int, full_hash_at: float, folders: Folders) -> None:
+    """Write the records of a hash made at hashed_at_ns (the last full hash at full_hash_at, epoch seconds)."""
+    rows = {
+        name: [
+            [relative, r.stamp.size, r.stamp.mtime_ns, r.stamp.ctime_ns, r.stamp.inode, r.sha256]
+            for relative, r in records.items()
+        ]
+        for name, records in folders.items()
+    }
+    data = {"version": INDEX_VERSION, "hashed_at_ns": hashed_at_ns, "full_hash_at": full_hash_at, "folders": rows}
+    write_private(path, data, indent=None)
+
+
+def load_file_index(path: Path) -> dict[str, Any] | None:
+    """{"hashed_at_ns", "full_hash_at", "folders"}, or None when missing or unreadable (a full re-hash follows)."""
+    try:
+        saved = json.loads(path.read_text())
+        if saved.get("version") != INDEX_VERSION:
+            return None
+        folders = {
+            name: {row[0]: FileRecord(FileStamp(*row[1:5]), row[5]) for row in rows}
+            for name, rows in saved["folders"].items()
+        }
+        return {
+            "hashed_at_ns": int(saved["hashed_at_ns"]),
+            "full_hash_at": float(saved["full_hash_at"]),
+            "folders": folders,
+        }
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
