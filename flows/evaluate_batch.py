@@ -97,7 +97,7 @@ def evaluate_batch(
         logger.info("evaluating %s pair(s), %s at a time (%s)", len(wanted), parallel, plan.reason)
 
         def compute(pair: tuple[int, int]) -> ComputedResult | int:
-            return compute_result(settings, run_id, benchmark, models[pair[0]], datasets[pair[1]])
+            return compute_result(settings, run_id, benchmark, models[pair[0]], datasets[pair[1]], in_batch=True)
 
         results: list[ComputedResult] = []
         finalized: dict[tuple[int, int], int] = {}

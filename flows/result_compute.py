@@ -50,6 +50,7 @@ def compute_result(
     dataset: DatasetPublic,
     *,
     offer_partial: bool = False,
+    in_batch: bool = False,
 ) -> ComputedResult | int:
     """Check the prepared data, open the registry result, infer, evaluate and apply the release policy.
 
@@ -81,7 +82,7 @@ def compute_result(
     except StepFailed as err:
         RunStore(settings.data_root).record_failure(
             run_id, "infer", str(err), {"exit_code": err.result.exit_code, "log": str(err.result.log_path)},
-            pair=(model_id, dataset_id),
+            pair=(model_id, dataset_id) if in_batch else None,  # in a batch, one pair's failure among others
         )
         if not offer_partial:
             raise

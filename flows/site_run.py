@@ -11,7 +11,7 @@ from medperf.errors import ConnectionLost, MedPerfError
 from medperf.retry_policy import is_transient
 from medperf.settings import SiteSettings
 from medperf.site.disk_space import disk_full_error
-from medperf.site.run_store import FAILURE, RunStore
+from medperf.site.run_store import RunStore
 from tasks.options import site_result_storage
 
 T = TypeVar("T", bound=Task[Any, Any])
@@ -81,7 +81,7 @@ def _withdraw_unanswered(settings: SiteSettings, flow_run_id: str) -> None:
 def _record(settings: SiteSettings, flow_run_id: str, err: MedPerfError) -> None:
     store = RunStore(settings.data_root)
     try:
-        if store.read(flow_run_id, FAILURE) is None:  # keep a step's own, more detailed record
+        if store.run_failure(flow_run_id) is None:  # keep a step's own, more detailed record
             store.record_failure(flow_run_id, type(err).__name__, str(err), {})
     except OSError:  # the record's own disk is full: the run still fails with the error itself
         return

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from medperf.site.run_store import FAILURE, RunStore
+from medperf.site.run_store import RunStore
 
 PROCESS_FILE = "process.json"
 FINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
@@ -116,7 +116,7 @@ def recorded_processes(data_root: Path) -> list[RunProcess]:
 
 def _record_once(data_root: Path, flow_run_id: str, message: str, details: dict[str, object]) -> None:
     store = RunStore(data_root)
-    if store.read(flow_run_id, FAILURE) is None:  # keep a step's own, more detailed record
+    if store.run_failure(flow_run_id) is None:  # keep a step's own, more detailed record
         store.record_failure(flow_run_id, "site-process", message, dict(details))
 
 

@@ -147,21 +147,25 @@ class RunStore:
     ) -> Path:
         """Record a failed step with its local details (log paths, exit code).
 
-        With `pair` (model id, dataset id), the failure is one of a run that evaluates several pairs: it is
-        added to the record's "pairs" list, each pair once (its first, most detailed record kept), and the
-        record's own step and message stay those of the run's first failure.
+        With `pair` (model id, dataset id), the failure is one pair's of a run that evaluates several: it is
+        added to the record's "pairs" list, each pair once (its first, most detailed record kept), and does
+        not become the run's own failure (step, message), which stays free for what stops the whole run.
         """
         entry: dict[str, Any] = {"step": step, "message": message, "details": details, "at": _now()}
         path = self.run_dir(flow_run_id) / FAILURE
-        if pair is None:
-            return _write_json(path, entry)
-        entry = {**entry, "model_id": pair[0], "dataset_id": pair[1]}
         with _FAILURE_LOCK:
-            current = self.read(flow_run_id, FAILURE) or {**entry, "pairs": []}
-            listed = current.setdefault("pairs", [])
+            current = self.read(flow_run_id, FAILURE) or {}
+            listed = list(current.get("pairs", []))
+            if pair is None:
+                return _write_json(path, {**entry, "pairs": listed} if listed else entry)
             if not any((item.get("model_id"), item.get("dataset_id")) == pair for item in listed):
-                listed.append(entry)
-            return _write_json(path, current)
+                listed.append({**entry, "model_id": pair[0], "dataset_id": pair[1]})
+            return _write_json(path, {**current, "pairs": listed})
+
+    def run_failure(self, flow_run_id: str) -> dict[str, Any] | None:
+        """The failure that stopped the run as a whole (step, message, details), or None."""
+        record = self.read(flow_run_id, FAILURE)
+        return record if record is not None and "step" in record else None
 
     def failed_pairs(self, flow_run_id: str) -> list[dict[str, Any]]:
         """The per-pair failures of a run that evaluated several pairs, in the order they failed."""
