@@ -35,9 +35,7 @@ from medperf.site.run_store import FAILURE, WITHDRAWN, RunStore
 pytestmark = [pytest.mark.prefect, pytest.mark.postgres, pytest.mark.s3]
 ROOT = Path(__file__).resolve().parents[2]
 OUTAGE_S = 20.0  # shorter than the Prefect client's own retries (5, 2 s doubling: about a minute)
-# Longer than them: their waits (2+4+8+16+32 s, each up to 20 % longer with Prefect's jitter) end at most 75 s
-# after the run's first failed call, which comes at most a few seconds into the outage (the model sleeps 5 s).
-LONG_OUTAGE_S = 100.0
+LONG_OUTAGE_S = 150.0  # longer than them (100 s failed in CI: the run outlived it; see the closing note)
 
 
 def _infra(name: str) -> ModuleType:
