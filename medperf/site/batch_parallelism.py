@@ -52,7 +52,3 @@ def plan_parallelism(settings: SiteSettings, flow_run_id: str, pairs: int) -> Pa
         return Parallelism(max(1, pairs), "one per pair")
     return Parallelism(wanted, reason)
 
-
-def batch_parallelism(settings: SiteSettings, flow_run_id: str, pairs: int) -> int:
-    """How many of `pairs` pairs run at once (see plan_parallelism)."""
-    return plan_parallelism(settings, flow_run_id, pairs).pairs_at_once

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from medperf.errors import ConfigError
-from medperf.hashing import hash_folder, manifest_sha256
-from medperf.site.dataset_steps import PREPARED_FILES, PreparedDataset
+from medperf.hashing import hash_folder
+from medperf.site.dataset_steps import PREPARED_FILES, PreparedDataset, prepared_digest
 from medperf.site.file_index_file import Folders, load_file_index, save_file_index, write_private
-from medperf.site.payloads import payload_sha256
 
 FULL_REHASH_EVERY_S = 7 * 24 * 3600
 # A file written within this long before a hash may change again within the same mtime tick: re-read it.
@@ -94,8 +93,7 @@ class DatasetIndex:
         known = {} if index is None else index["folders"]
         data = hash_folder(prepared.data, known.get("data"), trust_before_ns=trust_before)
         labels = hash_folder(prepared.labels, known.get("labels"), trust_before_ns=trust_before)
-        digest = payload_sha256({"data": manifest_sha256(data.records), "labels": manifest_sha256(labels.records)})
-        intact = digest == prepared.prepared_hash
+        intact = prepared_digest(data, labels) == prepared.prepared_hash
         if intact and (data.rehashed or labels.rehashed or index is None):
             full_hash_at = time.time() if index is None else index["full_hash_at"]
             self._save_files(dataset_id, hashed_at_ns, full_hash_at, {"data": data.records, "labels": labels.records})

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from medperf.errors import SanityCheckFailed
-from medperf.hashing import hash_folder, manifest_sha256, sha256_folder, sha256_path
+from medperf.hashing import FolderHash, hash_folder, manifest_sha256, sha256_path
 from medperf.schemas.task import TaskDeclaration
 from medperf.site import container_steps
 from medperf.site.case_table import PerCaseTable, build_case_table, count_cases, listed_case_ids, table_choice
 from medperf.site.container_steps import StepContext
+from medperf.site.file_index_file import save_file_index
 from medperf.site.gx_validation import validate_case_table
 from medperf.site.payloads import payload_sha256
 from medperf.site.release_policy import case_ids_in
@@ -37,7 +38,12 @@ def raw_data_hash(data: Path, labels: Path) -> str:
 
 def prepared_hash(data: Path, labels: Path) -> str:
     """The hash of the prepared data folder and prepared labels folder together."""
-    return payload_sha256({"data": sha256_folder(data), "labels": sha256_folder(labels)})
+    return prepared_digest(hash_folder(data), hash_folder(labels))
+
+
+def prepared_digest(data: FolderHash, labels: FolderHash) -> str:
+    """prepared_hash from the per-file records of the two folders (what the dataset index keeps)."""
+    return payload_sha256({"data": manifest_sha256(data.records), "labels": manifest_sha256(labels.records)})
 
 
 def prepare(ctx: StepContext, raw_data: Path, raw_labels: Path) -> PreparedDataset:
@@ -46,12 +52,10 @@ def prepare(ctx: StepContext, raw_data: Path, raw_labels: Path) -> PreparedDatas
     The per-file records of that hash are kept next to the prepared folders (PREPARED_FILES), so the site's
     dataset index starts from them when the dataset is registered instead of reading every file again.
     """
-    from medperf.site.file_index_file import save_file_index
-
     out = container_steps.prepare(ctx, raw_data, raw_labels)
     hashed_at_ns = time.time_ns()
     data, labels = hash_folder(out.data), hash_folder(out.labels)
-    digest = payload_sha256({"data": manifest_sha256(data.records), "labels": manifest_sha256(labels.records)})
+    digest = prepared_digest(data, labels)
     save_file_index(out.data.parent / PREPARED_FILES, hashed_at_ns, time.time(),
                     {"data": data.records, "labels": labels.records})
     return PreparedDataset(out.data, out.labels, out.metadata, digest)

@@ -10,8 +10,10 @@ from prefect.client.schemas.objects import State
 
 from flows.evaluate_model import evaluate_model
 from flows.prepare_dataset import prepare_dataset
-from medperf.demo.tiny_world import associate_dataset
+from medperf.demo.tiny_world import associate_dataset, unique, upload_container
+from medperf.schemas import ModelCreate
 from medperf.site.run_store import RunStore
+from medperf.storage import ObjectStore
 
 
 def approve_next(flow: Any, data_root: Path, site_home: Path, **parameters: Any) -> State:
@@ -70,3 +72,12 @@ class SiteWorld:
         dataset_id = prepare_approved(self.data_root, self.site_home, self.benchmark_id, self.raw, self.labels)
         associate_dataset(self.world, dataset_id)
         return dataset_id
+
+    def associated_model(self, store: ObjectStore, **parameters: Any) -> int:
+        """Register one more model (the tiny model with these parameters, a container of its own) and associate
+        it with the benchmark (the committee owns both: approved at once); its id."""
+        owner = self.world.owner
+        container = upload_container(owner, store, "model", {**parameters, "name": unique("p")})
+        model = owner.models.create(ModelCreate(name=unique("model"), container_id=container.id))
+        owner.associations.request_model(self.benchmark_id, model.id)
+        return model.id

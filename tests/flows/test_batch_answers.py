@@ -9,8 +9,7 @@ from site_flows import SiteWorld
 from flows.evaluate_batch import evaluate_batch
 from flows.interactive import submit_decision
 from medperf.client import RegistryClient
-from medperf.demo.tiny_world import unique, upload_container
-from medperf.schemas import ModelCreate, ResultStatus
+from medperf.schemas import ResultStatus
 from medperf.site.run_store import DECISION, RunStore
 from medperf.storage import ObjectStore
 
@@ -22,17 +21,14 @@ def test_a_batch_answer_rejects_the_rows_it_names_and_a_row_the_table_lacks_deci
 ) -> None:
     site = site_world()
     dataset_id = site.prepared_dataset()
-    owner = site.world.owner
-    container = upload_container(owner, store, "model", {"threshold": 14, "name": unique("p")})
-    second = owner.models.create(ModelCreate(name=unique("model"), container_id=container.id))
-    owner.associations.request_model(site.benchmark_id, second.id)  # the committee owns both: approved at once
+    second = site.associated_model(store, threshold=14)
     before = {item.flow_run_id for item in RunStore(site.data_root).approvals()}
 
     run = start_flow(evaluate_batch, benchmark_id=site.benchmark_id,
-                     pairs=[[site.model_id, dataset_id], [second.id, dataset_id]], approval_timeout="300 seconds")
+                     pairs=[[site.model_id, dataset_id], [second, dataset_id]], approval_timeout="300 seconds")
     pending = wait_for_approval_form(site.data_root, before, run)
     assert pending.kind == "results" and [row["model_id"] for row in pending.payload["rows"]] == sorted(
-        [site.model_id, second.id])
+        [site.model_id, second])
     assert "Reject rows" in form_description(pending.flow_run_id)
 
     said = submit_decision(site.site_home, site.data_root, pending, approve=True, comment="", reject_rows="3")
@@ -57,14 +53,8 @@ def test_every_failed_pair_of_a_batch_is_recorded_on_the_site_and_the_others_are
 ) -> None:
     site = site_world()
     dataset_id = site.prepared_dataset()
-    owner = site.world.owner
-    crashing = []
-    for threshold in (3, 5):  # two models that crash midway, each a container of its own
-        parameters = {"threshold": threshold, "crash": True, "name": unique("c")}
-        container = upload_container(owner, store, "model", parameters)
-        model = owner.models.create(ModelCreate(name=unique("crashing"), container_id=container.id))
-        owner.associations.request_model(site.benchmark_id, model.id)
-        crashing.append(model.id)
+    # two models that crash midway, each a container of its own
+    crashing = [site.associated_model(store, threshold=threshold, crash=True) for threshold in (3, 5)]
     before = {item.flow_run_id for item in RunStore(site.data_root).approvals()}
 
     pairs = [[site.model_id, dataset_id], *([model_id, dataset_id] for model_id in crashing)]

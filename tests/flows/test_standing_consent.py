@@ -16,8 +16,7 @@ from flows.evaluate_model import evaluate_model
 from flows.interactive import submit_decision
 from medperf.campaign.continuous import has_standing_consent
 from medperf.client import RegistryClient
-from medperf.demo.tiny_world import unique, upload_container
-from medperf.schemas import ModelCreate, ResultStatus, StandingConsentCreate
+from medperf.schemas import ResultStatus, StandingConsentCreate
 from medperf.site.run_store import DECISION, RunStore
 from medperf.storage import ObjectStore
 
@@ -111,14 +110,6 @@ def test_standing_consent_never_overrides_a_later_rejection_of_the_same_result(
     assert data_owner.results.list(dataset_id=dataset_id).items[0].status == ResultStatus.PENDING
 
 
-def _model(site: SiteWorld, store: ObjectStore, threshold: int) -> int:
-    owner = site.world.owner
-    container = upload_container(owner, store, "model", {"threshold": threshold, "name": unique("p")})
-    model = owner.models.create(ModelCreate(name=unique("model"), container_id=container.id))
-    owner.associations.request_model(site.benchmark_id, model.id)  # the committee owns both: approved at once
-    return model.id
-
-
 def _paused(flow_run_id: str) -> list[str]:
     with get_client(sync_client=True) as client:
         return [item.name for item in client.read_flow_run_states(UUID(flow_run_id)) if item.is_paused()]
@@ -130,7 +121,7 @@ def test_a_batch_under_standing_consent_uploads_every_row_unasked_but_asks_for_a
     """What continuous evaluation dispatches: one evaluate_batch per site and benchmark, standing_consent=True."""
     site, dataset_id = prepared
     data_root, bench_id = site.data_root, site.benchmark_id
-    second, third, fourth = (_model(site, store, threshold) for threshold in (6, 9, 14))
+    second, third, fourth = (site.associated_model(store, threshold=threshold) for threshold in (6, 9, 14))
     until = datetime.now(UTC) + timedelta(days=30)  # a consent covers the models the benchmark has when given
     data_owner.consents.create(StandingConsentCreate(benchmark_id=bench_id, dataset_id=dataset_id, expires_at=until))
 

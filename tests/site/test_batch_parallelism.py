@@ -6,7 +6,7 @@ import pytest
 
 from medperf.settings import SiteSettings
 from medperf.site import batch_parallelism as module
-from medperf.site.batch_parallelism import batch_parallelism
+from medperf.site.batch_parallelism import plan_parallelism
 
 
 @pytest.mark.parametrize(
@@ -32,7 +32,7 @@ def test_parallelism_follows_the_setting_then_the_pool(
     monkeypatch.setattr(module, "pool_concurrency", pool_concurrency)
     monkeypatch.setattr(module, "host_memory_mb", lambda: None)  # memory is the next test's
     settings = SiteSettings(data_root=tmp_path, batch_parallelism=setting)
-    assert batch_parallelism(settings, "run-1", pairs) == expected
+    assert plan_parallelism(settings, "run-1", pairs).pairs_at_once == expected
     assert asked == ([] if setting else ["run-1"]), "the pool is asked only when the site sets nothing"
 
 
