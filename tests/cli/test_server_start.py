@@ -1,12 +1,18 @@
 """`medperf server start`: the process that stays in charge of the workers never loads the registry app."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from medperf.cli.local_server import free_port
 from medperf.client import wait_until_healthy
+from medperf.server.supervisor import QUICK_EXITS_TO_GIVE_UP, Supervisor, bind
 
 
 def _children(pid: int) -> list[int]:
@@ -23,25 +29,80 @@ def _children(pid: int) -> list[int]:
 
 
 def _loads_the_app(pid: int) -> bool:
-    """Whether the process has pydantic's compiled core mapped (the app needs it; uvicorn alone does not)."""
+    """Whether the process has pydantic's compiled core mapped (the app needs it; the supervisor does not)."""
     return "pydantic_core" in Path(f"/proc/{pid}/maps").read_text()
 
 
-def test_the_supervisor_of_several_workers_does_not_import_the_app(tmp_path: Path) -> None:
+def _until(condition: object, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def two_workers(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     port = free_port()
     command = [sys.executable, "-m", "medperf.cli.main", "server", "start", "--port", str(port), "--workers", "2"]
     command += ["--database-url", f"sqlite:///{tmp_path / 'registry.db'}"]
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(command, env={**os.environ, "MEDPERF_HOME": str(tmp_path)}, stdout=log, stderr=log)
     try:
-        wait_until_healthy(f"http://127.0.0.1:{port}", timeout_s=180)
-        cmdline = Path(f"/proc/{server.pid}/cmdline").read_text().split("\0")
-        assert cmdline[1:3] == ["-m", "uvicorn"], cmdline  # the CLI became uvicorn: no parent holds the CLI
-        workers = [pid for pid in _children(server.pid) if _loads_the_app(pid)]
-        assert len(workers) == 2
-        assert not _loads_the_app(server.pid)
+        url = f"http://127.0.0.1:{port}"
+        wait_until_healthy(url, timeout_s=180)
+        yield server, url
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=30)
         log.close()
+
+
+def test_the_supervisor_of_several_workers_does_not_import_the_app(
+    tmp_path: Path, two_workers: tuple[subprocess.Popen[bytes], str]
+) -> None:
+    server, _ = two_workers
+    cmdline = Path(f"/proc/{server.pid}/cmdline").read_text().split("\0")
+    assert cmdline[1:3] == ["-m", "medperf.server.supervisor"], cmdline  # the CLI became the supervisor
+    children = _children(server.pid)
+    assert len(children) == 2 and all(_loads_the_app(pid) for pid in children)  # no resource tracker, no spare
+    assert not _loads_the_app(server.pid)
+    assert "uvicorn" not in Path(f"/proc/{server.pid}/maps").read_text()
     assert (tmp_path / "registry.db").is_file()  # migrated before serving
+
+
+def test_a_killed_worker_is_replaced_and_sigterm_stops_every_worker(
+    two_workers: tuple[subprocess.Popen[bytes], str],
+) -> None:
+    server, url = two_workers
+    first, second = _children(server.pid)
+    os.kill(first, signal.SIGKILL)
+    _until(lambda: len(_children(server.pid)) == 2 and first not in _children(server.pid))
+    wait_until_healthy(url, timeout_s=60)
+    workers = _children(server.pid)
+    assert second in workers
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(timeout=60) == 0
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+
+
+def test_workers_that_cannot_start_the_app_stop_the_supervisor_instead_of_restarting_forever(tmp_path: Path) -> None:
+    env = {**os.environ, "MEDPERF_SERVER_DATABASE_URL": "nosuchdriver://nowhere/registry"}
+    command = [sys.executable, "-m", "medperf.server.supervisor", "--port", str(free_port()), "--workers", "2"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 3, done.stderr
+    assert "could not start the app" in done.stderr
+    assert done.stderr.count("Started worker process") <= 2 + QUICK_EXITS_TO_GIVE_UP
+
+
+def test_a_worker_that_served_a_while_and_died_is_not_counted_as_a_failed_start() -> None:
+    with bind("127.0.0.1", 0) as sock:
+        supervisor = Supervisor(sock, 1, "info")
+        worker = subprocess.Popen([sys.executable, "-c", "pass"])
+        worker.wait()
+        for _ in range(QUICK_EXITS_TO_GIVE_UP + 2):
+            supervisor.started[worker.pid] = time.monotonic() - 3600
+            assert not supervisor.gives_up(worker, 1)
+        for attempt in range(QUICK_EXITS_TO_GIVE_UP):
+            supervisor.started[worker.pid] = time.monotonic()
+            assert supervisor.gives_up(worker, 1) == (attempt == QUICK_EXITS_TO_GIVE_UP - 1)

@@ -1,0 +1,118 @@
+"""A small supervisor for several registry workers: binds the socket, starts, restarts and stops them (stdlib only)."""
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+STARTUP_FAILURE = 3  # the exit code when the workers cannot start the app: restarting would fail the same way
+RESTART_PAUSE_S = 1.0
+QUICK_EXIT_S = 10.0  # a worker that dies this soon after its start counts as failing to start
+QUICK_EXITS_TO_GIVE_UP = 3
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket every worker inherits and accepts on (the kernel spreads connections)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def worker_command(fd: int, log_level: str) -> list[str]:
+    """One worker: uvicorn serving the registry app on the inherited socket."""
+    return [sys.executable, "-m", "medperf.server.worker", "--fd", str(fd), "--log-level", log_level]
+
+
+def say(message: str) -> None:
+    """One line to stderr, as uvicorn's own supervisor logs."""
+    print(f"INFO:     {message}", file=sys.stderr, flush=True)
+
+
+class Supervisor:
+    """Keeps `count` workers alive until SIGTERM or SIGINT, then stops them all."""
+
+    def __init__(self, sock: socket.socket, count: int, log_level: str) -> None:
+        self.command = worker_command(sock.fileno(), log_level)
+        self.fd = sock.fileno()
+        host, port = sock.getsockname()[:2]
+        self.address = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        self.count = count
+        self.workers: list[subprocess.Popen[bytes]] = []
+        self.started: dict[int, float] = {}
+        self.quick_exits = 0
+        self.stopping = False
+
+    def spawn(self) -> subprocess.Popen[bytes]:
+        worker = subprocess.Popen(self.command, pass_fds=(self.fd,))
+        self.started[worker.pid] = time.monotonic()
+        say(f"Started worker process [{worker.pid}]")
+        return worker
+
+    def gives_up(self, worker: subprocess.Popen[bytes], exit_code: int) -> bool:
+        """Whether the workers cannot start the app at all (a broken install, an unreachable database)."""
+        lived = time.monotonic() - self.started.pop(worker.pid, 0.0)
+        self.quick_exits = self.quick_exits + 1 if lived < QUICK_EXIT_S else 0
+        return exit_code == STARTUP_FAILURE or self.quick_exits >= QUICK_EXITS_TO_GIVE_UP
+
+    def stop(self, signum: int, _frame: object) -> None:
+        self.stopping = True
+
+    def run(self) -> int:
+        """Serve until told to stop; 3 if a worker could not start the app, else 0."""
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        say(f"Started supervisor process [{os.getpid()}], serving on {self.address}")
+        self.workers = [self.spawn() for _ in range(self.count)]
+        code = 0
+        while not self.stopping:
+            time.sleep(0.2)
+            for index, worker in enumerate(self.workers):
+                exit_code = worker.poll()
+                if exit_code is None or self.stopping:
+                    continue
+                if self.gives_up(worker, exit_code):
+                    say(f"worker [{worker.pid}] could not start the app (exit {exit_code}); see above, stopping")
+                    self.stopping, code = True, STARTUP_FAILURE
+                    break
+                say(f"worker [{worker.pid}] exited with {exit_code}; starting another")
+                time.sleep(RESTART_PAUSE_S)
+                self.workers[index] = self.spawn()
+        self.shutdown()
+        return code
+
+    def shutdown(self, grace_s: float = 30.0) -> None:
+        """SIGTERM to every worker (uvicorn finishes requests in flight), SIGKILL after the grace period."""
+        for worker in self.workers:
+            if worker.poll() is None:
+                worker.terminate()
+        deadline = time.monotonic() + grace_s
+        for worker in self.workers:
+            try:
+                worker.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+        say("Stopped supervisor process")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m medperf.server.supervisor --host H --port P --workers N`."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args(argv)
+    with bind(args.host, args.port) as sock:
+        return Supervisor(sock, args.workers, args.log_level).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
