@@ -182,6 +182,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--warm", type=int, default=50)
     parser.add_argument("--profile", type=int, default=0, help="also profile the flows at this many cases")
+    parser.add_argument("--profile-out", type=Path, default=None, help="write the profile here (pstats file)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="medperf-bench-"))
     os.environ.update({"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
@@ -276,6 +277,8 @@ def measure(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
             flow_run(world, data_root, home, raw, labels, profile)
             result["profile_cases"] = args.profile
             result["profile_top_own_time"] = top_functions(profile)
+            if args.profile_out:
+                profile.dump_stats(args.profile_out)
     return result
 
 

@@ -1,5 +1,6 @@
 """Flow: prepare a dataset on the site, check it, summarise it, ask the owner, then register it."""
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,14 @@ def prepare_dataset(
     from medperf.settings import SiteSettings, default_home
     from medperf.site.connections import site_registry
     from medperf.site.container_fetch import container_key
-    from medperf.site.dataset_steps import is_intact, listed_cases, raw_data_hash
+    from medperf.site.dataset_steps import (
+        is_intact,
+        listed_cases,
+        prepared_from,
+        raw_data_hash,
+        raw_stamp_key,
+        record_prepared_from,
+    )
     from medperf.site.entity_refs import resolve
     from medperf.site.liveness import running
     from medperf.site.payloads import DatasetPayload, payload_sha256
@@ -70,14 +78,22 @@ def prepare_dataset(
         container, spec = fetch_container(benchmark.data_preparation_container_id, settings)
         ckey = container_key(container)
 
-        raw_hash = raw_data_hash(raw_data, raw_labels)  # read once: the step key and the payload
-        prepare_key = step_key("prepare", ckey, raw_hash)
-        ran = site_task(prepare, settings)(prepare_key, spec, raw_data, raw_labels, settings, return_state=True)
-        prepared = ran.result()
-        if ran.name == "Cached" and not is_intact(prepared):  # a prepare that ran now hashed its output just now
-            get_run_logger().info("cached prepared data changed on disk; preparing again")
+        # The raw data is read once, for the payload's raw_data_hash, in a thread while the container runs;
+        # the step is cached by the raw files' stamps (a listing), and a cached one is used only if it was
+        # prepared from the same raw bytes.
+        prepare_key = step_key("prepare", ckey, raw_stamp_key(raw_data, raw_labels))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="raw-data-hash") as reader:
+            raw_hashing = reader.submit(raw_data_hash, raw_data, raw_labels)
+            ran = site_task(prepare, settings)(prepare_key, spec, raw_data, raw_labels, settings, return_state=True)
+            prepared = ran.result()
+            raw_hash = raw_hashing.result()
+        cached = ran.name == "Cached"
+        if cached and (prepared_from(prepared) != raw_hash or not is_intact(prepared)):
+            get_run_logger().info("cached prepared data changed on disk, or its raw data did; preparing again")
             redo = site_task(prepare, settings).with_options(refresh_cache=True)
-            prepared = redo(prepare_key, spec, raw_data, raw_labels, settings)
+            prepared, cached = redo(prepare_key, spec, raw_data, raw_labels, settings), False
+        if not cached:
+            record_prepared_from(prepared, raw_hash)
 
         report = RunStore(settings.data_root).run_dir(run_id) / SANITY_REPORT
         sanity_key = step_key("sanity", ckey, prepared.prepared_hash, payload_sha256(benchmark.sanity_suite))

@@ -210,6 +210,24 @@ def manifest_sha256(records: Mapping[str, FileRecord]) -> str:
     return manifest.hexdigest()
 
 
+def stamp_digest(path: Path | str) -> str:
+    """Hex sha256 of the file stamps (name, size, mtime, ctime, inode) under a folder, or of one file: no reads.
+
+    Lists as sha256_path does (refusing what it refuses), so it fails early where the content hash would.
+    Equal digests mean the file system reports nothing changed; only the content hash says the bytes are equal.
+    """
+    target = Path(path)
+    if target.is_dir():
+        lines = [f"F\0{relative}\0{s.st_size} {s.st_mtime_ns} {s.st_ctime_ns} {s.st_ino}\n"
+                 for relative, _file, s in _walk(target)]  # fmt: skip
+        lines.sort()  # by relative path: each line starts with "F\0" and its path, which ends at the next "\0"
+        return hashlib.sha256("".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
+    if target.is_file():
+        return hashlib.sha256(str(tuple(FileStamp.of(target.stat()))).encode()).hexdigest()
+    sha256_path(target)  # raises the same one-line error the content hash would
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def sha256_path(path: Path | str) -> str:
     """sha256_folder for a folder, sha256_file for a file."""
     target = Path(path)

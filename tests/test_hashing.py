@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from medperf import hashing
 from medperf.errors import ConfigError
 from medperf.hashing import sha256_file, sha256_folder, sha256_path
 
@@ -67,3 +68,25 @@ def test_folder_hash_is_the_documented_manifest(tmp_path: Path) -> None:
 def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file or folder"):
         sha256_path(tmp_path / "nope")
+
+
+def test_the_stamp_digest_reads_no_file_and_changes_with_any_stamp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.txt").write_text("one")
+    (tmp_path / "b.txt").write_text("two")
+    monkeypatch.setattr(hashing, "hash_file_record", lambda path: pytest.fail(f"read {path}"))
+    first = hashing.stamp_digest(tmp_path)
+    assert hashing.stamp_digest(tmp_path) == first
+    os.utime(tmp_path / "sub" / "a.txt", ns=(1, 1))
+    assert hashing.stamp_digest(tmp_path) != first
+    assert hashing.stamp_digest(tmp_path / "sub" / "a.txt") != hashing.stamp_digest(tmp_path / "b.txt")
+
+
+def test_the_stamp_digest_refuses_what_the_content_hash_refuses(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(ConfigError, match="pipe: is a FIFO"):
+        hashing.stamp_digest(tmp_path)
+    with pytest.raises(ConfigError, match="no such file or folder"):
+        hashing.stamp_digest(tmp_path / "missing")

@@ -9,11 +9,16 @@ from typing import Any
 from medperf.errors import ConfigError
 from medperf.hashing import hash_folder
 from medperf.site.dataset_steps import PREPARED_FILES, PreparedDataset, prepared_digest
-from medperf.site.file_index_file import Folders, load_file_index, save_file_index, write_private
+from medperf.site.file_index_file import (
+    Folders,
+    copy_private,
+    load_file_index,
+    racy_window_ns,
+    save_file_index,
+    write_private,
+)
 
 FULL_REHASH_EVERY_S = 7 * 24 * 3600
-# A file written within this long before a hash may change again within the same mtime tick: re-read it.
-RACY_WINDOW_NS = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,11 @@ class DatasetIndex:
         self.full_rehash_every_s = full_rehash_every_s
 
     def record(self, dataset_id: int, prepared: PreparedDataset) -> Path:
-        """Remember where the prepared data of a registered dataset is, and index its files (one full hash)."""
+        """Remember where the prepared data of a registered dataset is, and index its files.
+
+        The index is the prepare step's own hash of the files when it left one (PREPARED_FILES), else one
+        full hash now.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / f"{dataset_id}.json"
         data = {
@@ -53,10 +62,11 @@ class DatasetIndex:
         }
         write_private(path, data)
         self._files_path(dataset_id).unlink(missing_ok=True)
-        made = load_file_index(prepared.data.parent / PREPARED_FILES)  # the prepare step's own full hash
-        if made is not None:
-            save_file_index(self._files_path(dataset_id), made["hashed_at_ns"], made["full_hash_at"], made["folders"])
-        self.verify(dataset_id, full=made is None)  # from it, only files changed since are read again
+        made = prepared.data.parent / PREPARED_FILES  # the prepare step's own full hash, in the index's format
+        if not (made.is_file() and copy_private(made, self._files_path(dataset_id))):
+            self.verify(dataset_id, full=True)
+        # Seeded from the step's hash, nothing is listed or read now: the check before each evaluation compares
+        # every file's stamp with it, so a file changed since the prepare step is read then, and refused.
         return path
 
     def get(self, dataset_id: int) -> PreparedDataset:
@@ -89,8 +99,9 @@ class DatasetIndex:
         if not (prepared.data.is_dir() and prepared.labels.is_dir()):
             return IntegrityCheck(dataset_id, False, 0, 0, full, time.perf_counter() - started)
         hashed_at_ns = time.time_ns()
-        trust_before = None if index is None else index["hashed_at_ns"] - RACY_WINDOW_NS
         known = {} if index is None else index["folders"]
+        # A file written within one timestamp tick before the last hash may have changed again unseen: re-read it.
+        trust_before = None if index is None else index["hashed_at_ns"] - racy_window_ns(known)
         data = hash_folder(prepared.data, known.get("data"), trust_before_ns=trust_before)
         labels = hash_folder(prepared.labels, known.get("labels"), trust_before_ns=trust_before)
         intact = prepared_digest(data, labels) == prepared.prepared_hash

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from medperf.errors import SanityCheckFailed
-from medperf.hashing import FolderHash, hash_folder, manifest_sha256, sha256_path
+from medperf.hashing import FolderHash, hash_folder, manifest_sha256, sha256_path, stamp_digest
 from medperf.schemas.task import TaskDeclaration
 from medperf.site import container_steps
 from medperf.site.case_table import PerCaseTable, build_case_table, count_cases, listed_case_ids, table_choice
@@ -19,6 +19,7 @@ from medperf.site.release_policy import case_ids_in
 from medperf.site.statistics_summary import read_container_statistics, summarise
 
 PREPARED_FILES = "prepared.files.json"  # next to a prepare step's folders: the records of its hash (site only)
+PREPARED_FROM = "prepared.raw.sha256"  # next to them: the raw_data_hash they were prepared from (site only)
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,28 @@ class PreparedDataset:
 def raw_data_hash(data: Path, labels: Path) -> str:
     """The hash of the raw data and raw labels together."""
     return payload_sha256({"data": sha256_path(data), "labels": sha256_path(labels)})
+
+
+def raw_stamp_key(data: Path, labels: Path) -> str:
+    """What the prepare step is cached by: the raw data's file stamps, from one listing without reading a file.
+
+    raw_data_hash reads every raw file; keyed by stamps, the prepare container need not wait for that read
+    (it runs alongside). A cached step is then used only if it was prepared from the same raw_data_hash.
+    """
+    return payload_sha256({"data": stamp_digest(data), "labels": stamp_digest(labels)})
+
+
+def prepared_from(prepared: PreparedDataset) -> str | None:
+    """The raw_data_hash the prepared data was made from, as recorded on the site; None if not recorded."""
+    try:
+        return (prepared.data.parent / PREPARED_FROM).read_text().strip() or None
+    except OSError:
+        return None
+
+
+def record_prepared_from(prepared: PreparedDataset, raw_hash: str) -> None:
+    """Record next to the prepared folders which raw data they were made from (site only)."""
+    (prepared.data.parent / PREPARED_FROM).write_text(raw_hash + "\n")
 
 
 def prepared_hash(data: Path, labels: Path) -> str:

@@ -2,12 +2,15 @@
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 from medperf.hashing import FileRecord, FileStamp
 
 INDEX_VERSION = 1
+FINE_TICK_NS = 20_000_000  # two ticks of the slowest kernel clock (HZ = 100)
+COARSE_TICK_NS = 2_000_000_000
 Folders = dict[str, dict[str, FileRecord]]  # folder name ("data", "labels") -> relative path -> record
 
 
@@ -16,9 +19,23 @@ def write_private(path: Path, data: dict[str, Any], indent: int | None = 2) -> N
     partial = path.with_suffix(".tmp")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=indent)
+        handle.write(json.dumps(data, indent=indent))  # dumps: json's C encoder (dump streams in pure Python)
     os.replace(partial, path)
     path.chmod(0o600)
+
+
+def copy_private(source: Path, target: Path) -> bool:
+    """Copy a file to target readable by the site user only, atomically; False if the source cannot be read."""
+    partial = target.with_suffix(".tmp")
+    try:
+        with source.open("rb") as reader, os.fdopen(
+            os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb"
+        ) as writer:
+            shutil.copyfileobj(reader, writer)
+    except OSError:
+        return False
+    os.replace(partial, target)
+    return True
 
 
 def save_file_index(path: Path, hashed_at_ns: int, full_hash_at: float, folders: Folders) -> None:
@@ -32,6 +49,19 @@ def save_file_index(path: Path, hashed_at_ns: int, full_hash_at: float, folders:
     }
     data = {"version": INDEX_VERSION, "hashed_at_ns": hashed_at_ns, "full_hash_at": full_hash_at, "folders": rows}
     write_private(path, data, indent=None)
+
+
+def racy_window_ns(folders: Folders) -> int:
+    """How long before a hash a write could still go unseen: the file system's timestamp tick.
+
+    Read off the files' ctimes, which only the kernel sets: any ctime with a fraction of a second means
+    fine timestamps, taken from the kernel's coarse clock, which ticks at least every 10 ms (HZ >= 100).
+    Whole seconds everywhere means a file system that keeps seconds (FAT keeps two).
+    """
+    for records in folders.values():
+        if any(record.stamp.ctime_ns % 1_000_000_000 for record in records.values()):
+            return FINE_TICK_NS
+    return COARSE_TICK_NS
 
 
 def load_file_index(path: Path) -> dict[str, Any] | None:

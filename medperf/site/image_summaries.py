@@ -40,23 +40,27 @@ _COMPRESSION = (".gz", ".bz2", ".xz", ".zst")
 _DICOM_MAGIC_OFFSET = 128
 
 
-def name_suffixes(name: str) -> list[str]:
-    """Path(name).suffixes without building a Path (one per case adds up): 'a.nii.gz' -> ['.nii', '.gz']."""
-    if "/" in name or name in ("", "."):  # not a bare file name: pathlib says what its name is
+def compound_suffix(name: str) -> str:
+    """The extension of a file name, including a compression suffix: 'a.nii.gz' -> '.nii.gz', 'b.npy' -> '.npy'.
+
+    As from Path(name).suffixes, found with two rfind calls (asked once per case, often several times).
+    """
+    if "/" in name or name in ("", "."):
         name = Path(name).name
     if name.endswith("."):
-        return []
-    return ["." + suffix for suffix in name.lstrip(".").split(".")[1:]]
-
-
-def compound_suffix(name: str) -> str:
-    """The extension of a file name, including a compression suffix: 'a.nii.gz' -> '.nii.gz', 'b.npy' -> '.npy'."""
-    suffixes = name_suffixes(name)
-    if not suffixes or not _is_extension(suffixes[-1]):  # '1.2.840.5' is a DICOM UID, not an extension
         return ""
-    if len(suffixes) >= 2 and suffixes[-1].lower() in _COMPRESSION and _is_extension(suffixes[-2]):
-        return "".join(suffixes[-2:])
-    return suffixes[-1]
+    base = name.lstrip(".")
+    last_dot = base.rfind(".")
+    if last_dot <= 0:  # no suffix: the part before the first dot is the stem
+        return ""
+    last = base[last_dot:]
+    if not _is_extension(last):  # '1.2.840.5' is a DICOM UID, not an extension
+        return ""
+    if last.lower() in _COMPRESSION:
+        previous_dot = base.rfind(".", 0, last_dot)
+        if previous_dot > 0 and _is_extension(base[previous_dot:last_dot]):
+            return base[previous_dot:]
+    return last
 
 
 @lru_cache(maxsize=4096)  # a folder's files share a few suffixes; asked once per case

@@ -57,6 +57,25 @@ class World:
         assert [(model, dataset) for model, dataset, _ in created] == [(model_id, self.dataset_id)]
         return created[0][2]
 
+    def dispatch_with_env(self, model_id: int, env: dict[str, str]) -> str:
+        """One evaluate_model run of the pair whose process gets these variables on top of the site's; its id."""
+        from prefect.client.orchestration import get_client
+        from prefect.deployments import run_deployment
+
+        from medperf.campaign.deployment_names import EVALUATE_FLOW, deployment_name
+        from medperf.campaign.dispatch import evaluation_parameters
+        from medperf.campaign.pairs import Pair
+        from medperf.campaign.run_tags import run_tags
+
+        name = deployment_name(EVALUATE_FLOW, self.site.name)
+        with get_client(sync_client=True) as client:
+            site_env = dict(client.read_deployment_by_name(name).job_variables["env"])
+        pair = Pair(model_id, self.dataset_id, self.site.name)
+        run = run_deployment(name, parameters=evaluation_parameters(self.benchmark_id, pair), timeout=0,
+                             tags=run_tags(self.benchmark_id, model_id, self.dataset_id), as_subflow=False,
+                             job_variables={"env": {**site_env, **env}})  # fmt: skip
+        return str(run.id)  # type: ignore[union-attr]
+
     def finalized(self, model_id: int) -> list[int]:
         """Ids of the FINALIZED results of the model on the site's dataset, as the registry has them."""
         page = self.committee.client.results.list(

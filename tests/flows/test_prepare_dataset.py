@@ -23,6 +23,7 @@ from flows.prepare_dataset import prepare_dataset
 from medperf.client import RegistryClient
 from medperf.schemas import ReleasePolicy
 from medperf.site.approval_form import grouped_hash
+from medperf.site.dataset_steps import PREPARED_FROM, raw_data_hash
 from medperf.site.run_store import PendingApproval, RunStore
 from medperf.storage import ObjectStore
 
@@ -185,13 +186,15 @@ def test_cached_prepared_data_is_prepared_again_only_when_changed_on_disk(
     raw, labels = write_raw_data(tmp_path / "in", 40, id_tail="-cached")  # cases no other test prepares
     hashes = []
     folders = [prepared_folders()]
-    for name in ("tiny-fresh", "tiny-changed", "tiny-intact"):
+    raws = []
+    for name in ("tiny-fresh", "tiny-changed", "tiny-intact", "tiny-other-raw"):
         before = known(site_env)
         run = start_flow(
             prepare_dataset, benchmark_id=world.benchmark.id, data_path=str(raw), labels_path=str(labels), name=name
         )
         pending = wait_for_approval_form(data_root(site_env), before, run)
         hashes.append(pending.payload["prepared_data_hash"])
+        raws.append(pending.payload["raw_data_hash"])
         answer(pending.flow_run_id, approve=False, code=site_code(site_home, pending), comment="again")
         assert run.state().is_cancelled()
         folders.append(prepared_folders())
@@ -199,7 +202,12 @@ def test_cached_prepared_data_is_prepared_again_only_when_changed_on_disk(
             (made,) = folders[1] - folders[0]
             changed = sorted(path for path in made.rglob("*") if path.is_file())[0]
             changed.write_bytes(changed.read_bytes() + b"\n")  # the cached step's output no longer matches its hash
+        if name == "tiny-intact":  # as if the raw bytes had changed under equal file stamps
+            (made,) = folders[2] - folders[1]
+            (made.parent / PREPARED_FROM).write_text("0" * 64 + "\n")
     assert len(folders[1] - folders[0]) == 1, "the first run prepares"
     assert len(folders[2] - folders[1]) == 1, "cached data changed on disk is prepared again"
     assert folders[3] == folders[2], "intact cached data is reused"
-    assert hashes[0] == hashes[1] == hashes[2]
+    assert len(folders[4] - folders[3]) == 1, "cached data prepared from other raw bytes is prepared again"
+    assert hashes[0] == hashes[1] == hashes[2] == hashes[3]
+    assert raws == [raw_data_hash(raw, labels)] * 4  # read alongside the container, the same every time

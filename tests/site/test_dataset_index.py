@@ -14,6 +14,7 @@ from medperf.cli.main import app
 from medperf.errors import ConfigError
 from medperf.site.dataset_index import DatasetIndex
 from medperf.site.dataset_steps import PreparedDataset, prepared_hash
+from medperf.site.file_index_file import COARSE_TICK_NS, FINE_TICK_NS, racy_window_ns
 
 OLD_NS = (time.time() - 3600) * 1e9
 
@@ -150,7 +151,8 @@ def test_full_rehash_on_demand_and_by_schedule(
 def test_a_freshly_written_file_is_read_again_on_the_next_check(tmp_path: Path, reads: list[str]) -> None:
     prepared = _dataset(tmp_path / "prepared")
     fresh = prepared.data / "sub" / "case-002.bin"
-    fresh.write_bytes(bytes([2]) * 1000)  # same content, mtime now: inside the racy window
+    fresh.write_bytes(bytes([2]) * 1000)  # same content, rewritten in place
+    os.utime(fresh, ns=(time.time_ns() + 10**9,) * 2)  # an mtime after the hash: never trusted unread
     index = DatasetIndex(tmp_path / "site")
     index.record(9, prepared)
     reads.clear()
@@ -239,5 +241,39 @@ def test_a_file_changed_between_prepare_and_registration_is_read_and_refused(
     reads.clear()
     index = DatasetIndex(tmp_path / "site")
     index.record(5, prepared)
-    assert reads == ["case-003.bin"]  # only the changed file is read again
-    assert not index.verify(5).intact
+    assert reads == []  # registering reads nothing: the index is the prepare step's hash
+    check = index.verify(5)  # the check before an evaluation
+    assert reads == ["case-003.bin"] and not check.intact  # only the changed file is read, and it is refused
+    assert not index.verify(5).intact and reads == ["case-003.bin"] * 2  # and again on every check
+
+
+def _records(*ctimes_ns: int) -> dict[str, dict[str, hashing.FileRecord]]:
+    stamps = [hashing.FileStamp(1, ctime, ctime, index) for index, ctime in enumerate(ctimes_ns)]
+    return {"data": {f"f{i}": hashing.FileRecord(stamp, "0" * 64) for i, stamp in enumerate(stamps)}}
+
+
+def test_the_racy_window_is_the_file_systems_timestamp_tick_read_off_the_ctimes() -> None:
+    whole_seconds = _records(1_700_000_000 * 10**9, 1_700_000_001 * 10**9)
+    assert racy_window_ns(whole_seconds) == COARSE_TICK_NS == 2 * 10**9
+    fine = _records(1_700_000_000 * 10**9, 1_700_000_001 * 10**9 + 4_000_000)
+    assert racy_window_ns(fine) == FINE_TICK_NS == 20_000_000
+
+
+def test_a_file_written_a_tick_before_the_hash_is_read_again_and_one_written_well_before_is_not(
+    tmp_path: Path, reads: list[str]
+) -> None:
+    prepared = _dataset(tmp_path / "prepared")
+    index = DatasetIndex(tmp_path / "site")
+    index.record(8, prepared)
+    hashed_at = json.loads((index.root / "8.files.json").read_text())["hashed_at_ns"]
+    racy, settled = prepared.data / "sub" / "case-001.bin", prepared.data / "sub" / "case-002.bin"
+    assert racy.stat().st_ctime_ns % 10**9  # this file system keeps fractions of a second: the window is one tick
+    os.utime(racy, ns=(hashed_at - FINE_TICK_NS // 2,) * 2)
+    os.utime(settled, ns=(hashed_at - 3 * FINE_TICK_NS,) * 2)
+    reads.clear()
+    assert index.verify(8).intact and sorted(reads) == ["case-001.bin", "case-002.bin"]  # both stamps changed
+    reads.clear()
+    saved = json.loads((index.root / "8.files.json").read_text())
+    saved["hashed_at_ns"] = hashed_at  # as if the hash that recorded the new stamps had run then
+    (index.root / "8.files.json").write_text(json.dumps(saved))
+    assert index.verify(8).intact and reads == ["case-001.bin"]

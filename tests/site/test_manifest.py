@@ -178,9 +178,25 @@ def test_an_empty_prepared_folder_is_an_empty_manifest(tmp_path: Path) -> None:
     assert len(manifest.table) == 0 and list(manifest.table.columns) == ["case_id"]
 
 
-def test_name_suffixes_are_what_pathlib_says() -> None:
+def _suffix_by_pathlib(name: str) -> str:
+    """The compound suffix as defined: from Path(name).suffixes, an extension has a letter and no space."""
+    suffixes = Path(name).suffixes
+
+    def extension(suffix: str) -> bool:
+        return any(char.isalpha() for char in suffix) and " " not in suffix
+
+    if not suffixes or not extension(suffixes[-1]):
+        return ""
+    if len(suffixes) >= 2 and suffixes[-1].lower() in (".gz", ".bz2", ".xz", ".zst") and extension(suffixes[-2]):
+        return "".join(suffixes[-2:])
+    return suffixes[-1]
+
+
+def test_the_compound_suffix_is_what_pathlib_says() -> None:
     names = ["", ".", "..", "...", "a", "a.", "a..", ".a", "..a", ".a.b", "a.b.c", "c1.nii.gz", "x/y.z", "x/",
-             "/", "x/.", "./a.b", "a/..", "a.b/", "1.2.840.5", " a.b ", "a. b", "a.b.", ".hidden.tar.gz"]  # fmt: skip
+             "/", "x/.", "./a.b", "a/..", "a.b/", "1.2.840.5", " a.b ", "a. b", "a.b.", ".hidden.tar.gz",
+             "a..gz", "a.1.gz", "a.GZ", "b.tar.GZ", "c.x y.gz", "d.nii.", "e.gz.gz", "..f.nii.gz",
+             "g.2.nii"]  # fmt: skip
     for name in names:
-        assert image_summaries.name_suffixes(name) == Path(name).suffixes, name
+        assert image_summaries.compound_suffix(name) == _suffix_by_pathlib(name), name
     assert image_summaries.case_id_of("c1.nii.gz") == "c1" and image_summaries.case_id_of("1.2.840.5") == "1.2.840.5"
