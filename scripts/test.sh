@@ -32,6 +32,9 @@ SERVICES=${MEDPERF_TEST_SERVICES:-$(mktemp -d /tmp/medperf-test-services.XXXXXX)
 chmod 755 "$SERVICES"  # Postgres runs as the postgres system user and must reach its folder
 cleanup() {
   echo "[test] $PHASE took $((SECONDS - LAST)) s; total $((SECONDS - START)) s"
+  # CPU time of this script's finished children (user, then system): against the wall time above, how busy the
+  # machine's cores were (services started in the background and never waited for are not counted).
+  echo "[test] CPU time of the finished children (user system): $(times | tail -1)"
   $PY infra/postgres.py stop "$SERVICES/pg" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
