@@ -261,6 +261,8 @@ def measure(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
                     "prepare_flow_s": round(min(prepare), 2),
                     "execute_flow_s": round(min(execute), 2),
                     "overhead_per_flow_s": round((best_flows - best_direct) / 2, 3),
+                    "every_direct_s": [round(value, 2) for value in direct],
+                    "every_flows_s": [round(value, 2) for value in flows],
                 }
             )
         intercept, slope = fit_line([(row["cases"], row["overhead_per_flow_s"]) for row in figures])
