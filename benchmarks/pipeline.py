@@ -19,6 +19,7 @@ import io
 import json
 import os
 import pstats
+import shutil
 import sys
 import tempfile
 import threading
@@ -186,12 +187,15 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="medperf-bench-"))
     os.environ.update({"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
-    with _prefect_server_class()() as server:
-        os.environ["PREFECT_API_URL"] = server.api_url
-        from prefect.settings import PREFECT_API_URL, temporary_settings
+    try:
+        with _prefect_server_class()() as server:
+            os.environ["PREFECT_API_URL"] = server.api_url
+            from prefect.settings import PREFECT_API_URL, temporary_settings
 
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-            print(json.dumps(measure(tmp, args), indent=2))
+            with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+                print(json.dumps(measure(tmp, args), indent=2))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # 100,000 files per run add up to gigabytes
 
 
 def measure(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
