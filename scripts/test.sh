@@ -32,9 +32,6 @@ SERVICES=${MEDPERF_TEST_SERVICES:-$(mktemp -d /tmp/medperf-test-services.XXXXXX)
 chmod 755 "$SERVICES"  # Postgres runs as the postgres system user and must reach its folder
 cleanup() {
   echo "[test] $PHASE took $((SECONDS - LAST)) s; total $((SECONDS - START)) s"
-  # CPU time of this script's finished children (user, then system): against the wall time above, how busy the
-  # machine's cores were (services started in the background and never waited for are not counted).
-  echo "[test] CPU time of the finished children (user system): $(times | tail -1)"
   $PY infra/postgres.py stop "$SERVICES/pg" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -59,4 +56,6 @@ workers=()
 if [ "${MEDPERF_TEST_WORKERS:-0}" != "0" ]; then
   workers=(-n "$MEDPERF_TEST_WORKERS" --dist loadgroup)
 fi
-.venv/bin/pytest --durations=25 "${workers[@]}" "$@"  # the 25 slowest steps: where the time goes
+# pytest's CPU time (with the servers it starts and waits for) against its wall time: how busy the 2 cores were.
+TIMEFORMAT="[test] pytest used %U s user and %S s system CPU in %R s"
+time .venv/bin/pytest --durations=25 "${workers[@]}" "$@"  # the 25 slowest steps: where the time goes

@@ -12,7 +12,7 @@ from medperf.schemas.task import TaskDeclaration
 from medperf.site import container_steps
 from medperf.site.case_table import PerCaseTable, build_case_table, count_cases, listed_case_ids, table_choice
 from medperf.site.container_steps import StepContext
-from medperf.site.file_index_file import save_file_index
+from medperf.site.file_index_file import save_file_index, write_private_text
 from medperf.site.gx_validation import validate_case_table
 from medperf.site.payloads import payload_sha256
 from medperf.site.release_policy import case_ids_in
@@ -56,7 +56,7 @@ def prepared_from(prepared: PreparedDataset) -> str | None:
 
 def record_prepared_from(prepared: PreparedDataset, raw_hash: str) -> None:
     """Record next to the prepared folders which raw data they were made from (site only)."""
-    (prepared.data.parent / PREPARED_FROM).write_text(raw_hash + "\n")
+    write_private_text(prepared.data.parent / PREPARED_FROM, raw_hash + "\n")
 
 
 def prepared_hash(data: Path, labels: Path) -> str:

@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,27 +13,28 @@ COARSE_TICK_NS = 2_000_000_000
 Folders = dict[str, dict[str, FileRecord]]  # folder name ("data", "labels") -> relative path -> record
 
 
-def write_private(path: Path, data: dict[str, Any], indent: int | None = 2) -> None:
-    """Write JSON readable by the site user only, atomically (a crash never leaves half an index)."""
+def write_private_text(path: Path, text: str) -> None:
+    """Write a file readable by the site user only, atomically (a crash never leaves half a file)."""
     partial = path.with_suffix(".tmp")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(json.dumps(data, indent=indent))  # dumps: json's C encoder (dump streams in pure Python)
+        handle.write(text)
     os.replace(partial, path)
     path.chmod(0o600)
 
 
+def write_private(path: Path, data: dict[str, Any], indent: int | None = 2) -> None:
+    """Write JSON readable by the site user only, atomically (a crash never leaves half an index)."""
+    write_private_text(path, json.dumps(data, indent=indent))  # dumps: json's C encoder (dump streams in Python)
+
+
 def copy_private(source: Path, target: Path) -> bool:
     """Copy a file to target readable by the site user only, atomically; False if the source cannot be read."""
-    partial = target.with_suffix(".tmp")
     try:
-        with source.open("rb") as reader, os.fdopen(
-            os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb"
-        ) as writer:
-            shutil.copyfileobj(reader, writer)
-    except OSError:
+        text = source.read_text()
+    except (OSError, UnicodeDecodeError):
         return False
-    os.replace(partial, target)
+    write_private_text(target, text)
     return True
 
 

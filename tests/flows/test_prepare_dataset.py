@@ -211,3 +211,4 @@ def test_cached_prepared_data_is_prepared_again_only_when_changed_on_disk(
     assert len(folders[4] - folders[3]) == 1, "cached data prepared from other raw bytes is prepared again"
     assert hashes[0] == hashes[1] == hashes[2] == hashes[3]
     assert raws == [raw_data_hash(raw, labels)] * 4  # read alongside the container, the same every time
+    assert {oct((made.parent / PREPARED_FROM).stat().st_mode & 0o777) for made in folders[4] - folders[0]} == {"0o600"}
