@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from medperf.atomic_file import write_atomic
 from medperf.errors import ConfigError
 from medperf.settings import default_home
 
@@ -48,13 +49,7 @@ class ProfileStore:
 
     def save(self, config: ProfilesConfig) -> None:
         """Write the file atomically with mode 0600 (it holds tokens)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".yaml.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            yaml.safe_dump(config.model_dump(mode="json"), handle, sort_keys=True)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
+        write_atomic(self.path, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=True))
 
     def names(self) -> list[str]:
         """Names of the stored profiles, sorted."""

@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from medperf.atomic_file import write_atomic
 from medperf.site.run_store import DECISION, RunStore
 
 DUPLICATE_STATE = "Duplicate"  # the name of the terminal state of a run that found its payload already asked for
@@ -67,12 +68,7 @@ class ApprovalClaims:
         return not run_is_final(holder)
 
     def _write(self, kind: str, digest: str, flow_run_id: str) -> None:
-        path = self._path(kind, digest)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(json.dumps({"flow_run_id": flow_run_id}))
-        tmp.replace(path)
+        write_atomic(self._path(kind, digest), json.dumps({"flow_run_id": flow_run_id}))
 
 
 def prefect_run_is_final(flow_run_id: str) -> bool:

@@ -1,10 +1,10 @@
 """The on-disk form of a per-file hash index: size, mtime, ctime, inode and sha256 of every file (site only)."""
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from medperf.atomic_file import write_atomic
 from medperf.hashing import FileRecord, FileStamp
 
 INDEX_VERSION = 1
@@ -15,12 +15,7 @@ Folders = dict[str, dict[str, FileRecord]]  # folder name ("data", "labels") -> 
 
 def write_private_text(path: Path, text: str) -> None:
     """Write a file readable by the site user only, atomically (a crash never leaves half a file)."""
-    partial = path.with_suffix(".tmp")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(partial, path)
-    path.chmod(0o600)
+    write_atomic(path, text)
 
 
 def write_private(path: Path, data: dict[str, Any], indent: int | None = 2) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from medperf.atomic_file import write_atomic
 from medperf.site.run_store import RunStore
 
 PROCESS_FILE = "process.json"
@@ -76,11 +77,7 @@ def record_process(data_root: Path, flow_run_id: str, pid: int | None = None) ->
     """Write the run's pid file (atomically); pid defaults to this process."""
     pid = os.getpid() if pid is None else pid
     path = _process_file(data_root, flow_run_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"pid": pid, "start_ticks": start_ticks(pid), "since": time.time()}))
-    tmp.replace(path)
-    return path
+    return write_atomic(path, json.dumps({"pid": pid, "start_ticks": start_ticks(pid), "since": time.time()}))
 
 
 @contextmanager

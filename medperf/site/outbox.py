@@ -11,13 +11,13 @@ asked for twice: `approved()` finds it by kind and payload hash.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from medperf.atomic_file import write_atomic
 from medperf.retry_policy import is_transient
 
 Status = Literal["pending", "sent", "failed-will-retry", "failed"]
@@ -74,15 +74,8 @@ class Outbox:
         return self.root / f"{entry_id}.json"
 
     def _write(self, entry: OutboxEntry) -> OutboxEntry:
-        self.root.mkdir(parents=True, exist_ok=True)
-        path = self._path(entry.entry_id)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(asdict(entry), out, indent=2, sort_keys=True)
-            out.flush()
-            os.fsync(out.fileno())  # an approval survives a crash right after it was given
-        tmp.replace(path)
+        # durable: an approval survives a crash right after it was given
+        write_atomic(self._path(entry.entry_id), json.dumps(asdict(entry), indent=2, sort_keys=True), durable=True)
         return entry
 
     def get(self, entry_id: str) -> OutboxEntry | None:

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from medperf.atomic_file import write_atomic
+
 APPROVAL = "approval.json"
 DECISION = "decision.json"
 FAILURE = "failure.json"
@@ -20,12 +22,7 @@ _FAILURE_LOCK = threading.Lock()  # the pairs of one batch run fail on threads o
 
 
 def _write_json(path: Path, data: Any) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
-    tmp.chmod(0o600)
-    tmp.replace(path)
-    return path
+    return write_atomic(path, json.dumps(data, indent=2, sort_keys=True))
 
 
 def _has_ids(payload: dict[str, Any], ids: dict[str, int]) -> bool:

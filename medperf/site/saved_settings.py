@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from medperf.atomic_file import write_atomic
 from medperf.errors import ConfigError
 from medperf.settings import SiteSettings
 
@@ -23,12 +24,7 @@ def site_file(home: Path) -> Path:
 def save_site_settings(home: Path, settings: SiteSettings) -> Path:
     """Write the site's settings (no secrets: names, paths, limits) to the site home, mode 0600."""
     path = site_file(home)
-    home.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(settings.model_dump(mode="json"), indent=2, sort_keys=True), encoding="utf-8")
-    tmp.chmod(0o600)
-    tmp.replace(path)
-    return path
+    return write_atomic(path, json.dumps(settings.model_dump(mode="json"), indent=2, sort_keys=True))
 
 
 def _saved(home: Path) -> dict[str, Any]:

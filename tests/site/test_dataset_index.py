@@ -277,3 +277,19 @@ def test_a_file_written_a_tick_before_the_hash_is_read_again_and_one_written_wel
     saved["hashed_at_ns"] = hashed_at  # as if the hash that recorded the new stamps had run then
     (index.root / "8.files.json").write_text(json.dumps(saved))
     assert index.verify(8).intact and reads == ["case-001.bin"]
+
+
+def test_checks_of_one_dataset_on_parallel_threads_all_pass(indexed: tuple[DatasetIndex, PreparedDataset]) -> None:
+    """A batch run checks one dataset for each of its models at once; every check rewrites the index here."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    index, prepared = indexed
+    fresh = next(prepared.data.rglob("*.bin"))
+    os.utime(fresh)  # within the racy window: every check reads it again and saves the index
+
+    def check(_: int) -> bool:
+        return index.verify(7).intact
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(check, range(200)))
+    assert index.verify(7).intact
