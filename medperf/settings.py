@@ -72,7 +72,7 @@ class SiteSettings(BaseSettings):
         ge=1,
         description="how many pairs of one campaign run (evaluate_batch) this site evaluates at once, each with "
         "the limits above; default: the concurrency limit of the run's work pool (1 outside a pool), cut to as "
-        "many containers as fit this machine's memory at memory_limit_mb each",
+        "many containers as fit the memory available when the run starts, at memory_limit_mb each",
     )
     approval_wait: Literal["suspend", "pause"] = Field(
         default="suspend",

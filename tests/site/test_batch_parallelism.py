@@ -1,5 +1,6 @@
 """How many pairs of a campaign run a site evaluates at once: its setting, else its pool's limit, else one."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -45,8 +46,8 @@ def test_a_parallelism_below_one_is_refused_naming_the_setting(monkeypatch: pyte
 @pytest.mark.parametrize(
     ("setting", "host_mb", "expected", "reason"),
     [
-        (None, 9000, 2, "2 x memory_limit_mb 4096 fit in this machine's 9000 MB"),  # the pool's 4 would not fit
-        (None, 3000, 1, "1 x memory_limit_mb 4096 fit in this machine's 3000 MB"),  # one always runs
+        (None, 9000, 2, "2 x memory_limit_mb 4096 fit in the 9000 MB available now"),  # the pool's 4 would not fit
+        (None, 3000, 1, "1 x memory_limit_mb 4096 fit in the 3000 MB available now"),  # one always runs
         (None, 64000, 4, "the work pool's concurrency limit"),
         (None, None, 4, "the work pool's concurrency limit"),  # a system that does not tell: the pool decides
         (3, 5000, 3, "the site's batch_parallelism"),  # the operator's own number is taken as set
@@ -66,3 +67,14 @@ def test_the_pools_limit_is_cut_to_the_containers_that_fit_in_memory(
 def test_this_machines_memory_is_read() -> None:
     memory = module.host_memory_mb()
     assert memory is not None and memory > 256
+
+
+def test_the_memory_is_what_is_available_now_not_what_is_installed(tmp_path: Path) -> None:
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       24000000 kB\nMemFree:          500000 kB\nMemAvailable:    3145728 kB\n")
+    assert module.available_memory_mb(meminfo) == 3072  # another job holds most of this machine's memory
+    meminfo.write_text("MemTotal:       24000000 kB\n")  # a kernel older than 3.14 does not tell
+    assert module.available_memory_mb(meminfo) is None
+    assert module.available_memory_mb(tmp_path / "missing") is None
+    installed = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2**20
+    assert module.available_memory_mb() is not None and module.available_memory_mb() < installed
