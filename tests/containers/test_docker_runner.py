@@ -106,3 +106,27 @@ def test_container_runs_as_the_calling_user(
     written = list(io_dirs["output_path"].rglob("*"))
     assert written and {path.stat().st_uid for path in written} == {4321}
     assert {path.stat().st_gid for path in written} == {4321}
+
+
+def test_two_runs_on_parallel_threads_run_at_the_same_time(docker_case: RunnerCase, tmp_path: Path) -> None:
+    """A campaign's batch run evaluates its pairs on threads: the docker runner must not serialize them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    stamp = "import time, pathlib; pathlib.Path('/out/{0}').write_text(repr(time.time()))"
+    script = f"{stamp.format('start')}; time.sleep(3); {stamp.format('end')}"
+    config = parse_container_config({"tasks": {"infer": {
+        "run_args": {"command": ["python3", "-c", script]},
+        "input_volumes": {"data_path": {"mount_path": "/in", "type": "directory"}},
+        "output_volumes": {"output_path": {"mount_path": "/out", "type": "directory"}},
+    }}})
+
+    def run(name: str) -> tuple[float, float]:
+        dirs = {"data_path": tmp_path / name / "in", "output_path": tmp_path / name / "out"}
+        dirs["data_path"].mkdir(parents=True)
+        result = docker_case.runner.run(docker_case.spec(config), "infer", dirs, log_dir=tmp_path / name / "logs")
+        assert result.exit_code == 0, result.log_tail
+        return float((dirs["output_path"] / "start").read_text()), float((dirs["output_path"] / "end").read_text())
+
+    with ThreadPoolExecutor(2) as pool:
+        (start_a, end_a), (start_b, end_b) = pool.map(run, ["a", "b"])
+    assert start_b < end_a and start_a < end_b, "the second container started only after the first had ended"
