@@ -12,6 +12,9 @@ STARTUP_FAILURE = 3  # the exit code when the workers cannot start the app: rest
 RESTART_PAUSE_S = 1.0
 QUICK_EXIT_S = 10.0  # a worker that dies this soon after its start counts as failing to start
 QUICK_EXITS_TO_GIVE_UP = 3
+HANG_TIMEOUT_S = 30.0  # a serving worker whose event loop has not beaten for this long is killed and replaced
+HANG_TIMEOUT_ENV = "MEDPERF_SERVER_WORKER_HANG_S"
+STARTUP_TIMEOUT_S = 120.0  # a worker that has not beaten once this long after its start is stuck starting
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -25,9 +28,10 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def worker_command(fd: int, log_level: str) -> list[str]:
-    """One worker: uvicorn serving the registry app on the inherited socket."""
-    return [sys.executable, "-m", "medperf.server.worker", "--fd", str(fd), "--log-level", log_level]
+def worker_command(fd: int, log_level: str, heartbeat_fd: int) -> list[str]:
+    """One worker: uvicorn serving the registry app on the inherited socket, beating on heartbeat_fd."""
+    return [sys.executable, "-m", "medperf.server.worker", "--fd", str(fd), "--heartbeat-fd", str(heartbeat_fd),
+            "--log-level", log_level]
 
 
 def say(message: str) -> None:
@@ -38,9 +42,11 @@ def say(message: str) -> None:
 class Supervisor:
     """Keeps `count` workers alive until SIGTERM or SIGINT, then stops them all."""
 
-    def __init__(self, sock: socket.socket, count: int, log_level: str) -> None:
-        self.command = worker_command(sock.fileno(), log_level)
+    def __init__(self, sock: socket.socket, count: int, log_level: str, hang_timeout_s: float = HANG_TIMEOUT_S) -> None:
+        self.log_level = log_level
         self.fd = sock.fileno()
+        self.hang_timeout_s = hang_timeout_s
+        self.beats: dict[int, tuple[int, float | None]] = {}  # pid -> (read end of its pipe, last beat or None)
         host, port = sock.getsockname()[:2]
         self.address = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
         self.count = count
@@ -50,10 +56,38 @@ class Supervisor:
         self.stopping = False
 
     def spawn(self) -> subprocess.Popen[bytes]:
-        worker = subprocess.Popen(self.command, pass_fds=(self.fd,))
+        read_end, write_end = os.pipe()
+        os.set_blocking(read_end, False)
+        try:
+            command = worker_command(self.fd, self.log_level, write_end)
+            worker = subprocess.Popen(command, pass_fds=(self.fd, write_end))
+        finally:
+            os.close(write_end)  # the worker holds the only write end: its death breaks the pipe
         self.started[worker.pid] = time.monotonic()
+        self.beats[worker.pid] = (read_end, None)
         say(f"Started worker process [{worker.pid}]")
         return worker
+
+    def hung(self, worker: subprocess.Popen[bytes]) -> str | None:
+        """Read the worker's beats; why it counts as hung (silent for hang_timeout_s, or never started), or None."""
+        read_end, last = self.beats[worker.pid]
+        try:
+            while os.read(read_end, 4096):
+                last = time.monotonic()
+        except BlockingIOError:
+            pass
+        self.beats[worker.pid] = (read_end, last)
+        now = time.monotonic()
+        if last is None:
+            waited = now - self.started.get(worker.pid, now)
+            return f"has not started serving in {waited:.0f} s" if waited > STARTUP_TIMEOUT_S else None
+        return f"has not answered for {now - last:.0f} s" if now - last > self.hang_timeout_s else None
+
+    def forget(self, worker: subprocess.Popen[bytes]) -> None:
+        """Close the read end of an exited worker's pipe."""
+        read_end, _ = self.beats.pop(worker.pid, (None, None))
+        if read_end is not None:
+            os.close(read_end)
 
     def gives_up(self, worker: subprocess.Popen[bytes], exit_code: int) -> bool:
         """Whether the workers cannot start the app at all (a broken install, an unreachable database)."""
@@ -75,8 +109,16 @@ class Supervisor:
             time.sleep(0.2)
             for index, worker in enumerate(self.workers):
                 exit_code = worker.poll()
+                why = None if exit_code is not None or self.stopping else self.hung(worker)
+                if why:
+                    say(f"worker [{worker.pid}] {why}; killing it")
+                    worker.kill()
+                    exit_code = worker.wait()
+                    if self.beats[worker.pid][1] is not None:
+                        self.started[worker.pid] = 0.0  # it served: not a failed start
                 if exit_code is None or self.stopping:
                     continue
+                self.forget(worker)
                 if self.gives_up(worker, exit_code):
                     say(f"worker [{worker.pid}] could not start the app (exit {exit_code}); see above, stopping")
                     self.stopping, code = True, STARTUP_FAILURE
@@ -109,9 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--log-level", default="info")
+    parser.add_argument("--hang-timeout", type=float, default=float(os.environ.get(HANG_TIMEOUT_ENV, HANG_TIMEOUT_S)),
+                        help=f"seconds a serving worker may go without a heartbeat before it is replaced "
+                        f"(default {HANG_TIMEOUT_S:.0f}, or ${HANG_TIMEOUT_ENV})")
     args = parser.parse_args(argv)
     with bind(args.host, args.port) as sock:
-        return Supervisor(sock, args.workers, args.log_level).run()
+        return Supervisor(sock, args.workers, args.log_level, args.hang_timeout).run()
 
 
 if __name__ == "__main__":

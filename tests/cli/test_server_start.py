@@ -12,7 +12,9 @@ import pytest
 
 from medperf.cli.local_server import free_port
 from medperf.client import wait_until_healthy
-from medperf.server.supervisor import QUICK_EXITS_TO_GIVE_UP, Supervisor, bind
+from medperf.server.supervisor import HANG_TIMEOUT_ENV, QUICK_EXITS_TO_GIVE_UP, Supervisor, bind
+
+HANG_S = 4
 
 
 def _children(pid: int) -> list[int]:
@@ -46,7 +48,8 @@ def two_workers(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]
     command = [sys.executable, "-m", "medperf.cli.main", "server", "start", "--port", str(port), "--workers", "2"]
     command += ["--database-url", f"sqlite:///{tmp_path / 'registry.db'}"]
     log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(command, env={**os.environ, "MEDPERF_HOME": str(tmp_path)}, stdout=log, stderr=log)
+    env = {**os.environ, "MEDPERF_HOME": str(tmp_path), HANG_TIMEOUT_ENV: str(HANG_S)}
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=log)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until_healthy(url, timeout_s=180)
@@ -106,3 +109,34 @@ def test_a_worker_that_served_a_while_and_died_is_not_counted_as_a_failed_start(
         for attempt in range(QUICK_EXITS_TO_GIVE_UP):
             supervisor.started[worker.pid] = time.monotonic()
             assert supervisor.gives_up(worker, 1) == (attempt == QUICK_EXITS_TO_GIVE_UP - 1)
+
+
+def test_a_hung_worker_is_killed_and_replaced(
+    tmp_path: Path, two_workers: tuple[subprocess.Popen[bytes], str]
+) -> None:
+    server, url = two_workers
+    log = tmp_path / "server.log"
+    _until(lambda: log.read_text().count("Application startup complete") == 2)  # both serve (and beat)
+    first, second = _children(server.pid)
+    os.kill(first, signal.SIGSTOP)  # alive, holding the socket, answering nothing: only its silence tells
+    _until(lambda: not Path(f"/proc/{first}").exists(), timeout_s=HANG_S + 30)
+    _until(lambda: len(_children(server.pid)) == 2)
+    assert second in _children(server.pid), "the worker that kept beating was left alone"
+    wait_until_healthy(url, timeout_s=60)
+    assert server.poll() is None
+    assert f"worker [{first}] has not answered for" in log.read_text()
+
+
+def test_workers_stop_when_their_supervisor_is_killed(two_workers: tuple[subprocess.Popen[bytes], str]) -> None:
+    server, _ = two_workers
+    workers = _children(server.pid)
+    os.kill(server.pid, signal.SIGKILL)  # nothing can forward a signal now: the workers must notice themselves
+    server.wait()
+    _until(lambda: not any(Path(f"/proc/{pid}").exists() and _state(pid) != "Z" for pid in workers), 30)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
