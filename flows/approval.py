@@ -3,7 +3,7 @@
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, cast
 from uuid import UUID
 
@@ -231,7 +231,8 @@ def await_approval(
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.astimezone()
+    """A registry time; the registry keeps UTC, so a time without a zone is UTC (not the site's local time)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def consent_holds(payload: ResultPayload, settings: SiteSettings, policy_version: int | None = None) -> bool:

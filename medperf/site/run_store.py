@@ -30,7 +30,8 @@ def _has_ids(payload: dict[str, Any], ids: dict[str, int]) -> bool:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """UTC with microseconds: a decision is compared with registry times that have them (a standing consent)."""
+    return datetime.now(UTC).isoformat()
 
 
 @dataclass(frozen=True)

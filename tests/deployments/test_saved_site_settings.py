@@ -88,3 +88,35 @@ def test_last_rejection_matches_kind_and_ids(tmp_path: Path) -> None:
     assert store.last_rejection("result", benchmark_id=1, model_id=2, dataset_id=3) is not None
     assert store.last_rejection("result", benchmark_id=1, model_id=9, dataset_id=3) is None
     assert store.last_rejection("dataset", benchmark_id=1) is None
+
+
+def test_a_rejection_in_the_same_second_as_a_consent_is_newer_than_it(tmp_path: Path) -> None:
+    """The consent's time comes from the registry with microseconds; the rejection's time must be as fine,
+    or a "no" given within the second after a standing consent counts as older and the consent overrides it."""
+    from datetime import UTC, datetime
+
+    store = RunStore(tmp_path)
+    payload = {"benchmark_id": 1, "model_id": 2, "dataset_id": 3}
+    for attempt in range(5):
+        consent_created = datetime.now(UTC)
+        store.record_pending(f"run-{attempt}", "result", "t", payload, "f" * 64)
+        store.record_decision(f"run-{attempt}", "rejected", "no")
+        rejected_at = store.last_rejection("result", benchmark_id=1, model_id=2, dataset_id=3)
+        assert rejected_at is not None and rejected_at >= consent_created
+
+
+def test_a_naive_registry_time_is_utc_whatever_the_sites_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A site west of Greenwich must not read the registry's UTC time as local time (hours later)."""
+    import time
+    from datetime import UTC, datetime
+
+    from flows.approval import _aware
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        naive = datetime(2026, 12, 3, 10, 0, 0)
+        assert _aware(naive) == datetime(2026, 12, 3, 10, 0, 0, tzinfo=UTC)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
