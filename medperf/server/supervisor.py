@@ -151,10 +151,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--log-level", default="info")
-    parser.add_argument("--hang-timeout", type=float, default=float(os.environ.get(HANG_TIMEOUT_ENV, HANG_TIMEOUT_S)),
+    parser.add_argument("--hang-timeout", type=float, default=None,
                         help=f"seconds a serving worker may go without a heartbeat before it is replaced "
-                        f"(default {HANG_TIMEOUT_S:.0f}, or ${HANG_TIMEOUT_ENV})")
+                        f"(default ${HANG_TIMEOUT_ENV}, else {HANG_TIMEOUT_S:.0f})")
     args = parser.parse_args(argv)
+    if args.hang_timeout is None:
+        try:
+            args.hang_timeout = float(os.environ.get(HANG_TIMEOUT_ENV, HANG_TIMEOUT_S))
+        except ValueError:
+            parser.error(f"${HANG_TIMEOUT_ENV} must be a number of seconds, not {os.environ[HANG_TIMEOUT_ENV]!r}")
+    if args.hang_timeout <= 0:
+        parser.error("the hang timeout must be above 0 seconds")
     with bind(args.host, args.port) as sock:
         return Supervisor(sock, args.workers, args.log_level, args.hang_timeout).run()
 
