@@ -54,7 +54,7 @@ phase "pytest"
 # faster (1,589 s against 1,610 s serial) while loading the timing-sensitive stack tests.
 workers=()
 if [ "${MEDPERF_TEST_WORKERS:-0}" != "0" ]; then
-  workers=(-n "$MEDPERF_TEST_WORKERS" --dist loadgroup)
+  workers=(-n "$MEDPERF_TEST_WORKERS" --dist loadgroup --no-loadscope-reorder)  # groups in file order
 fi
 # pytest's CPU time (with the servers it starts and waits for) against its wall time: how busy the 2 cores were.
 TIMEFORMAT="[test] pytest used %U s user and %S s system CPU in %R s"

@@ -7,6 +7,7 @@ each test registers its own users and entities with unique names, so they do not
 deployment and fault tests share one central stack (Postgres, SeaweedFS, Prefect and MedPerf on Postgres).
 """
 
+import asyncio
 import os
 import tempfile
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 from support.modules import load_module
+from support.scoped_env import scoped_env
 
 from medperf.cli.local_server import LocalRegistry, local_registry
 
@@ -39,31 +41,59 @@ REUSE_STACK = "MEDPERF_TEST_STACK_DIR"  # a folder where `python infra/stack.py 
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The whole central stack, started by infra/stack.py (or reused from $MEDPERF_TEST_STACK_DIR)."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
+def stack_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The whole central stack, started by infra/stack.py (or reused from $MEDPERF_TEST_STACK_DIR), per run."""
     module = load_module("medperf_infra_stack", ROOT / "infra" / "stack.py", register=True)  # infra/: scripts
     reuse = os.environ.get(REUSE_STACK)
     root = Path(reuse) if reuse else tmp_path_factory.mktemp("stack")
     state = module.up(root)  # raises with the service's log path when a service cannot start
-    saved = {key: os.environ.get(key) for key in state.env()}
-    os.environ.update(state.env())
     try:
-        with temporary_settings(updates={PREFECT_API_URL: state.prefect_api_url}):
-            yield state
+        yield state
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         if not reuse:
             module.down(root)
 
 
+@pytest.fixture(scope="module")
+def stack(stack_services: Any) -> Iterator[Any]:
+    """The central stack, its variables (MEDPERF_STORE_*, PREFECT_API_URL, ...) set for this module only.
+
+    Set for the session, they sent later modules' archives to the stack's S3 on a worker that ran a stack
+    module first (under xdist the long stack modules go first).
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    prefect = {PREFECT_API_URL: stack_services.prefect_api_url}
+    with scoped_env(stack_services.env()), temporary_settings(updates=prefect):
+        yield stack_services
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_event_loop_left_running() -> Iterator[None]:
+    """Fail a module that leaves an event loop running on the main thread once its fixtures are gone.
+
+    Prefect's sync calls return coroutines under a running loop, so every later test on the worker would break.
+    """
+    yield
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    pytest.fail("this module left an event loop running on the main thread (a session-scoped async fixture?)")
+
+
+def _group(item: pytest.Item) -> str:
+    module = item.nodeid.split("::")[0]
+    return "docker-images" if module.startswith("tests/containers/") else module
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups into the test ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group each test with the rest of its module (with every container test) for the parallel workers."""
+    """Group each test with the rest of its module (every container test in one group) for the parallel workers.
+
+    scripts/test.sh keeps the groups in file order (--no-loadscope-reorder): each worker runs a subsequence of
+    the serial order. Ordered longest first, the browser tests' session services (their own registry and
+    Prefect server) ran before the flow tests on one worker, and the flow runs went to the wrong server.
+    """
     for item in items:
-        module = item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group("docker-images" if module.startswith("tests/containers/") else module))
+        item.add_marker(pytest.mark.xdist_group(_group(item)))

@@ -72,9 +72,13 @@ def prefect_api(prefect_server: Any) -> str:
     return str(prefect_server.api_url)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless chromium driven by Playwright; a missing /usr/bin/chromium fails the test, naming the package."""
+    """Headless chromium driven by Playwright; a missing /usr/bin/chromium fails the test, naming the package.
+
+    One per module, closed at its end: Playwright's sync API keeps an event loop running on the main thread
+    while it is open, and Prefect's sync calls in the tests after it (on the same worker) returned coroutines.
+    """
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).is_file(), f"{CHROMIUM} is missing: apt-get install chromium (scripts/test.sh does)"
