@@ -10,8 +10,17 @@ fi
 stamp=.venv/.medperf-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "[bootstrap] installing MedPerf into .venv (first run takes a few minutes)"
-  .venv/bin/pip install -q --upgrade pip >/dev/null 2>&1 || true
-  .venv/bin/pip install -q -c constraints.txt -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
+  # uv installs the same pinned set in seconds (pip took 45-60 s), from the indexes pip is configured with
+  # (scripts/pip_to_uv.py); pip installs it where uv cannot.
+  if .venv/bin/pip install -q uv >/dev/null 2>&1 && mapfile -t uv_options < <(.venv/bin/python scripts/pip_to_uv.py) \
+      && .venv/bin/uv pip install -q --native-tls --python .venv/bin/python "${uv_options[@]}" \
+        -c constraints.txt -e ".[dev]"; then
+    echo "[bootstrap] installed with uv"
+  else
+    echo "[bootstrap] uv could not install; installing with pip"
+    .venv/bin/pip install -q --upgrade pip >/dev/null 2>&1 || true
+    .venv/bin/pip install -q -c constraints.txt -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
+  fi
   .venv/bin/python -c "import medperf, prefect, great_expectations" || { echo "[bootstrap] install failed"; exit 1; }
   touch "$stamp"
 fi

@@ -44,18 +44,31 @@ DOCKER_HOST=$(bash infra/dockerd.sh)
 export DOCKER_HOST
 bash infra/base_image.sh
 
-phase "ruff + mypy"
-.venv/bin/ruff check medperf flows tasks blocks deployments tests benchmarks infra examples
-.venv/bin/mypy medperf flows tasks blocks deployments
+phase "pytest (ruff + mypy beside it)"
+# Lint and types run beside pytest (they need no service); their output and verdict come after pytest's.
+LINT_LOG=$(mktemp)
+(
+  lint_start=$SECONDS
+  .venv/bin/ruff check medperf flows tasks blocks deployments tests benchmarks infra examples
+  .venv/bin/mypy medperf flows tasks blocks deployments
+  echo "[test] ruff + mypy took $((SECONDS - lint_start)) s (beside pytest)"
+) > "$LINT_LOG" 2>&1 &
+LINT_PID=$!
 
-phase "pytest"
-# MEDPERF_TEST_WORKERS=N runs pytest on N parallel workers (pytest-xdist; each test module whole on one worker,
-# see tests/conftest.py). Off by default: on a 2-core machine the suite is CPU-bound and 3 workers measured no
-# faster (1,589 s against 1,610 s serial) while loading the timing-sensitive stack tests.
+# pytest runs on MEDPERF_TEST_WORKERS parallel workers (pytest-xdist, 2 by default; 0 runs it serially). Each
+# test module runs whole on one worker, the modules in file order (see tests/conftest.py). On this 2-core machine
+# 2 workers took 997-1,075 s against 1,347 s serial; 3 took 949 s with the cores overloaded.
 workers=()
-if [ "${MEDPERF_TEST_WORKERS:-0}" != "0" ]; then
-  workers=(-n "$MEDPERF_TEST_WORKERS" --dist loadgroup --no-loadscope-reorder)  # groups in file order
+if [ "${MEDPERF_TEST_WORKERS:-2}" != "0" ]; then
+  workers=(-n "${MEDPERF_TEST_WORKERS:-2}" --dist loadgroup --no-loadscope-reorder)  # groups in file order
 fi
 # pytest's CPU time (with the servers it starts and waits for) against its wall time: how busy the 2 cores were.
 TIMEFORMAT="[test] pytest used %U s user and %S s system CPU in %R s"
-time .venv/bin/pytest --durations=25 "${workers[@]}" "$@"  # the 25 slowest steps: where the time goes
+status=0
+time .venv/bin/pytest --durations=25 "${workers[@]}" "$@" || status=$?  # the 25 slowest steps: where the time goes
+lint=0
+wait "$LINT_PID" || lint=$?
+cat "$LINT_LOG"
+rm -f "$LINT_LOG"
+[ "$lint" -eq 0 ] || { echo "[test] ruff or mypy failed (above)"; exit "$lint"; }
+exit "$status"
