@@ -1,11 +1,7 @@
 """A deployment run suspends at the approval form (no process held) and, resumed, reuses its cached steps."""
 
-import os
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,43 +17,6 @@ from medperf.site.run_store import RunStore
 
 pytestmark = pytest.mark.prefect
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def served_site(prefect_api: str, site_env: dict[str, str], tmp_path: Path) -> Iterator[None]:
-    """serve_site.py in a child process; waits (with a deadline) until its deployments exist."""
-    log = (tmp_path / "serve.log").open("wb")
-    env = {
-        **os.environ,
-        **site_env,
-        "PREFECT_API_URL": prefect_api,
-        "PYTHONPATH": str(ROOT),
-        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("serve_site.py"))],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + DEADLINE_S
-        while True:
-            assert proc.poll() is None, f"serve_site.py exited; see {log.name}"
-            with get_client(sync_client=True) as client:
-                try:
-                    client.read_deployment_by_name("prepare_dataset/site-a")
-                    break
-                except Exception:
-                    assert time.monotonic() < deadline, "deployments not served in time"
-            time.sleep(0.5)
-        yield
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-        log.close()
 
 
 def test_suspended_run_resumes_with_cached_steps_and_uploads(

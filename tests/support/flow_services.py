@@ -1,14 +1,22 @@
-"""Session services for the flow tests: ONE real Prefect server, a real registry, a site on this machine."""
+"""The flow and browser tests' session services: ONE Prefect server (with its UI), the registry's users, site-a.
+
+Loaded for the whole run by tests/conftest.py (pytest_plugins), so tests/flows and tests/ui share one instance of
+each on a worker. Each had its own (a Prefect server and a registry of the browser tests' own): both set
+PREFECT_API_URL for the session and served site-a, and on one worker the flow tests' runs went to the browser
+tests' site when those ran first.
+"""
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flow_world import World, make_benchmark, write_raw_data
-from site_flows import SiteWorld
-from support.modules import load_module
+from prefect.client.orchestration import get_client
 
 from medperf.cli.local_server import LocalRegistry
 from medperf.client import RegistryClient
@@ -17,26 +25,38 @@ from medperf.schemas import UserCreate
 from medperf.server.admin import create_admin
 from medperf.settings import ObjectStoreSettings
 from medperf.storage import ObjectStore, make_store
+from support.modules import load_module
 
 ROOT = Path(__file__).resolve().parents[2]
+FLOWS = ROOT / "tests" / "flows"
+sys.path.insert(0, str(FLOWS))  # flow_world, site_flows, flow_harness: the flow tests' helpers
+from flow_harness import DEADLINE_S  # noqa: E402
+from flow_world import World, make_benchmark, write_raw_data  # noqa: E402
+from site_flows import SiteWorld  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def prefect_api() -> Iterator[str]:
-    """A real `prefect server start` (SQLite, or $PREFECT_API_DATABASE_CONNECTION_URL) for the session."""
+def prefect_server() -> Iterator[Any]:
+    """A real `prefect server start` with its UI, as an operator opens it (PREFECT_UI_API_URL set), per run."""
     from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 
-    server = load_module("prefect_server", ROOT / "infra" / "prefect_server.py").PrefectServer()
+    server = load_module("medperf_prefect_server", ROOT / "infra" / "prefect_server.py").PrefectServer(ui=True)
     server.start()
     try:
         with temporary_settings(updates={PREFECT_API_URL: server.api_url, PREFECT_HOME: str(server.home)}):
             os.environ.update({"PREFECT_API_URL": server.api_url, "DO_NOT_TRACK": "1"})
-            yield server.api_url
+            yield server
             from prefect.logging.handlers import APILogWorker
 
             APILogWorker.drain_all(timeout=10)
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def prefect_api(prefect_server: Any) -> str:
+    """The Prefect API URL."""
+    return str(prefect_server.api_url)
 
 
 @pytest.fixture(scope="session")
@@ -147,3 +167,40 @@ def site_world(
         return SiteWorld(world, Path(site_env["MEDPERF_SITE_DATA_ROOT"]), site_home, raw, labels)
 
     return build
+
+
+@pytest.fixture
+def served_site(prefect_api: str, site_env: dict[str, str], tmp_path: Path) -> Iterator[None]:
+    """serve_site.py in a child process; waits (with a deadline) until its deployments exist."""
+    log = (tmp_path / "serve.log").open("wb")
+    env = {
+        **os.environ,
+        **site_env,
+        "PREFECT_API_URL": prefect_api,
+        "PYTHONPATH": str(ROOT),
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, str(FLOWS / "serve_site.py")],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + DEADLINE_S
+        while True:
+            assert proc.poll() is None, f"serve_site.py exited; see {log.name}"
+            with get_client(sync_client=True) as client:
+                try:
+                    client.read_deployment_by_name("prepare_dataset/site-a")
+                    break
+                except Exception:
+                    assert time.monotonic() < deadline, "deployments not served in time"
+            time.sleep(0.5)
+        yield
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
