@@ -22,7 +22,7 @@ def uv_options(pip_config: str) -> list[str]:
         if option is None or not value:
             continue
         for item in shlex.split(value)[0].split():  # pip's values are quoted, lists space-separated
-            if [option, item] != options[-2:] and item not in options:
+            if item not in options:  # pip lists some values twice (its config file and PIP_*)
                 options += [option, item]
     return options
 

@@ -26,6 +26,7 @@ from medperf.server.admin import create_admin
 from medperf.settings import ObjectStoreSettings
 from medperf.storage import ObjectStore, make_store
 from support.modules import load_module
+from support.scoped_env import scoped_env
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOWS = ROOT / "tests" / "flows"
@@ -125,14 +126,8 @@ def site_env(
         "MEDPERF_STORE_ROOT": str(store_root),
         "MEDPERF_STORE_CACHE_DIR": str(data_root / "store-cache"),
     }
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    yield env
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with scoped_env(env):
+        yield env
 
 
 @pytest.fixture

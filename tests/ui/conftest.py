@@ -1,14 +1,11 @@
 """The browser tests' chromium; their registry, Prefect server (with its UI) and site are support.flow_services'."""
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "flows"))  # flow_world, flow_harness: the flow tests' helpers
 CHROMIUM = "/usr/bin/chromium"  # Debian's package (scripts/test.sh installs it); no browser is downloaded
 CHROMIUM_ARGS = [
     "--headless",
