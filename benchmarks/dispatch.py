@@ -1,20 +1,18 @@
-"""Print JSON figures of dispatch latency, phase by phase, on a real Prefect server and a site's process worker.
+"""Print JSON figures of dispatch latency, warm and cold, on a real Prefect server and a site's process worker.
 
-A run goes: created (SCHEDULED) -> the worker picks it up (PENDING) -> the worker starts its process -> Prefect's
-workspace supervisor in that process prepares the run and execs the engine -> the engine imports prefect and
-loads the flow module -> RUNNING. The states' timestamps come from Prefect's state history
-(read_flow_run_states); the process and module times from a probe on the runs' PYTHONPATH
-(benchmarks/dispatch_probe/sitecustomize.py). Each round dispatches, one at a time on the same site and
-otherwise idle worker (process pool, PREFECT_WORKER_QUERY_SECONDS=1, deployments/site_plan.py): the site's
-evaluate_model deployment; Prefect's floor, a trivial flow whose module imports only prefect
-(benchmarks/floor_flow.py), with the site's job variables; and the floor again with the job variable `command`
-set to the engine, which skips Prefect's workspace supervisor process (floor_without_supervisor: what that
-process costs; the site's deployments do not do this). The evaluate_model runs name a benchmark that does not
-exist, so each fails right after it is RUNNING (dispatch is over by then). Round 0 is a warm-up, not counted.
-Import cost apart from the worker: per flow module, `python -X importtime` and the wall time of
-`python -c "import flows.evaluate_model"`, each against the floor's module (`import prefect` alone is lazy).
-
-Usage: .venv/bin/python benchmarks/dispatch.py [--n 10] [--stack-dir DIR] [--imports-only]
+A run goes: created (SCHEDULED) -> the worker picks it up (PENDING) -> the worker starts its command -> RUNNING.
+A site's deployments start their runs warm: the command is medperf.site.flow_launcher, which has the worker's fork
+server (medperf.site.warm_worker) fork a process with Prefect and the flows imported already. Each round
+dispatches, one at a time on the same site and otherwise idle worker (process pool,
+PREFECT_WORKER_QUERY_SECONDS=1, deployments/site_plan.py): the site's evaluate_model deployment (warm) and the
+same flow cold (job variable `command` set to `python -m prefect.engine`, a new interpreter per run); Prefect's
+floor, a trivial flow whose module imports only prefect (benchmarks/floor_flow.py), warm and cold. The states'
+timestamps come from Prefect's state history (read_flow_run_states); for cold runs the process and module times
+come from a probe on the runs' PYTHONPATH (benchmarks/dispatch_probe/sitecustomize.py; a forked warm process
+imports nothing, so it has no such phases). The evaluate_model runs name a benchmark that does not exist, so each
+fails right after it is RUNNING (dispatch is over by then). Round 0 is a warm-up, not counted. Import cost apart
+from the worker: per flow module, `python -X importtime` and the wall time of `python -c "import flows.X"`, each
+against the floor's module (`import prefect` alone is lazy).
 """
 
 import argparse
@@ -42,15 +40,14 @@ from benchmarks.stack_figures import stack_module  # noqa: E402
 
 PROBE_DIR = ROOT / "benchmarks" / "dispatch_probe"
 FLOOR_ENTRYPOINT = "benchmarks/floor_flow.py:dispatch_floor"
+EVALUATE_ENTRYPOINT = "flows/evaluate_model.py:evaluate_model"
 FLOW_FILES = {"evaluate_model": ROOT / "flows" / "evaluate_model.py", "floor": ROOT / "benchmarks" / "floor_flow.py"}
-PHASES = (
-    "created_to_pending",  # the worker's poll (every 1 s) and its pickup
+COLD_PHASES = (  # between PENDING and RUNNING, for a run started cold (a new interpreter)
     "pending_to_process",  # the worker resolves the job, proposes submitting, forks
-    "process_to_engine",  # Prefect's workspace supervisor: imports prefect, prepares the run, execs the engine
-    "engine_to_module",  # the engine process: python, prefect, the flow run read, up to the flow file
+    "process_to_interpreter",  # exec of python, up to its site hook
+    "interpreter_to_module",  # the engine: prefect imported, the flow run read, up to the flow file
     "module_import",  # the flow file executed (its imports)
     "module_to_running",  # the engine proposes RUNNING
-    "total",  # created -> RUNNING (Prefect's start_time)
 )
 IMPORT_STATEMENTS = {
     "prefect": "import prefect",
@@ -131,19 +128,19 @@ def probe_records(log: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 def phases_of(states: list[Any], records: list[dict[str, Any]]) -> dict[str, float]:
-    """Seconds per phase of one run, from its state history and its probe records."""
+    """Seconds per phase of one run, from its state history and (cold runs) its probe records."""
     at: dict[str, float] = {}
     for state in sorted(states, key=lambda s: s.timestamp):
         at.setdefault(state.type.value, state.timestamp.timestamp())
-    engine = next(r for r in records if r["event"] == "process" and "prefect.engine" in r["argv"])
-    supervisor = next(  # absent when the worker starts the engine directly
-        (r for r in records if r["event"] == "process" and "_workspace_supervisor" in " ".join(r["argv"])), engine
-    )
+    values = {"created_to_pending": at["PENDING"] - at["SCHEDULED"],
+              "pending_to_running": at["RUNNING"] - at["PENDING"], "total": at["RUNNING"] - at["SCHEDULED"]}
+    engine = next((r for r in records if r["event"] == "process" and "prefect.engine" in r["argv"]), None)
+    if engine is None:  # a warm run: forked, so the probe never ran in it
+        return values
     begin = next(r["t"] for r in records if r["event"] == "module_begin")
     end = next(r["t"] for r in records if r["event"] == "module_end")
-    marks = [at["SCHEDULED"], at["PENDING"], supervisor["forked"], engine["t"], begin, end, at["RUNNING"]]
-    values = {name: marks[i + 1] - marks[i] for i, name in enumerate(PHASES[:-1])}
-    values["total"] = at["RUNNING"] - at["SCHEDULED"]
+    marks = [at["PENDING"], engine["forked"], engine["t"], begin, end, at["RUNNING"]]
+    values.update({name: marks[i + 1] - marks[i] for i, name in enumerate(COLD_PHASES)})
     return values
 
 
@@ -199,24 +196,26 @@ def main() -> int:
                               f"owner-{os.getpid()}@hospital.example")
             plan = site.plan(continuous_paused=True, extra_env=probe_env)
             site.up(continuous_paused=True, extra_env=probe_env)
-            floor = Flow.from_source(source=str(ROOT), entrypoint=FLOOR_ENTRYPOINT)
-            assert isinstance(floor, Flow)
-            # The floor twice: as the site's flows run, and with the engine started directly (job variable
-            # `command`), which skips Prefect's workspace supervisor process: what that process costs.
-            direct = {**plan.job_variables(), "command": f"{sys.executable} -m prefect.engine"}
-            for name, variables in ((site.name, plan.job_variables()), (f"{site.name}-direct", direct)):
+            # Cold twice over: the floor and evaluate_model with the engine as the command, a new interpreter
+            # per run (what the site's runs cost without the fork server).
+            cold = {**plan.job_variables(), "command": f"{sys.executable} -m prefect.engine"}
+            for entrypoint, name, variables in ((FLOOR_ENTRYPOINT, site.name, plan.job_variables()),
+                                                (FLOOR_ENTRYPOINT, f"{site.name}-cold", cold),
+                                                (EVALUATE_ENTRYPOINT, f"{site.name}-cold", cold)):
+                flow = Flow.from_source(source=str(ROOT), entrypoint=entrypoint)
+                assert isinstance(flow, Flow)
                 with contextlib.redirect_stdout(io.StringIO()):  # Prefect prints a table per deployment
-                    floor.deploy(name=name, work_pool_name=plan.pool, job_variables=variables, build=False,
-                                 push=False, print_next_steps=False, ignore_warnings=True)
+                    flow.deploy(name=name, work_pool_name=plan.pool, job_variables=variables, build=False,
+                                push=False, print_next_steps=False, ignore_warnings=True)
             with get_client(sync_client=True) as client:  # nothing else runs on the pool while we measure
                 for other in (OUTBOX_FLOW, CONTINUOUS_FLOW):
                     client.pause_deployment(client.read_deployment_by_name(deployment_name(other, site.name)).id)
+            bad_pair = {"benchmark_id": "dispatch-bench-no-such-benchmark", "model_id": "none", "dataset_id": "none"}
             deployments = {
-                "evaluate_model": (deployment_name(EVALUATE_FLOW, site.name),
-                                   {"benchmark_id": "dispatch-bench-no-such-benchmark", "model_id": "none",
-                                    "dataset_id": "none"}),
+                "evaluate_model": (deployment_name(EVALUATE_FLOW, site.name), bad_pair),
                 "floor": (f"dispatch_floor/{site.name}", {}),
-                "floor_without_supervisor": (f"dispatch_floor/{site.name}-direct", {}),
+                "evaluate_model_cold": (deployment_name(EVALUATE_FLOW, f"{site.name}-cold"), bad_pair),
+                "floor_cold": (f"dispatch_floor/{site.name}-cold", {}),
             }
             measured: dict[str, list[dict[str, float]]] = {name: [] for name in deployments}
             client_latency: dict[str, list[float]] = {name: [] for name in deployments}
@@ -239,10 +238,10 @@ def main() -> int:
                 figures[name] = {
                     "runs": len(runs),
                     "dispatch_latency_s": summary(client_latency[name]),  # as benchmarks/campaign.py measures it
-                    "phases_s": {phase: summary([run[phase] for run in runs]) for phase in PHASES},
+                    "phases_s": {phase: summary([run[phase] for run in runs]) for phase in runs[0]} if runs else {},
                 }
             ours = [a["total"] - b["total"] for a, b in zip(measured["evaluate_model"], measured["floor"], strict=True)]
-            figures["evaluate_minus_floor_s"] = summary(ours)  # round by round
+            figures["evaluate_minus_floor_s"] = summary(ours)  # round by round, both warm
             figures["target_s"] = 3.0
     finally:
         if site is not None:

@@ -1,5 +1,7 @@
 """What a site declares for its deployments: pool, job variables, flows' schedules."""
 
+import shlex
+import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -61,4 +63,7 @@ class SitePlan:
             # A run's output does not go through a pipe to the worker: a killed worker's runs would crash at
             # their next line ("aborted by Python system exit call"). They log to Prefect and the site instead.
             variables["stream_output"] = False
+            # The run starts warm from the worker's fork server when it has one, as `prefect.engine` otherwise
+            # (medperf.site.flow_launcher); either way without Prefect's workspace supervisor process.
+            variables["command"] = f"{shlex.quote(sys.executable)} -m medperf.site.flow_launcher"
         return variables

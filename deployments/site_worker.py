@@ -64,8 +64,11 @@ def running_pid(files: WorkerFiles) -> int | None:
 def worker_command(plan: SitePlan) -> list[str]:
     """`prefect worker start` on the site's pool, of the pool's type."""
     prefect = Path(sys.executable).with_name("prefect")
-    return [str(prefect), "worker", "start", "--pool", plan.pool, "--type", plan.pool_type,
-            "--name", f"{plan.pool}-worker"]
+    command = [str(prefect), "worker", "start", "--pool", plan.pool, "--type", plan.pool_type,
+               "--name", f"{plan.pool}-worker"]
+    if plan.pool_type == "process":  # with a fork server beside it: its runs start warm (medperf.site.warm_worker)
+        return [sys.executable, "-m", "medperf.site.warm_worker", *command]
+    return command
 
 
 def start_worker(plan: SitePlan, env: dict[str, str] | None = None, home: Path | None = None) -> tuple[int, bool]:

@@ -1,0 +1,256 @@
+"""A site worker's fork server: imports Prefect and the flows once, then forks a warm process per flow run."""
+
+import atexit
+import contextlib
+import importlib
+import json
+import os
+import pkgutil
+import runpy
+import selectors
+import shutil
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+from medperf.site.flow_launcher import HEADER, PID_FILE
+
+# What every run process imports (Prefect's engine, the site's flows) or imports late at a cost (Great
+# Expectations: ~3 s on this machine, in every prepare run). None of them starts a thread at import.
+PRELOAD = ("prefect.engine", "prefect.flow_engine", "prefect.task_engine", "great_expectations",
+           "great_expectations.expectations.expectation_configuration",
+           "great_expectations.data_context.types.base")
+REQUEST_TIMEOUT_S = 10
+POLL_S = 0.5
+PEERCRED = struct.Struct("3i")  # pid, uid, gid
+ENGINE = "prefect.engine"
+
+
+def preload(repo_dir: Path) -> list[str]:
+    """Import PRELOAD and every module of the repository's `flows` package; returns what failed (named)."""
+    failed = []
+    flows = repo_dir / "flows"
+    names = list(PRELOAD)
+    if flows.is_dir():
+        names += [f"flows.{info.name}" for info in pkgutil.iter_modules([str(flows)])]
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as err:  # a run that needs it imports it itself, as without the server
+            failed.append(f"{name}: {type(err).__name__}: {err}")
+    return failed
+
+
+@dataclass
+class Server:
+    """The listening socket, the forked runs (pid -> their launcher's connection) and whether to accept more."""
+
+    path: Path
+    parent_pid: int
+    listener: socket.socket
+    selector: selectors.BaseSelector = field(default_factory=selectors.DefaultSelector)
+    runs: dict[int, socket.socket] = field(default_factory=dict)
+    accepting: bool = True
+    target: str = ENGINE  # what each forked process runs as __main__: a module name, or a .py file (tests)
+
+    def stop_accepting(self) -> None:
+        """No new runs (the worker is gone or asked us to stop); the running ones are still reported."""
+        if self.accepting:
+            self.accepting = False
+            self.selector.unregister(self.listener)
+            self.listener.close()
+            shutil.rmtree(self.path.parent, ignore_errors=True)
+
+
+def same_user(conn: socket.socket) -> bool:
+    """Only a process of this server's own user may ask it to start a run."""
+    _, uid, _ = PEERCRED.unpack(conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, PEERCRED.size))
+    return uid == os.getuid()
+
+
+def read_request(conn: socket.socket) -> tuple[list[int], dict[str, Any]]:
+    """The launcher's stdin/stdout/stderr and its request (environment, folder, arguments)."""
+    conn.settimeout(REQUEST_TIMEOUT_S)
+    data, fds, _, _ = socket.recv_fds(conn, HEADER.size, 3)
+    while len(data) < HEADER.size:
+        more = conn.recv(HEADER.size - len(data))
+        if not more:
+            raise ConnectionError("the launcher closed the connection")
+        data += more
+    size = HEADER.unpack(data)[0]
+    payload = b""
+    while len(payload) < size:
+        more = conn.recv(size - len(payload))
+        if not more:
+            raise ConnectionError("the launcher closed the connection")
+        payload += more
+    if len(fds) != 3:
+        raise ValueError(f"expected 3 file descriptors, got {len(fds)}")
+    return fds, json.loads(payload)
+
+
+def accept(server: Server) -> None:
+    """Take one launcher's request and fork its run; a bad request closes the connection (it runs cold)."""
+    conn, _ = server.listener.accept()
+    fds: list[int] = []
+    try:
+        if not same_user(conn):
+            raise PermissionError("another user's process")
+        fds, req = read_request(conn)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            run_child(server, conn, fds, req)
+        conn.sendall(b"P" + HEADER.pack(pid))
+    except (OSError, ValueError) as err:
+        print(f"[medperf fork server] a run could not start warm ({err}); it starts cold", file=sys.stderr)
+        conn.close()
+        return
+    finally:
+        for fd in fds:
+            os.close(fd)
+    conn.setblocking(False)
+    server.runs[pid] = conn
+    server.selector.register(conn, selectors.EVENT_READ, pid)
+
+
+def run_child(server: Server, conn: socket.socket, fds: list[int], req: dict[str, Any]) -> NoReturn:
+    """In the forked process: become the launcher's engine process (its stdio, environment, folder, argv)."""
+    code: Any = 1
+    try:
+        for signum in (signal.SIGTERM, signal.SIGCHLD):
+            signal.signal(signum, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        server.selector.close()
+        if server.accepting:
+            server.listener.close()
+        for other in server.runs.values():
+            other.close()
+        conn.close()
+        for std, fd in zip((0, 1, 2), fds, strict=True):
+            os.dup2(fd, std)
+        cwd = str(req["cwd"])
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update({str(k): str(v) for k, v in req["env"].items()})
+        sys.path[0] = cwd  # as `python -m` started in that folder
+        sys.argv = [sys.argv[0], *[str(arg) for arg in req["argv"]]]
+        import prefect.context
+        import prefect.logging.configuration
+
+        prefect.context.refresh_global_settings_context()  # the run's PREFECT_* variables, not ours
+        prefect.logging.configuration.setup_logging()
+        warnings.filterwarnings("ignore", message=".*found in sys.modules.*", category=RuntimeWarning)
+        if server.target.endswith(".py"):
+            runpy.run_path(server.target, run_name="__main__")
+        else:
+            runpy.run_module(server.target, run_name="__main__", alter_sys=True)
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        os._exit(finish(code))
+
+
+def finish(code: Any) -> int:
+    """What the interpreter does at exit, in the forked process: join threads, run atexit, flush, the code."""
+    with contextlib.suppress(BaseException):
+        for thread in threading.enumerate():
+            if thread is not threading.main_thread() and not thread.daemon:
+                thread.join()
+    with contextlib.suppress(BaseException):
+        atexit._run_exitfuncs()
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        with contextlib.suppress(BaseException):
+            print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BaseException):
+            stream.flush()
+    return int(code) & 0xFF
+
+
+def reap(server: Server) -> None:
+    """Report each finished run's wait status to its launcher."""
+    while server.runs:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        conn = server.runs.pop(pid, None)
+        if conn is None:
+            continue
+        server.selector.unregister(conn)
+        with contextlib.suppress(OSError):
+            conn.setblocking(True)
+            conn.sendall(b"S" + HEADER.pack(status))
+        conn.close()
+
+
+def launcher_gone(server: Server, conn: socket.socket, pid: int) -> None:
+    """A launcher closed its connection before its run ended: it was killed, so the run is killed too."""
+    with contextlib.suppress(OSError):
+        if conn.recv(1):
+            return  # launchers send nothing after the request; ignore stray bytes
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def serve(server: Server) -> None:
+    """Fork runs until the worker is gone or SIGTERM arrives, then report the runs still going, then exit."""
+    signal.signal(signal.SIGTERM, lambda *_: server.stop_accepting())
+    server.selector.register(server.listener, selectors.EVENT_READ, None)
+    while server.accepting or server.runs:
+        for key, _ in server.selector.select(timeout=POLL_S):
+            if key.data is None:
+                accept(server)
+            else:
+                launcher_gone(server, key.fileobj, key.data)  # type: ignore[arg-type]
+        reap(server)
+        if server.accepting and os.getppid() != server.parent_pid:
+            server.stop_accepting()
+
+
+def main(argv: list[str]) -> int:
+    """`python -m medperf.site.flow_forkserver SOCKET_PATH WORKER_PID [TARGET]`: preload, listen, serve."""
+    path, parent_pid = Path(argv[0]), int(argv[1])
+    target = argv[2] if len(argv) > 2 else ENGINE
+    (path.parent / PID_FILE).write_text(str(os.getpid()))  # launchers wait for the preload instead of racing it
+    began = time.monotonic()
+    failed = preload(Path.cwd())
+    for line in failed:
+        print(f"[medperf fork server] not preloaded: {line}", file=sys.stderr)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    bound = path.with_name(path.name + ".tmp")  # the socket appears under its name only once it listens
+    listener.bind(str(bound))
+    os.chmod(bound, 0o600)
+    listener.listen(64)
+    os.rename(bound, path)
+    server = Server(path=path, parent_pid=parent_pid, listener=listener, target=target)
+    print(f"[medperf fork server] ready in {time.monotonic() - began:.1f} s (pid {os.getpid()}): the site's runs "
+          "start warm", file=sys.stderr, flush=True)
+    try:
+        serve(server)
+    finally:
+        server.stop_accepting()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

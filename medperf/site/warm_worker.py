@@ -1,0 +1,38 @@
+"""Start a site's worker with a fork server beside it, so that its flow runs start warm (MEDPERF_SITE_WARM_START)."""
+
+# `python -m medperf.site.warm_worker prefect worker start ...` starts the fork server (medperf.site.flow_forkserver)
+# as its child, in the worker's process group (stopping the worker's group stops it), names its socket in
+# MEDPERF_FLOW_FORKSERVER, and then becomes the worker (exec, same pid). The worker's runs inherit the variable;
+# their launcher (medperf.site.flow_launcher) uses the server when it answers and starts cold otherwise. The
+# socket is in a fresh 0700 folder and the server serves only its own user. MEDPERF_SITE_WARM_START=0 turns it off.
+
+import os
+import subprocess
+import sys
+import tempfile
+
+from medperf.site.flow_launcher import SOCKET_ENV
+
+WARM_START_ENV = "MEDPERF_SITE_WARM_START"
+
+
+def warm_start_enabled(env: "os._Environ[str] | dict[str, str]") -> bool:
+    """Whether the site starts its runs from a fork server (default yes; "0", "false", "no" or "off" turn it off)."""
+    return env.get(WARM_START_ENV, "1").strip().lower() not in {"0", "false", "no", "off"}
+
+
+def main(argv: list[str]) -> None:
+    """Start the fork server, then exec the worker command in argv."""
+    if not argv:
+        sys.exit("usage: python -m medperf.site.warm_worker WORKER_COMMAND...")
+    if warm_start_enabled(os.environ):
+        folder = tempfile.mkdtemp(prefix="medperf-warm-")  # 0700: only this user reaches the socket
+        path = os.path.join(folder, "forkserver.sock")
+        subprocess.Popen([sys.executable, "-m", "medperf.site.flow_forkserver", path, str(os.getpid())],
+                         stdin=subprocess.DEVNULL)
+        os.environ[SOCKET_ENV] = path
+    os.execvp(argv[0], argv)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
