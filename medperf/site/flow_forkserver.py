@@ -80,21 +80,30 @@ def read_request(conn: socket.socket) -> tuple[list[int], dict[str, Any]]:
     """The launcher's stdin/stdout/stderr and its request (environment, folder, arguments)."""
     conn.settimeout(REQUEST_TIMEOUT_S)
     data, fds, _, _ = socket.recv_fds(conn, HEADER.size, 3)
-    while len(data) < HEADER.size:
-        more = conn.recv(HEADER.size - len(data))
+    try:
+        data += read_exact(conn, HEADER.size - len(data))
+        req = json.loads(read_exact(conn, HEADER.unpack(data)[0]))
+        if len(fds) != 3:
+            raise ValueError(f"expected 3 file descriptors, got {len(fds)}")
+        if not (isinstance(req, dict) and isinstance(req.get("env"), dict) and isinstance(req.get("cwd"), str)
+                and isinstance(req.get("argv"), list)):
+            raise ValueError("a request needs env (object), cwd (string) and argv (list)")
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+    return fds, req
+
+
+def read_exact(conn: socket.socket, size: int) -> bytes:
+    """`size` bytes from the launcher."""
+    data = b""
+    while len(data) < size:
+        more = conn.recv(size - len(data))
         if not more:
             raise ConnectionError("the launcher closed the connection")
         data += more
-    size = HEADER.unpack(data)[0]
-    payload = b""
-    while len(payload) < size:
-        more = conn.recv(size - len(payload))
-        if not more:
-            raise ConnectionError("the launcher closed the connection")
-        payload += more
-    if len(fds) != 3:
-        raise ValueError(f"expected 3 file descriptors, got {len(fds)}")
-    return fds, json.loads(payload)
+    return data
 
 
 def accept(server: Server) -> None:
@@ -107,10 +116,20 @@ def accept(server: Server) -> None:
         fds, req = read_request(conn)
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            run_child(server, conn, fds, req)
-        conn.sendall(b"P" + HEADER.pack(pid))
+        # SIGTERM waits until both sides are set: our handler must never run in the child (it would close and
+        # remove the server's socket).
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        try:
+            pid = os.fork()
+            if pid == 0:
+                run_child(server, conn, fds, req)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        try:
+            conn.sendall(b"P" + HEADER.pack(pid))
+        except OSError:
+            os.kill(pid, signal.SIGKILL)  # its launcher is gone before it heard of the run: nobody would wait
+            raise
     except (OSError, ValueError) as err:
         print(f"[medperf fork server] a run could not start warm ({err}); it starts cold", file=sys.stderr)
         conn.close()
@@ -130,6 +149,7 @@ def run_child(server: Server, conn: socket.socket, fds: list[int], req: dict[str
         for signum in (signal.SIGTERM, signal.SIGCHLD):
             signal.signal(signum, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
         server.selector.close()
         if server.accepting:
             server.listener.close()
@@ -138,6 +158,8 @@ def run_child(server: Server, conn: socket.socket, fds: list[int], req: dict[str
         conn.close()
         for std, fd in zip((0, 1, 2), fds, strict=True):
             os.dup2(fd, std)
+        for fd in set(fds) - {0, 1, 2}:
+            os.close(fd)
         cwd = str(req["cwd"])
         os.chdir(cwd)
         os.environ.clear()

@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from medperf.site.flow_launcher import SOCKET_ENV
+from medperf.site.flow_launcher import HEADER, SOCKET_ENV
 from medperf.site.warm_worker import WARM_START_ENV, warm_start_enabled
 
 PROBE = Path(__file__).with_name("forkserver_probe.py")
@@ -131,3 +132,20 @@ def test_warm_start_can_be_turned_off(tmp_path: Path) -> None:
     finally:
         worker.kill()
         worker.wait()
+
+
+def test_a_malformed_request_is_refused_and_the_server_goes_on(
+    server: tuple[Path, subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
+    for payload in (b"not json", b'{"env": {}}', b"[]"):
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.settimeout(30)
+        conn.connect(str(server[0]))
+        socket.send_fds(conn, [HEADER.pack(len(payload))], [0, 1, 2])
+        conn.sendall(payload)
+        assert conn.recv(5) == b""  # closed: no run was forked for it
+        conn.close()
+    launcher = launch(server[0], tmp_path, PROBE_VALUE="after")
+    out, err = launcher.communicate("", timeout=60)
+    assert launcher.returncode == 0, err
+    assert json.loads(out)["ppid"] == server[1].pid
