@@ -23,11 +23,12 @@ from typing import Any, NoReturn
 
 from medperf.site.flow_launcher import HEADER, PID_FILE
 
-# What every run process imports (Prefect's engine, the site's flows) or imports late at a cost (Great
-# Expectations: ~3 s on this machine, in every prepare run). None of them starts a thread at import.
-PRELOAD = ("prefect.engine", "prefect.flow_engine", "prefect.task_engine", "great_expectations",
-           "great_expectations.expectations.expectation_configuration",
-           "great_expectations.data_context.types.base")
+# What every run process imports: Prefect's engine and the site's flows (84 MB resident here, shared with the
+# forked runs). Great Expectations (3 s to import, 212 MB more) is imported by the prepare runs that use it;
+# a site that prepares often names it in MEDPERF_SITE_WARM_PRELOAD (comma-separated modules) to preload it too.
+# None of these starts a thread at import.
+PRELOAD = ("prefect.engine", "prefect.flow_engine", "prefect.task_engine")
+EXTRA_PRELOAD_ENV = "MEDPERF_SITE_WARM_PRELOAD"
 REQUEST_TIMEOUT_S = 10
 POLL_S = 0.5
 PEERCRED = struct.Struct("3i")  # pid, uid, gid
@@ -38,7 +39,7 @@ def preload(repo_dir: Path) -> list[str]:
     """Import PRELOAD and every module of the repository's `flows` package; returns what failed (named)."""
     failed = []
     flows = repo_dir / "flows"
-    names = list(PRELOAD)
+    names = list(PRELOAD) + [name.strip() for name in os.environ.get(EXTRA_PRELOAD_ENV, "").split(",") if name.strip()]
     if flows.is_dir():
         names += [f"flows.{info.name}" for info in pkgutil.iter_modules([str(flows)])]
     for name in names:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from medperf.site.flow_forkserver import EXTRA_PRELOAD_ENV
 from medperf.site.flow_launcher import HEADER, SOCKET_ENV
 from medperf.site.warm_worker import WARM_START_ENV, warm_start_enabled
 
@@ -41,14 +42,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, sub
     folder = tmp_path_factory.mktemp("fs")
     os.chmod(folder, 0o700)
     path = folder / "s.sock"
+    log = (folder / "server.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "medperf.site.flow_forkserver", str(path), str(os.getpid()),
-                             str(PROBE)], cwd=folder)
+                             str(PROBE)], cwd=folder, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, EXTRA_PRELOAD_ENV: "xml.dom.minidom, no_such_module_xyz"})
     try:
         wait_for(path.exists, "the fork server listens")
         yield path, proc
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        log.close()
 
 
 def launch(path: Path | None, cwd: Path, **env: str) -> subprocess.Popen[str]:
@@ -73,6 +77,9 @@ def test_a_warm_run_gets_the_launchers_environment_folder_arguments_stdio_and_ex
     assert seen["cwd"] == str(tmp_path)
     assert seen["value"] == "from-the-run"
     assert seen["stdin"] == "to-the-run"
+    assert seen["preloaded"]  # the site's extra module was imported before the fork
+    server_log = (path.parent / "server.log").read_text()
+    assert "not preloaded: no_such_module_xyz: ModuleNotFoundError" in server_log, server_log
 
 
 def test_sigterm_to_the_launcher_reaches_the_run_and_the_launcher_ends_as_it_did(
