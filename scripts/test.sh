@@ -66,7 +66,11 @@ fi
 # pytest's CPU time (with the servers it starts and waits for) against its wall time: how busy the 2 cores were.
 TIMEFORMAT="[test] pytest used %U s user and %S s system CPU in %R s"
 status=0
+MEDPERF_TEST_CPU_REPORT=$(mktemp -d)  # CPU per test module (tests/support/cpu_report.py): where the CPU goes
+export MEDPERF_TEST_CPU_REPORT
 time .venv/bin/pytest --durations=25 "${workers[@]}" "$@" || status=$?  # the 25 slowest steps: where the time goes
+.venv/bin/python tests/support/cpu_report.py "$MEDPERF_TEST_CPU_REPORT" || true
+rm -rf "$MEDPERF_TEST_CPU_REPORT"
 lint=0
 wait "$LINT_PID" || lint=$?
 cat "$LINT_LOG"

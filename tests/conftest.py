@@ -21,7 +21,10 @@ from support.scoped_env import scoped_env
 from medperf.cli.local_server import LocalRegistry, local_registry
 
 ROOT = Path(__file__).resolve().parents[1]
-pytest_plugins = ["support.flow_services"]  # the flow and browser tests' one Prefect server, users and site-a
+pytest_plugins = [
+    "support.flow_services",  # the flow and browser tests' one Prefect server, users and site-a
+    "support.cpu_report",  # CPU per module when MEDPERF_TEST_CPU_REPORT names a folder (scripts/test.sh)
+]
 # Under pytest-xdist (scripts/test.sh with MEDPERF_TEST_WORKERS=N) each module runs whole on one worker: a module's
 # tests share its module-scoped world and run in their order. The container tests build and remove images under
 # fixed tags, so they run on one worker together. A session service (the stack, a Prefect server) starts at most

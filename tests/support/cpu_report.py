@@ -1,0 +1,87 @@
+"""Per test module: the CPU its tests and the processes they started and reaped used (MEDPERF_TEST_CPU_REPORT).
+
+When MEDPERF_TEST_CPU_REPORT names a folder, each pytest process (each xdist worker) appends one JSON line per
+module to `<folder>/<worker>.jsonl`: wall seconds and the CPU seconds of this process plus its reaped children
+(servers, workers and their flow runs, containers) over the module. A session service started in one module
+and stopped at the end of the run counts at the end, not in the module that used it. `python -m
+support.cpu_report FOLDER` prints the modules by CPU (scripts/test.sh does it after pytest).
+"""
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FOLDER_ENV = "MEDPERF_TEST_CPU_REPORT"
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of this process and its reaped children."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+class ModuleClock:
+    """Opens a span when a module's first test starts and closes it when the next module starts (or at the end)."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.module: str | None = None
+        self.began = (0.0, 0.0)
+
+    def switch(self, module: str | None) -> None:
+        now = (time.monotonic(), cpu_seconds())
+        if self.module is not None:
+            record = {"module": self.module, "wall_s": round(now[0] - self.began[0], 1),
+                      "cpu_s": round(now[1] - self.began[1], 1)}
+            with self.out.open("a") as file:
+                file.write(json.dumps(record) + "\n")
+        self.module, self.began = module, now
+
+
+_clock: ModuleClock | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _clock
+    folder = os.environ.get(FOLDER_ENV)
+    if folder:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        _clock = ModuleClock(Path(folder) / f"{worker}.jsonl")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if _clock is not None and _clock.module != item.nodeid.split("::")[0]:
+        _clock.switch(item.nodeid.split("::")[0])
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _clock is not None:
+        _clock.switch("(session end: session services stopped)")
+        _clock.switch(None)
+
+
+def table(folder: Path, top: int = 20) -> str:
+    """The modules by CPU, with their wall time and the totals."""
+    rows: list[dict[str, Any]] = []
+    for path in sorted(folder.glob("*.jsonl")):
+        rows += [json.loads(line) | {"worker": path.stem} for line in path.read_text().splitlines() if line]
+    rows.sort(key=lambda row: -row["cpu_s"])
+    lines = [f"{'cpu s':>7} {'wall s':>7}  worker  module"]
+    lines += [f"{r['cpu_s']:7.1f} {r['wall_s']:7.1f}  {r['worker']:<6}  {r['module']}" for r in rows[:top]]
+    lines.append(f"{sum(r['cpu_s'] for r in rows):7.1f} {'':7}  total over {len(rows)} modules (CPU of reaped "
+                 "processes only)")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(table(Path(sys.argv[1])))
