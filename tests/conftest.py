@@ -87,8 +87,16 @@ def no_event_loop_left_running() -> Iterator[None]:
 
 
 def _group(item: pytest.Item) -> str:
+    """The module; a module-scoped fixture's parameters split it (each value's tests share nothing with the
+    other's, so the imaging demo's docker and sandbox runs go to two workers at once)."""
     module = item.nodeid.split("::")[0]
-    return "docker-images" if module.startswith("tests/containers/") else module
+    if module.startswith("tests/containers/"):
+        return "docker-images"
+    callspec = getattr(item, "callspec", None)
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    split = sorted(f"{name}={callspec.params[name]}" for name in (callspec.params if callspec else {})
+                   if name in definitions and definitions[name][-1].scope == "module")
+    return f"{module}[{','.join(split)}]" if split else module
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups into the test ids
