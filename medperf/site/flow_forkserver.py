@@ -2,6 +2,7 @@
 
 import atexit
 import contextlib
+import fcntl
 import importlib
 import json
 import os
@@ -32,6 +33,9 @@ EXTRA_PRELOAD_ENV = "MEDPERF_SITE_WARM_PRELOAD"
 REQUEST_TIMEOUT_S = 10
 POLL_S = 0.5
 PEERCRED = struct.Struct("3i")  # pid, uid, gid
+IDLE_ENV = "MEDPERF_SITE_WARM_IDLE_S"
+DEFAULT_IDLE_S = 600.0  # after 10 minutes without a run the server exits (the worker alone is ~96 MB)
+LOCK_FILE = "lock"  # held by the one server of the folder for its life
 ENGINE = "prefect.engine"
 
 
@@ -55,20 +59,42 @@ class Server:
     """The listening socket, the forked runs (pid -> their launcher's connection) and whether to accept more."""
 
     path: Path
-    parent_pid: int
+    worker_pid: int
     listener: socket.socket
     selector: selectors.BaseSelector = field(default_factory=selectors.DefaultSelector)
     runs: dict[int, socket.socket] = field(default_factory=dict)
     accepting: bool = True
     target: str = ENGINE  # what each forked process runs as __main__: a module name, or a .py file (tests)
+    idle_s: float = DEFAULT_IDLE_S
+    last_active: float = field(default_factory=time.monotonic)
+    lock_fd: int = -1  # the folder's lock; a forked run closes its copy (the next server needs the lock)
 
-    def stop_accepting(self) -> None:
-        """No new runs (the worker is gone or asked us to stop); the running ones are still reported."""
+    def stop_accepting(self, worker_gone: bool = False) -> None:
+        """No new runs; the running ones are still reported. The next launcher starts a new server, unless the
+        worker is gone (then the socket's folder goes too)."""
         if self.accepting:
             self.accepting = False
             self.selector.unregister(self.listener)
             self.listener.close()
+            for name in (self.path.name, PID_FILE):
+                (self.path.parent / name).unlink(missing_ok=True)
+        if worker_gone:
             shutil.rmtree(self.path.parent, ignore_errors=True)
+
+    def idle(self) -> bool:
+        """No run for idle_s: the server exits and gives its memory back."""
+        return not self.runs and time.monotonic() - self.last_active > self.idle_s
+
+
+def worker_alive(pid: int) -> bool:
+    """Whether the worker this server serves still runs."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def same_user(conn: socket.socket) -> bool:
@@ -157,6 +183,8 @@ def run_child(server: Server, conn: socket.socket, fds: list[int], req: dict[str
         for other in server.runs.values():
             other.close()
         conn.close()
+        if server.lock_fd >= 0:
+            os.close(server.lock_fd)
         for std, fd in zip((0, 1, 2), fds, strict=True):
             os.dup2(fd, std)
         for fd in set(fds) - {0, 1, 2}:
@@ -236,8 +264,9 @@ def launcher_gone(server: Server, conn: socket.socket, pid: int) -> None:
 
 
 def serve(server: Server) -> None:
-    """Fork runs until the worker is gone or SIGTERM arrives, then report the runs still going, then exit."""
-    signal.signal(signal.SIGTERM, lambda *_: server.stop_accepting())
+    """Fork runs until the worker is gone, SIGTERM arrives or no run came for idle_s; then report the runs still
+    going, then exit."""
+    signal.signal(signal.SIGTERM, lambda *_: server.stop_accepting(worker_gone=True))  # the site is stopping
     server.selector.register(server.listener, selectors.EVENT_READ, None)
     while server.accepting or server.runs:
         for key, _ in server.selector.select(timeout=POLL_S):
@@ -245,15 +274,41 @@ def serve(server: Server) -> None:
                 accept(server)
             else:
                 launcher_gone(server, key.fileobj, key.data)  # type: ignore[arg-type]
+            server.last_active = time.monotonic()
+        if server.runs:
+            server.last_active = time.monotonic()
         reap(server)
-        if server.accepting and os.getppid() != server.parent_pid:
+        if server.accepting and not worker_alive(server.worker_pid):
+            server.stop_accepting(worker_gone=True)
+        elif server.accepting and server.idle():
+            print(f"[medperf fork server] no run for {server.idle_s:.0f} s: exiting (the next run starts it again)",
+                  file=sys.stderr, flush=True)
             server.stop_accepting()
+    if not worker_alive(server.worker_pid):
+        shutil.rmtree(server.path.parent, ignore_errors=True)
+
+
+def idle_seconds() -> float:
+    """MEDPERF_SITE_WARM_IDLE_S, or the default; a value that is not a positive number is the default."""
+    try:
+        value = float(os.environ.get(IDLE_ENV, DEFAULT_IDLE_S))
+    except ValueError:
+        return DEFAULT_IDLE_S
+    return value if value > 0 else DEFAULT_IDLE_S
 
 
 def main(argv: list[str]) -> int:
-    """`python -m medperf.site.flow_forkserver SOCKET_PATH WORKER_PID [TARGET]`: preload, listen, serve."""
-    path, parent_pid = Path(argv[0]), int(argv[1])
+    """`python -m medperf.site.flow_forkserver SOCKET_PATH WORKER_PID [TARGET]`: preload, listen, serve.
+
+    One server per folder: a second one started at the same moment (two launchers found none) exits at once.
+    """
+    path, worker_pid = Path(argv[0]), int(argv[1])
     target = argv[2] if len(argv) > 2 else ENGINE
+    try:
+        lock = os.open(path.parent / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return 0  # another server has the folder (or the folder is gone with its worker)
     (path.parent / PID_FILE).write_text(str(os.getpid()))  # launchers wait for the preload instead of racing it
     began = time.monotonic()
     failed = preload(Path.cwd())
@@ -261,11 +316,13 @@ def main(argv: list[str]) -> int:
         print(f"[medperf fork server] not preloaded: {line}", file=sys.stderr)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     bound = path.with_name(path.name + ".tmp")  # the socket appears under its name only once it listens
+    bound.unlink(missing_ok=True)
     listener.bind(str(bound))
     os.chmod(bound, 0o600)
     listener.listen(64)
     os.rename(bound, path)
-    server = Server(path=path, parent_pid=parent_pid, listener=listener, target=target)
+    server = Server(path=path, worker_pid=worker_pid, listener=listener, target=target, idle_s=idle_seconds(),
+                    lock_fd=lock)
     print(f"[medperf fork server] ready in {time.monotonic() - began:.1f} s (pid {os.getpid()}): the site's runs "
           "start warm", file=sys.stderr, flush=True)
     try:

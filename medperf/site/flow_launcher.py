@@ -6,17 +6,21 @@
 # launcher hands its stdin/stdout/stderr, environment and working folder to the server, which forks a process
 # that has Prefect, the flows and Great Expectations imported already; the launcher forwards SIGTERM/SIGINT to it
 # and exits with its status, so the worker sees one process as before. Without a server, or when the server
-# cannot take the run, the launcher becomes `python -m prefect.engine` (exec, same pid) exactly as Prefect does.
+# cannot take the run, the launcher becomes `python -m prefect.engine` (exec, same pid) exactly as Prefect does;
+# when the server had exited (it does after MEDPERF_SITE_WARM_IDLE_S without a run), the launcher starts it again
+# first, so the runs after this one start warm.
 
 import json
 import os
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import time
 
 SOCKET_ENV = "MEDPERF_FLOW_FORKSERVER"
+LOG_ENV = "MEDPERF_FLOW_FORKSERVER_LOG"  # the worker's log, where a fork server started by a launcher writes
 HEADER = struct.Struct("!I")
 FORWARDED = (signal.SIGTERM, signal.SIGINT)
 PID_FILE = "pid"  # beside the socket: the server's pid, written before it imports (its socket comes after)
@@ -94,6 +98,25 @@ def start_warm(path: str, argv: list[str]) -> tuple[socket.socket, int] | None:
     return conn, HEADER.unpack(reply[1:])[0]
 
 
+def start_server(path: str) -> None:
+    """Start the worker's fork server again, in the worker's process group, logging where the worker logs."""
+    if not os.path.isdir(os.path.dirname(path)):
+        return  # the worker is gone (its server removed the folder) or warm start is off
+    log = os.environ.get(LOG_ENV, "")
+    try:
+        out = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600) if log else subprocess.DEVNULL
+    except OSError:
+        out = subprocess.DEVNULL
+    try:
+        subprocess.Popen([sys.executable, "-m", "medperf.site.flow_forkserver", path, str(os.getppid())],
+                         stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+    except OSError:
+        pass
+    finally:
+        if out != subprocess.DEVNULL:
+            os.close(out)
+
+
 def wait_gone(pid: int) -> None:
     """Wait for a process that is not our child (the server was lost before it reported the status)."""
     while True:
@@ -121,6 +144,8 @@ def main() -> None:
     path = os.environ.get(SOCKET_ENV, "")
     started = start_warm(path, argv) if path else None
     if started is None:
+        if path:
+            start_server(path)  # it exited when idle (or failed): this run starts cold, the next ones warm
         exec_engine(argv)
         return
     conn, pid = started

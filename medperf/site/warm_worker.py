@@ -6,12 +6,13 @@
 # their launcher (medperf.site.flow_launcher) uses the server when it answers and starts cold otherwise. The
 # socket is in a fresh 0700 folder and the server serves only its own user. MEDPERF_SITE_WARM_START=0 turns it off.
 
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
 
-from medperf.site.flow_launcher import SOCKET_ENV
+from medperf.site.flow_launcher import LOG_ENV, SOCKET_ENV
 
 WARM_START_ENV = "MEDPERF_SITE_WARM_START"
 
@@ -31,6 +32,10 @@ def main(argv: list[str]) -> None:
         subprocess.Popen([sys.executable, "-m", "medperf.site.flow_forkserver", path, str(os.getpid())],
                          stdin=subprocess.DEVNULL)
         os.environ[SOCKET_ENV] = path
+        with contextlib.suppress(OSError):
+            log = os.readlink("/proc/self/fd/2")
+            if os.path.isfile(log):
+                os.environ[LOG_ENV] = log  # a server started again later by a launcher writes here too
     os.execvp(argv[0], argv)
 
 

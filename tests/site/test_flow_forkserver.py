@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from medperf.site.flow_forkserver import EXTRA_PRELOAD_ENV
-from medperf.site.flow_launcher import HEADER, SOCKET_ENV
+from medperf.site.flow_forkserver import EXTRA_PRELOAD_ENV, IDLE_ENV
+from medperf.site.flow_launcher import HEADER, LOG_ENV, SOCKET_ENV
 from medperf.site.warm_worker import WARM_START_ENV, warm_start_enabled
 
 PROBE = Path(__file__).with_name("forkserver_probe.py")
@@ -156,3 +156,23 @@ def test_a_malformed_request_is_refused_and_the_server_goes_on(
     out, err = launcher.communicate("", timeout=60)
     assert launcher.returncode == 0, err
     assert json.loads(out)["ppid"] == server[1].pid
+
+
+def test_an_idle_server_exits_and_the_next_run_starts_it_again(tmp_path: Path) -> None:
+    folder = tmp_path / "warm"
+    folder.mkdir(mode=0o700)
+    path, log = folder / "s.sock", tmp_path / "worker.log"
+    env = {**os.environ, IDLE_ENV: "1.5", LOG_ENV: str(log)}
+    with log.open("ab") as out:
+        first = subprocess.Popen([sys.executable, "-m", "medperf.site.flow_forkserver", str(path), str(os.getpid()),
+                                  str(PROBE)], cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
+    wait_for(path.exists, "the fork server listens")
+    assert first.wait(timeout=60) == 0  # no run for 1.5 s: it exited
+    assert not path.exists() and folder.exists()  # its folder stays for the next server
+
+    cold = subprocess.run([sys.executable, "-m", "medperf.site.flow_launcher", "run-id-arg"], cwd=tmp_path,
+                          env={**env, SOCKET_ENV: str(path)}, capture_output=True, text=True, timeout=120)
+    assert "Invalid flow run id" in cold.stderr  # this run started cold, as Prefect's engine ...
+    wait_for(path.exists, "... and started the server again for the next runs")
+    wait_for(lambda: log.read_text().count("start warm") == 2, "the second server's ready line in the worker log")
+    wait_for(lambda: not path.exists(), "the second server exits when idle too")
