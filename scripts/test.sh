@@ -55,13 +55,14 @@ LINT_LOG=$(mktemp)
 ) > "$LINT_LOG" 2>&1 &
 LINT_PID=$!
 
-# pytest runs on MEDPERF_TEST_WORKERS parallel workers (pytest-xdist, 2 by default; 0 runs it serially). Each
-# test module runs whole on one worker, the modules in file order (see tests/conftest.py). On this 2-core machine
-# 2 workers took 997-1,075 s in a working tree and 1,258 s from a clean clone, against 1,347 s serial; 3 took
-# 949 s with the cores overloaded.
+# pytest runs on MEDPERF_TEST_WORKERS parallel workers (pytest-xdist, 4 by default; 0 runs it serially). Each
+# test module runs whole on one worker, the modules in file order (see tests/conftest.py). Since the sites' runs
+# start warm (medperf/site/flow_forkserver.py) the suite needs about half the CPU it did and waits on servers
+# and timeouts much of the time, so on this 2-core machine 4 workers finish sooner than 2 (821 s against
+# 996 s in the working tree, before the imaging demo's two runners were split across workers).
 workers=()
-if [ "${MEDPERF_TEST_WORKERS:-2}" != "0" ]; then
-  workers=(-n "${MEDPERF_TEST_WORKERS:-2}" --dist loadgroup --no-loadscope-reorder)  # groups in file order
+if [ "${MEDPERF_TEST_WORKERS:-4}" != "0" ]; then
+  workers=(-n "${MEDPERF_TEST_WORKERS:-4}" --dist loadgroup --no-loadscope-reorder)  # groups in file order
 fi
 # pytest's CPU time (with the servers it starts and waits for) against its wall time: how busy the 2 cores were.
 TIMEFORMAT="[test] pytest used %U s user and %S s system CPU in %R s"

@@ -96,7 +96,7 @@ def _group(item: pytest.Item) -> str:
     definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
     split = sorted(f"{name}={callspec.params[name]}" for name in (callspec.params if callspec else {})
                    if name in definitions and definitions[name][-1].scope == "module")
-    return f"{module}[{','.join(split)}]" if split else module
+    return f"{module}({','.join(split)})" if split else module  # not "[...]": xdist ignores a group ending in "]"
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups into the test ids
