@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deployments.site_plan import WORKER_ENV, SitePlan
+from medperf.process_alive import process_alive
 from medperf.settings import default_home
 from medperf.site.liveness import DeadRun, requeue_stranded_submissions, sweep_dead_runs
 from medperf.site.lost_runs import report_lost_runs
@@ -51,13 +52,9 @@ def running_pid(files: WorkerFiles) -> int | None:
         pid = int(files.pid_file.read_text().strip())
     except (OSError, ValueError):
         return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not process_alive(pid):  # gone, or exited and not reaped yet
         files.pid_file.unlink(missing_ok=True)
         return None
-    except PermissionError:
-        return pid
     return pid
 
 
@@ -127,23 +124,11 @@ def stop_worker(site: str, home: Path | None = None) -> int | None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_DEADLINE_S
-    while time.monotonic() < deadline and _alive(pid):
+    while time.monotonic() < deadline and process_alive(pid):
         time.sleep(0.2)
-    if _alive(pid):
+    if process_alive(pid):
         os.killpg(pid, signal.SIGKILL)
     files.pid_file.unlink(missing_ok=True)
     return pid
 
 
-def _alive(pid: int) -> bool:
-    try:
-        reaped, _ = os.waitpid(pid, os.WNOHANG)
-        if reaped == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True

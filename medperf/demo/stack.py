@@ -16,6 +16,7 @@ from medperf.cli.local_server import free_port
 from medperf.demo.layout import QUIET_PREFECT, DemoLayout
 from medperf.errors import ConfigError
 from medperf.prefect_server import command as prefect_server_command
+from medperf.process_alive import process_alive
 
 STARTUP_DEADLINE_S = 120.0
 STOP_DEADLINE_S = 20.0
@@ -36,17 +37,6 @@ class DemoState:
         return self.prefect_api_url.removesuffix("/api")
 
 
-def _alive(pid: int) -> bool:
-    with contextlib.suppress(ChildProcessError):
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def read_state(layout: DemoLayout) -> DemoState | None:
@@ -66,7 +56,7 @@ def write_state(layout: DemoLayout, state: DemoState) -> None:
 def is_running(layout: DemoLayout) -> bool:
     """Whether a demo started in this home still has a live service."""
     state = read_state(layout)
-    return state is not None and any(_alive(pid) for pid in state.pids.values())
+    return state is not None and any(process_alive(pid) for pid in state.pids.values())
 
 
 def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -79,7 +69,7 @@ def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pop
 def _wait_healthy(name: str, url: str, pid: int, log: Path) -> None:
     deadline = time.monotonic() + STARTUP_DEADLINE_S
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not process_alive(pid):
             raise ConfigError(f"the {name} exited at start; see {log}")
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(url, timeout=2.0).status_code == 200:
@@ -138,9 +128,9 @@ def _stop_group(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_DEADLINE_S
-    while _alive(pid) and time.monotonic() < deadline:
+    while process_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    if _alive(pid):
+    if process_alive(pid):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
 
@@ -159,7 +149,7 @@ def stop_demo(home: Path) -> list[str]:
         if pid is not None:
             stopped.append(f"{site} worker (pid {pid})")
     for name, pid in state.pids.items():
-        if _alive(pid):
+        if process_alive(pid):
             _stop_group(pid)
             stopped.append(f"{name} (pid {pid})")
     layout.state_file.unlink(missing_ok=True)
