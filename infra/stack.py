@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from medperf.prefect_server import command as prefect_server_command
+from medperf.process_alive import process_alive
 
 INFRA = Path(__file__).resolve().parent
 STATE_FILE = "stack.json"
@@ -111,7 +112,7 @@ def up(root: Path) -> StackState:
     """Start every service (or return the running stack's state when DIR already has one)."""
     root = root.resolve()
     existing = read_state(root)
-    if existing is not None and all(_alive(pid) for pid in existing.pids.values()):
+    if existing is not None and all(process_alive(pid) for pid in existing.pids.values()):
         return existing
     root.mkdir(parents=True, exist_ok=True)
     postgres, seaweed = _infra_module("postgres"), _infra_module("seaweed")
@@ -168,28 +169,18 @@ def up(root: Path) -> StackState:
     return state
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _stop_pids(pids: dict[str, int]) -> None:
     for pid in pids.values():
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + 20
     for pid in pids.values():
-        while _alive(pid) and time.monotonic() < deadline:
+        while process_alive(pid) and time.monotonic() < deadline:
             with contextlib.suppress(ChildProcessError):
                 if os.waitpid(pid, os.WNOHANG)[0] == pid:
                     break
             time.sleep(0.2)
-        if _alive(pid):
+        if process_alive(pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
 

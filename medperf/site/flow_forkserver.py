@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+from medperf.process_alive import process_alive
 from medperf.site.flow_launcher import HEADER, PID_FILE
 
 # What every run process imports: Prefect's engine and the site's flows (84 MB resident here, shared with the
@@ -84,17 +85,6 @@ class Server:
     def idle(self) -> bool:
         """No run for idle_s: the server exits and gives its memory back."""
         return not self.runs and time.monotonic() - self.last_active > self.idle_s
-
-
-def worker_alive(pid: int) -> bool:
-    """Whether the worker this server serves still runs."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def same_user(conn: socket.socket) -> bool:
@@ -278,13 +268,13 @@ def serve(server: Server) -> None:
         if server.runs:
             server.last_active = time.monotonic()
         reap(server)
-        if server.accepting and not worker_alive(server.worker_pid):
+        if server.accepting and not process_alive(server.worker_pid):
             server.stop_accepting(worker_gone=True)
         elif server.accepting and server.idle():
             print(f"[medperf fork server] no run for {server.idle_s:.0f} s: exiting (the next run starts it again)",
                   file=sys.stderr, flush=True)
             server.stop_accepting()
-    if not worker_alive(server.worker_pid):
+    if not process_alive(server.worker_pid):
         shutil.rmtree(server.path.parent, ignore_errors=True)
 
 
