@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from medperf.process_alive import process_alive
-from medperf.site.flow_launcher import HEADER, PID_FILE
+from medperf.site.flow_launcher import HEADER, PID_FILE, read_exact
 
 # What every run process imports: Prefect's engine and the site's flows (84 MB resident here, shared with the
 # forked runs). Great Expectations (3 s to import, 212 MB more) is imported by the prepare runs that use it;
@@ -98,8 +98,8 @@ def read_request(conn: socket.socket) -> tuple[list[int], dict[str, Any]]:
     conn.settimeout(REQUEST_TIMEOUT_S)
     data, fds, _, _ = socket.recv_fds(conn, HEADER.size, 3)
     try:
-        data += read_exact(conn, HEADER.size - len(data))
-        req = json.loads(read_exact(conn, HEADER.unpack(data)[0]))
+        data += read_all(conn, HEADER.size - len(data))
+        req = json.loads(read_all(conn, HEADER.unpack(data)[0]))
         if len(fds) != 3:
             raise ValueError(f"expected 3 file descriptors, got {len(fds)}")
         if not (isinstance(req, dict) and isinstance(req.get("env"), dict) and isinstance(req.get("cwd"), str)
@@ -112,14 +112,11 @@ def read_request(conn: socket.socket) -> tuple[list[int], dict[str, Any]]:
     return fds, req
 
 
-def read_exact(conn: socket.socket, size: int) -> bytes:
-    """`size` bytes from the launcher."""
-    data = b""
-    while len(data) < size:
-        more = conn.recv(size - len(data))
-        if not more:
-            raise ConnectionError("the launcher closed the connection")
-        data += more
+def read_all(conn: socket.socket, size: int) -> bytes:
+    """`size` bytes from the launcher (the launcher's own reader; a closed connection is an error here)."""
+    data = read_exact(conn, size)
+    if data is None:
+        raise ConnectionError("the launcher closed the connection")
     return data
 
 
