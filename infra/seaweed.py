@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEADLINE_S = 60.0
+VOLUME_COUNT = 8
+VOLUME_SIZE_MB = 256
 # Every listening port is explicit so that parallel servers never collide on a default.
 _PORT_FLAGS = (
     "master.port",
@@ -107,6 +109,7 @@ def start_seaweed(workdir: Path, deadline_s: float = DEADLINE_S) -> SeaweedServe
     ports = dict(zip(_PORT_FLAGS, free_ports(len(_PORT_FLAGS)), strict=True))
     argv = [
         str(find_weed()),
+        f"-logdir={workdir}",  # its own log files stay with the server, not in /tmp
         "mini",
         f"-dir={data}",
         "-ip=127.0.0.1",
@@ -116,8 +119,15 @@ def start_seaweed(workdir: Path, deadline_s: float = DEADLINE_S) -> SeaweedServe
         "-s3.port.lance=0",
         "-webdav=false",
         "-admin.ui=false",
+        # A fixed volume budget: left to itself, weed sizes it from the disk's free space and, on a nearly full
+        # disk, starts with none, answering every upload with a server error (a CI failure, Dec 2026).
+        f"-volume.max={VOLUME_COUNT}",
+        f"-master.volumeSizeLimitMB={VOLUME_SIZE_MB}",
         *(f"-{flag}={port}" for flag, port in ports.items()),
     ]
+    sockets = workdir.resolve()
+    if len(str(sockets / "filer.sock")) < 100:  # a Unix socket's path must fit 108 bytes; else weed's /tmp default
+        argv += [f"-s3.localSocket={sockets / 's3.sock'}", f"-filer.localSocket={sockets / 'filer.sock'}"]
     log_path = workdir / "weed.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(

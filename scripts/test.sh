@@ -33,6 +33,7 @@ chmod 755 "$SERVICES"  # Postgres runs as the postgres system user and must reac
 cleanup() {
   echo "[test] $PHASE took $((SECONDS - LAST)) s; total $((SECONDS - START)) s"
   $PY infra/postgres.py stop "$SERVICES/pg" >/dev/null 2>&1 || true
+  [ -n "${MEDPERF_TEST_SERVICES:-}" ] || rm -rf "$SERVICES"  # a folder this run made
 }
 trap cleanup EXIT
 
