@@ -68,15 +68,22 @@ class Supervisor:
         say(f"Started worker process [{worker.pid}]")
         return worker
 
-    def hung(self, worker: subprocess.Popen[bytes]) -> str | None:
-        """Read the worker's beats; why it counts as hung (silent for hang_timeout_s, or never started), or None."""
-        read_end, last = self.beats[worker.pid]
+    def read_beats(self, worker: subprocess.Popen[bytes]) -> float | None:
+        """Read what the worker's pipe holds; the time of its last beat, or None if it never beat."""
+        read_end, last = self.beats.get(worker.pid, (None, None))
+        if read_end is None:
+            return last
         try:
             while os.read(read_end, 4096):
                 last = time.monotonic()
         except BlockingIOError:
             pass
         self.beats[worker.pid] = (read_end, last)
+        return last
+
+    def hung(self, worker: subprocess.Popen[bytes]) -> str | None:
+        """Read the worker's beats; why it counts as hung (silent for hang_timeout_s, or never started), or None."""
+        last = self.read_beats(worker)
         now = time.monotonic()
         if last is None:
             waited = now - self.started.get(worker.pid, now)
@@ -90,9 +97,16 @@ class Supervisor:
             os.close(read_end)
 
     def gives_up(self, worker: subprocess.Popen[bytes], exit_code: int) -> bool:
-        """Whether the workers cannot start the app at all (a broken install, an unreachable database)."""
+        """Whether the workers cannot start the app at all (a broken install, an unreachable database).
+
+        A worker that exited before its first beat failed to start, however long its imports took (on a loaded
+        machine they took over QUICK_EXIT_S, and a broken database URL restarted workers forever); one that
+        died within QUICK_EXIT_S of its start counts as failing too.
+        """
+        never_served = worker.pid in self.beats and self.read_beats(worker) is None
         lived = time.monotonic() - self.started.pop(worker.pid, 0.0)
-        self.quick_exits = self.quick_exits + 1 if lived < QUICK_EXIT_S else 0
+        failed_start = never_served or lived < QUICK_EXIT_S
+        self.quick_exits = self.quick_exits + 1 if failed_start else 0
         return exit_code == STARTUP_FAILURE or self.quick_exits >= QUICK_EXITS_TO_GIVE_UP
 
     def stop(self, signum: int, _frame: object) -> None:
@@ -118,8 +132,9 @@ class Supervisor:
                         self.started[worker.pid] = 0.0  # it served: not a failed start
                 if exit_code is None or self.stopping:
                     continue
+                gives_up = self.gives_up(worker, exit_code)  # reads the pipe's last beats first
                 self.forget(worker)
-                if self.gives_up(worker, exit_code):
+                if gives_up:
                     say(f"worker [{worker.pid}] could not start the app (exit {exit_code}); see above, stopping")
                     self.stopping, code = True, STARTUP_FAILURE
                     break

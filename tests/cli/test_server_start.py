@@ -111,6 +111,19 @@ def test_a_worker_that_served_a_while_and_died_is_not_counted_as_a_failed_start(
             assert supervisor.gives_up(worker, 1) == (attempt == QUICK_EXITS_TO_GIVE_UP - 1)
 
 
+def test_a_worker_that_exits_before_its_first_beat_is_a_failed_start_however_slow_its_imports() -> None:
+    with bind("127.0.0.1", 0) as sock:
+        supervisor = Supervisor(sock, 1, "info")
+        for attempt in range(QUICK_EXITS_TO_GIVE_UP):
+            worker = supervisor.spawn()
+            worker.kill()  # it never serves, so it never beats
+            worker.wait()
+            supervisor.started[worker.pid] = time.monotonic() - 3600  # imports on a loaded machine took long
+            gives_up = supervisor.gives_up(worker, 1)
+            supervisor.forget(worker)
+            assert gives_up == (attempt == QUICK_EXITS_TO_GIVE_UP - 1)
+
+
 def test_a_hung_worker_is_killed_and_replaced(
     tmp_path: Path, two_workers: tuple[subprocess.Popen[bytes], str]
 ) -> None:
