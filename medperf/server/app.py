@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 
-from medperf.server.db import make_engine
+from medperf.server.db import make_engine, make_read_engine
 from medperf.server.errors_http import install_error_handlers
 from medperf.server.routers import (
     associations,
@@ -33,6 +33,7 @@ def create_app(settings: ServerSettings, *, upgrade_db: bool = True) -> FastAPI:
     telemetry: TelemetryConfig = {"tracing": on, "metrics": on, "logs": on, "operation_spans": on}
     app = FastAPI(title="MedPerf registry", version="1", docs_url="/docs", redoc_url=None, telemetry=telemetry)
     app.state.engine = make_engine(settings.database_url)
+    app.state.read_engine = make_read_engine(app.state.engine)
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(health.router)

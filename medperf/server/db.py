@@ -28,6 +28,18 @@ def make_engine(database_url: str) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=False, pool_recycle=1800)
 
 
+def make_read_engine(engine: Engine) -> Engine:
+    """The engine for requests that only read: on Postgres the same pool in autocommit mode, else `engine`.
+
+    A read then sends no BEGIN before its first statement and no ROLLBACK when its connection goes back to
+    the pool (two round trips per request), and psycopg keeps its prepared statements, which every ROLLBACK
+    drops. Each statement still sees a fresh snapshot, as it does in a READ COMMITTED transaction.
+    """
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def _json_loads(text: str) -> Any:
     """Decode a JSON column (SQLite stores text): the Rust parser, or the stdlib for anything it refuses.
 

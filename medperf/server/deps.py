@@ -15,18 +15,28 @@ from medperf.server.tables import User
 _bearer = HTTPBearer(auto_error=False, description="an API token issued by the registry admin")
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One session per request on the app's engine.
+READ_METHODS = frozenset({"GET", "HEAD"})
+"""Methods whose handlers only read: their session runs on the app's read engine (autocommit on Postgres)."""
 
-    Opening a session does no I/O (it connects on first use), so it is opened on the event loop; only
-    closing it (which returns the connection to the pool) goes to a worker thread. That saves a thread
-    hop per request compared with a plain generator dependency, which runs both steps in threads.
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request on the app's engine (the read engine for GET and HEAD).
+
+    Opening a session does no I/O (it connects on first use), so it is opened on the event loop. Closing
+    it goes to a worker thread only while it holds a transaction (its ROLLBACK is a round trip); a session
+    that committed, or one on the autocommit read engine, returns its connection without I/O, so it is
+    closed here, saving a thread hop.
     """
-    session = Session(request.app.state.engine, expire_on_commit=False)
+    state = request.app.state
+    read = request.method in READ_METHODS
+    session = Session(state.read_engine if read else state.engine, expire_on_commit=False)
     try:
         yield session
     finally:
-        await run_in_threadpool(session.close)
+        if session.in_transaction() and not (read and state.read_engine is not state.engine):
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
