@@ -2,15 +2,15 @@
 
 from typing import Literal
 
-from fastapi import APIRouter, status
+from fastapi import status
 
 from medperf.schemas import ApprovalStatus, AssociationCreate, AssociationPublic, Page
 from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
-from medperf.server.routing import GuardedRoute
+from medperf.server.routing import GuardedRouter
 from medperf.server.services import associations
 from medperf.server.services.associations import AssociationFilters
 
-router = APIRouter(prefix="/associations", tags=["associations"], route_class=GuardedRoute)
+router = GuardedRouter(prefix="/associations", tags=["associations"])
 
 KindPath = Literal["datasets", "models"]
 

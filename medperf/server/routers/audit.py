@@ -2,16 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from sqlmodel import select
 
 from medperf.schemas import AuditEntryPublic, Page
 from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
-from medperf.server.routing import GuardedRoute
+from medperf.server.routing import GuardedRouter
 from medperf.server.services.paging import paginate
 from medperf.server.tables import AuditEntry
 
-router = APIRouter(prefix="/audit", tags=["audit"], route_class=GuardedRoute)
+router = GuardedRouter(prefix="/audit", tags=["audit"])
 
 
 @router.get("")

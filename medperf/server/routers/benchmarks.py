@@ -1,6 +1,6 @@
 """Benchmarks: registration, the admin's decision, owner updates and the auto-approval policy."""
 
-from fastapi import APIRouter, status
+from fastapi import status
 from sqlmodel import col, select
 
 from medperf.schemas import (
@@ -13,13 +13,13 @@ from medperf.schemas import (
     Page,
 )
 from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
-from medperf.server.routing import GuardedRoute
+from medperf.server.routing import GuardedRouter
 from medperf.server.services import benchmarks, withdrawal
 from medperf.server.services.lookup import get_or_404
 from medperf.server.services.paging import paginate
 from medperf.server.tables import Benchmark
 
-router = APIRouter(prefix="/benchmarks", tags=["benchmarks"], route_class=GuardedRoute)
+router = GuardedRouter(prefix="/benchmarks", tags=["benchmarks"])
 
 
 def _public(row: Benchmark) -> BenchmarkPublic:

@@ -2,13 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 from sqlmodel import select
 
 from medperf.schemas import ConsentCheck, Page, StandingConsentCreate, StandingConsentPublic
 from medperf.schemas.common import MAX_ID
 from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
-from medperf.server.routing import GuardedRoute
+from medperf.server.routing import GuardedRouter
 from medperf.server.services import consents
 from medperf.server.services.paging import paginate
 from medperf.server.services.visibility import consents_visible_to
@@ -16,7 +16,7 @@ from medperf.server.tables import StandingConsent
 
 RequiredId = Annotated[int, Query(ge=1, le=MAX_ID)]
 
-router = APIRouter(prefix="/consents", tags=["consents"], route_class=GuardedRoute)
+router = GuardedRouter(prefix="/consents", tags=["consents"])
 
 
 def _public(row: StandingConsent) -> StandingConsentPublic:

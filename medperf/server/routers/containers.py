@@ -1,17 +1,17 @@
 """Containers: public metadata; registered by any user, changed by their owner."""
 
-from fastapi import APIRouter, status
+from fastapi import status
 from sqlmodel import col, select
 
 from medperf.schemas import ContainerCreate, ContainerPublic, ContainerUpdate, EntityState, Page
 from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
-from medperf.server.routing import GuardedRoute
+from medperf.server.routing import GuardedRouter
 from medperf.server.services import containers, withdrawal
 from medperf.server.services.lookup import get_or_404
 from medperf.server.services.paging import paginate
 from medperf.server.tables import Container
 
-router = APIRouter(prefix="/containers", tags=["containers"], route_class=GuardedRoute)
+router = GuardedRouter(prefix="/containers", tags=["containers"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

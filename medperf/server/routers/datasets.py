@@ -2,18 +2,18 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 from sqlmodel import col, or_, select
 
 from medperf.schemas import DatasetCreate, DatasetPublic, DatasetUpdate, EntityState, Page
 from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
-from medperf.server.routing import GuardedRoute
+from medperf.server.routing import GuardedRouter
 from medperf.server.services import datasets, withdrawal
 from medperf.server.services.paging import paginate
 from medperf.server.services.visibility import datasets_visible_to
 from medperf.server.tables import Dataset, DatasetAssociation
 
-router = APIRouter(prefix="/datasets", tags=["datasets"], route_class=GuardedRoute)
+router = GuardedRouter(prefix="/datasets", tags=["datasets"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

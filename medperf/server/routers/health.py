@@ -1,10 +1,8 @@
 """The unauthenticated liveness endpoint."""
 
-from fastapi import APIRouter
+from medperf.server.routing import GuardedRouter
 
-from medperf.server.routing import GuardedRoute
-
-router = APIRouter(tags=["health"], route_class=GuardedRoute)
+router = GuardedRouter(tags=["health"])
 
 
 @router.get("/health")

@@ -1,18 +1,18 @@
 """Results: opened before a run and finalized once by the data owner; scoped reads."""
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 from pydantic import TypeAdapter
 from sqlmodel import select
 
 from medperf.schemas import Page, ResultCreate, ResultFinalize, ResultPublic, ResultStatus
 from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
-from medperf.server.routing import GuardedRoute
+from medperf.server.routing import GuardedRouter
 from medperf.server.services import results
 from medperf.server.services.paging import paginate_json
 from medperf.server.services.visibility import results_visible_to
 from medperf.server.tables import Result
 
-router = APIRouter(prefix="/results", tags=["results"], route_class=GuardedRoute)
+router = GuardedRouter(prefix="/results", tags=["results"])
 
 _RESULT_PAGE: TypeAdapter[Page[ResultPublic]] = TypeAdapter(Page[ResultPublic])
 

@@ -1,13 +1,11 @@
 """Token revocation."""
 
-from fastapi import APIRouter
-
 from medperf.schemas import TokenPublic
 from medperf.server.deps import CurrentUser, SessionDep
-from medperf.server.routing import GuardedRoute
+from medperf.server.routing import GuardedRouter
 from medperf.server.services import users
 
-router = APIRouter(prefix="/tokens", tags=["users"], route_class=GuardedRoute)
+router = GuardedRouter(prefix="/tokens", tags=["users"])
 
 
 @router.delete("/{token_id}")

@@ -1,16 +1,16 @@
 """Users and their tokens: the admin creates both; a user reads itself and its tokens."""
 
-from fastapi import APIRouter, status
+from fastapi import status
 from sqlmodel import select
 
 from medperf.schemas import Page, TokenCreated, TokenPublic, UserCreate, UserPublic
 from medperf.server.deps import CurrentUser, Limit, Offset, SessionDep
-from medperf.server.routing import GuardedRoute
+from medperf.server.routing import GuardedRouter
 from medperf.server.services import users
 from medperf.server.services.paging import paginate
 from medperf.server.tables import ApiToken, User
 
-router = APIRouter(prefix="/users", tags=["users"], route_class=GuardedRoute)
+router = GuardedRouter(prefix="/users", tags=["users"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
