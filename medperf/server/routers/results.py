@@ -17,35 +17,35 @@ router = GuardedRouter(prefix="/results", tags=["results"])
 _RESULT_PAGE: TypeAdapter[Page[ResultPublic]] = TypeAdapter(Page[ResultPublic])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
-def create_result(payload: ResultCreate, session: SessionDep, actor: CurrentUser, response: Response) -> ResultPublic:
+def _answer(row: object, created: bool = False) -> Response:
+    """The result as JSON, validated once here (a route that returns a model has FastAPI validate it again)."""
+    body = ResultPublic.model_validate(row, from_attributes=True).model_dump_json()
+    code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return Response(body, status_code=code, media_type="application/json")
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ResultPublic)
+def create_result(payload: ResultCreate, session: SessionDep, actor: CurrentUser) -> Response:
     """Open a PENDING result (dataset owner); a retry with the same client_key returns it (200)."""
     row, created = results.create_result(session, actor, payload)
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return ResultPublic.model_validate(row, from_attributes=True)
+    return _answer(row, created)
 
 
-@router.post("/finished", status_code=status.HTTP_201_CREATED)
-def submit_finished(
-    result: ResultCreate, final: ResultFinalize, session: SessionDep, actor: CurrentUser, response: Response
-) -> ResultPublic:
+@router.post("/finished", status_code=status.HTTP_201_CREATED, response_model=ResultPublic)
+def submit_finished(result: ResultCreate, final: ResultFinalize, session: SessionDep, actor: CurrentUser) -> Response:
     """Create a FINALIZED result in one call (a site's approved upload); body {"result": ..., "final": ...}.
 
     client_key is required: the same key and payload again returns the same result (200); the same key
     with a different payload is refused (409); a PENDING result opened under the key is finalized (200).
     """
     row, created = results.submit_finished(session, actor, result, final)
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return ResultPublic.model_validate(row, from_attributes=True)
+    return _answer(row, created)
 
 
-@router.post("/{result_id}/finalize")
-def finalize_result(result_id: int, payload: ResultFinalize, session: SessionDep, actor: CurrentUser) -> ResultPublic:
+@router.post("/{result_id}/finalize", response_model=ResultPublic)
+def finalize_result(result_id: int, payload: ResultFinalize, session: SessionDep, actor: CurrentUser) -> Response:
     """Record the metrics of a PENDING result, once."""
-    row = results.finalize_result(session, actor, result_id, payload)
-    return ResultPublic.model_validate(row, from_attributes=True)
+    return _answer(results.finalize_result(session, actor, result_id, payload))
 
 
 @router.get("", response_model=Page[ResultPublic])
@@ -74,7 +74,7 @@ def list_results(
     return paginate_json(session, stmt, _RESULT_PAGE, limit, offset)
 
 
-@router.get("/{result_id}")
-def read_result(result_id: int, session: SessionDep, actor: CurrentUser) -> ResultPublic:
+@router.get("/{result_id}", response_model=ResultPublic)
+def read_result(result_id: int, session: SessionDep, actor: CurrentUser) -> Response:
     """One result, if the caller may see it."""
-    return ResultPublic.model_validate(results.visible_result(session, actor, result_id), from_attributes=True)
+    return _answer(results.visible_result_row(session, actor, result_id))

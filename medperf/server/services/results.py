@@ -1,6 +1,7 @@
 """Results: created (PENDING) before the run by the data owner, finalized once, immutable after."""
 
-from sqlalchemy import bindparam
+from sqlalchemy import RowMapping, bindparam
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -11,7 +12,7 @@ from medperf.server.services.datasets import visible_dataset
 from medperf.server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from medperf.server.services.lookup import MAX_ID, get_or_404, id_of
 from medperf.server.services.policy_check import check_result_metrics
-from medperf.server.services.visibility import results_visible_to
+from medperf.server.services.visibility import results_of
 from medperf.server.tables import Benchmark, Container, Dataset, Model, Result, User, utcnow
 
 
@@ -141,11 +142,39 @@ def sees_all_of(
     return False
 
 
+_RESULT_BY_ID = select(Result).where(Result.id == bindparam("result_id"))
+_VISIBLE_RESULT_BY_ID = _RESULT_BY_ID.where(results_of(bindparam("actor_id")))
+_RESULT_COLUMNS = Result.__table__.columns  # type: ignore[attr-defined]
+_RESULT_ROW_BY_ID = sa_select(*_RESULT_COLUMNS).where(_RESULT_COLUMNS.id == bindparam("result_id"))
+_VISIBLE_RESULT_ROW_BY_ID = _RESULT_ROW_BY_ID.where(results_of(bindparam("actor_id")))
+"""Built once (the caller's id is a parameter): reading one result skips statement construction and its
+cache-key walk on every request."""
+
+
 def visible_result(session: Session, actor: User, result_id: int) -> Result:
     """The result if the caller may see it; 404 otherwise."""
     row = None
     if 1 <= result_id <= MAX_ID:
-        row = session.exec(select(Result).where(Result.id == result_id, results_visible_to(actor))).first()
+        if actor.is_admin:
+            row = session.exec(_RESULT_BY_ID, params={"result_id": result_id}).first()
+        else:
+            params = {"result_id": result_id, "actor_id": actor.id}
+            row = session.exec(_VISIBLE_RESULT_BY_ID, params=params).first()
+    if row is None:
+        raise NotFound(f"result {result_id} not found")
+    return row
+
+
+def visible_result_row(session: Session, actor: User, result_id: int) -> RowMapping:
+    """`visible_result` for a read: the row's columns (a Core query, no ORM object), or 404."""
+    row = None
+    if 1 <= result_id <= MAX_ID:
+        connection = session.connection()
+        if actor.is_admin:
+            row = connection.execute(_RESULT_ROW_BY_ID, {"result_id": result_id}).mappings().first()
+        else:
+            params = {"result_id": result_id, "actor_id": actor.id}
+            row = connection.execute(_VISIBLE_RESULT_ROW_BY_ID, params).mappings().first()
     if row is None:
         raise NotFound(f"result {result_id} not found")
     return row

@@ -19,7 +19,7 @@ from medperf.server.tables import (
 
 
 def _owned_benchmarks(user: User) -> Any:
-    return select(Benchmark.id).where(Benchmark.owner_id == user.id)
+    return _benchmarks_of(user.id)
 
 
 def _owned_datasets(user: User) -> Any:
@@ -27,7 +27,16 @@ def _owned_datasets(user: User) -> Any:
 
 
 def _owned_models(user: User) -> Any:
-    return select(Model.id).where(Model.owner_id == user.id)
+    return _models_of(user.id)
+
+
+def _benchmarks_of(owner: Any) -> Any:
+    """Ids of the benchmarks of `owner` (a user id, or a bind parameter standing for one)."""
+    return select(Benchmark.id).where(Benchmark.owner_id == owner)
+
+
+def _models_of(owner: Any) -> Any:
+    return select(Model.id).where(Model.owner_id == owner)
 
 
 def datasets_shown_to_benchmark_owner(user: User) -> Any:
@@ -100,10 +109,16 @@ def results_visible_to(user: User) -> ColumnElement[bool]:
     """Results on the user's datasets, of its benchmarks, or of its models."""
     if user.is_admin:
         return true()
+    return results_of(user.id)
+
+
+def results_of(owner: Any) -> ColumnElement[bool]:
+    """Results a non-admin user sees (see above); `owner` is its id, or a bind parameter standing for it
+    in a statement built once and run for any caller."""
     return or_(
-        col(Result.owner_id) == user.id,
-        col(Result.benchmark_id).in_(_owned_benchmarks(user)),
-        col(Result.model_id).in_(_owned_models(user)),
+        col(Result.owner_id) == owner,
+        col(Result.benchmark_id).in_(_benchmarks_of(owner)),
+        col(Result.model_id).in_(_models_of(owner)),
     )
 
 
