@@ -4,14 +4,15 @@ import json
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import inspect, update
+from sqlalchemy import insert, inspect, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, SQLModel
 
 from medperf.server.services.errors import Invalid
-from medperf.server.tables import AuditEntry, User
+from medperf.server.tables import AuditEntry, User, utcnow
 
 _NEVER_AUDITED = {"token_hash"}
+_INSERT_ENTRY = insert(AuditEntry.__table__)  # type: ignore[attr-defined]
 
 
 def snapshot(row: SQLModel | BaseModel | None) -> dict[str, Any] | None:
@@ -30,17 +31,21 @@ def record(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> None:
-    """Add one audit entry to the session; the caller commits it together with the change."""
-    session.add(
-        AuditEntry(
-            actor_id=actor.id if actor else None,
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            before=before,
-            after=after,
-        )
-    )
+    """Insert one audit entry in the session's transaction; the caller commits it together with the change.
+
+    A Core INSERT of the row's columns (no ORM object, no unit-of-work flush): the log is append-only and
+    nothing reads the entry back in the same request.
+    """
+    values = {
+        "actor_id": actor.id if actor else None,
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "before": before,
+        "after": after,
+        "at": utcnow(),
+    }
+    session.connection().execute(_INSERT_ENTRY, values)
 
 
 def commit_change(

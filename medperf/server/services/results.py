@@ -1,6 +1,6 @@
 """Results: created (PENDING) before the run by the data owner, finalized once, immutable after."""
 
-from sqlalchemy import RowMapping, bindparam
+from sqlalchemy import RowMapping, bindparam, literal
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -85,13 +85,35 @@ def _holds(result: Result, final: ResultFinalize) -> bool:
     return all(getattr(result, field) == value for field, value in final.model_dump().items())
 
 
+_TARGETS = (
+    select(Dataset, Benchmark, Model)
+    .select_from(sa_select(literal(1)).subquery())
+    .outerjoin(Dataset, col(Dataset.id) == bindparam("dataset_id"))
+    .outerjoin(Benchmark, col(Benchmark.id) == bindparam("benchmark_id"))
+    .outerjoin(Model, col(Model.id) == bindparam("model_id"))
+)
+"""The dataset, benchmark and model a result names, each None when missing: one round trip, not three."""
+
+
+def _targets(session: Session, payload: ResultCreate) -> tuple[Dataset | None, Benchmark | None, Model | None]:
+    ids = {"dataset_id": payload.dataset_id, "benchmark_id": payload.benchmark_id, "model_id": payload.model_id}
+    if not all(1 <= value <= MAX_ID for value in ids.values()):
+        return None, None, None
+    row = session.exec(_TARGETS, params=ids).one()
+    return row[0], row[1], row[2]
+
+
 def _may_open(session: Session, actor: User, payload: ResultCreate) -> tuple[Dataset, Benchmark]:
     """The dataset and benchmark if the actor may open this result; 403/404/409 saying why otherwise."""
-    dataset = _own_dataset(session, actor, payload.dataset_id) or visible_dataset(session, actor, payload.dataset_id)
+    dataset, benchmark, model = _targets(session, payload)
+    if dataset is None or dataset.owner_id != actor.id:  # own datasets are always visible: no scoping query
+        dataset = visible_dataset(session, actor, payload.dataset_id)
     if dataset.owner_id != actor.id:
         raise Forbidden(f"only the owner of dataset {dataset.id} may submit results on it")
-    benchmark = get_or_404(session, Benchmark, payload.benchmark_id, "benchmark_id")
-    model = get_or_404(session, Model, payload.model_id, "model_id")
+    if benchmark is None:
+        raise NotFound(f"benchmark_id {payload.benchmark_id} not found")
+    if model is None:
+        raise NotFound(f"model_id {payload.model_id} not found")
     if not dataset_is_approved(session, benchmark, id_of(dataset)):
         raise Conflict(
             f"dataset_id: dataset {dataset.id} has no APPROVED association with benchmark {benchmark.id} "
@@ -119,12 +141,6 @@ def _check_containers(session: Session, final: ResultFinalize) -> None:
 _OWNER_OF = {
     table: select(table.owner_id).where(table.id == bindparam("row_id")) for table in (Benchmark, Model, Dataset)
 }
-
-
-def _own_dataset(session: Session, actor: User, dataset_id: int) -> Dataset | None:
-    """The dataset if the actor owns it (own datasets are always visible: no scoping subqueries needed)."""
-    row = session.get(Dataset, dataset_id) if 1 <= dataset_id <= MAX_ID else None
-    return row if row is not None and row.owner_id == actor.id else None
 
 
 def sees_all_of(
