@@ -176,6 +176,35 @@ def top_functions(profile: cProfile.Profile, limit: int = 20) -> list[dict[str, 
     return sorted(rows, key=lambda row: -row["own_s"])[:limit]
 
 
+def _function_times(profile: cProfile.Profile) -> dict[str, tuple[float, float]]:
+    stats = pstats.Stats(profile, stream=io.StringIO())
+    times: dict[str, tuple[float, float]] = {}
+    for (file, line, name), (_cc, _calls, own, cumulative, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        short = file.split("site-packages/")[-1].replace(str(ROOT) + "/", "")
+        times[f"{short}:{line} {name}"] = (own, cumulative)
+    return times
+
+
+def flow_only_functions(flows: cProfile.Profile, direct: cProfile.Profile, limit: int = 15) -> dict[str, Any]:
+    """Where the flows spend more than the direct path: own and cumulative seconds, flows minus direct.
+
+    Cumulative differences are listed for the product's own functions (medperf/, flows/, tasks/) only: they
+    name the step that costs, the own-time differences the primitive it spends it in.
+    """
+    flow_times, direct_times = _function_times(flows), _function_times(direct)
+
+    def diff(index: int, product_only: bool) -> list[dict[str, Any]]:
+        rows = []
+        for function, times in flow_times.items():
+            if product_only and not function.startswith(("medperf/", "flows/", "tasks/")):
+                continue
+            extra = times[index] - direct_times.get(function, (0.0, 0.0))[index]
+            rows.append({"function": function, "extra_s": round(extra, 3)})
+        return sorted(rows, key=lambda row: -row["extra_s"])[:limit]
+
+    return {"own": diff(0, False), "cumulative_product": diff(1, True)}
+
+
 def main() -> None:
     """Measure and print JSON."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -183,7 +212,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--warm", type=int, default=50)
     parser.add_argument("--profile", type=int, default=0, help="also profile the flows at this many cases")
-    parser.add_argument("--profile-out", type=Path, default=None, help="write the profile here (pstats file)")
+    parser.add_argument("--profile-out", type=Path, default=None,
+                        help="write the flows' profile here (pstats; the direct path's to the same name + .direct)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="medperf-bench-"))
     os.environ.update({"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
@@ -278,13 +308,19 @@ def measure(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
             and slope * 1000 <= TARGETS["per_case_overhead_ms"],
         }
         if args.profile:
-            profile = cProfile.Profile()
+            profile, direct_profile = cProfile.Profile(), cProfile.Profile()
+            raw, labels, folder = fresh(args.profile)
+            direct_profile.enable()
+            direct_run(world, store, settings, raw, labels, folder / "direct")
+            direct_profile.disable()
             raw, labels, folder = fresh(args.profile)
             flow_run(world, data_root, home, raw, labels, profile)
             result["profile_cases"] = args.profile
             result["profile_top_own_time"] = top_functions(profile)
+            result["profile_flow_only"] = flow_only_functions(profile, direct_profile)
             if args.profile_out:
                 profile.dump_stats(args.profile_out)
+                direct_profile.dump_stats(f"{args.profile_out}.direct")
     return result
 
 

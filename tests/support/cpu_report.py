@@ -101,6 +101,13 @@ def table(folder: Path, top: int = 20) -> str:
     lines = [f"{'cpu s':>7} {'wall s':>7}  worker  module"]
     lines += [f"{r['cpu_s']:7.1f} {r['wall_s']:7.1f}  {r['worker']:<6}  {r['module']}" for r in rows[:top]]
     lines.append(f"{sum(r['cpu_s'] for r in rows):7.1f} {'':7}  total over {len(rows)} modules")
+    lines.append("per worker (the one with the most wall time bounds the run):")
+    for worker in sorted({r["worker"] for r in rows}):
+        mine = [r for r in rows if r["worker"] == worker]
+        longest = ", ".join(f"{r['module'].rsplit('/', 1)[-1]} {r['wall_s']:.0f}" for r in
+                            sorted(mine, key=lambda row: -row["wall_s"])[:3])  # fmt: skip
+        lines.append(f"{sum(r['cpu_s'] for r in mine):7.1f} {sum(r['wall_s'] for r in mine):7.1f}  {worker:<6}  "
+                     f"{len(mine)} modules; longest: {longest}")
     return "\n".join(lines)
 
 
