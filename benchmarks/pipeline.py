@@ -194,13 +194,13 @@ def flow_only_functions(flows: cProfile.Profile, direct: cProfile.Profile, limit
     flow_times, direct_times = _function_times(flows), _function_times(direct)
 
     def diff(index: int, product_only: bool) -> list[dict[str, Any]]:
-        rows = []
+        extras: list[tuple[float, str]] = []
         for function, times in flow_times.items():
             if product_only and not function.startswith(("medperf/", "flows/", "tasks/")):
                 continue
-            extra = times[index] - direct_times.get(function, (0.0, 0.0))[index]
-            rows.append({"function": function, "extra_s": round(extra, 3)})
-        return sorted(rows, key=lambda row: -row["extra_s"])[:limit]
+            extras.append((times[index] - direct_times.get(function, (0.0, 0.0))[index], function))
+        extras.sort(reverse=True)
+        return [{"function": function, "extra_s": round(extra, 3)} for extra, function in extras[:limit]]
 
     return {"own": diff(0, False), "cumulative_product": diff(1, True)}
 
