@@ -30,8 +30,10 @@ scripts/bootstrap.sh
 PY=.venv/bin/python
 SERVICES=${MEDPERF_TEST_SERVICES:-$(mktemp -d /tmp/medperf-test-services.XXXXXX)}
 chmod 755 "$SERVICES"  # Postgres runs as the postgres system user and must reach its folder
+OWN_STACK=""
 cleanup() {
   echo "[test] $PHASE took $((SECONDS - LAST)) s; total $((SECONDS - START)) s"
+  [ -z "$OWN_STACK" ] || $PY infra/stack.py down --dir "$OWN_STACK" >/dev/null 2>&1 || true
   $PY infra/postgres.py stop "$SERVICES/pg" >/dev/null 2>&1 || true
   [ -n "${MEDPERF_TEST_SERVICES:-}" ] || rm -rf "$SERVICES"  # a folder this run made
 }
@@ -40,10 +42,25 @@ trap cleanup EXIT
 phase "starting Postgres"
 MEDPERF_TEST_POSTGRES_URL=$($PY infra/postgres.py start "$SERVICES/pg")
 export MEDPERF_TEST_POSTGRES_URL
+# One central stack (Postgres, SeaweedFS, Prefect and MedPerf on Postgres: infra/stack.py) for every pytest worker:
+# the deployment and fault modules name their users, sites and pools uniquely, so they share it (tests/conftest.py
+# reuses the stack in $MEDPERF_TEST_STACK_DIR) instead of each worker starting and idling its own.
+STACK_PID=""
+if [ -z "${MEDPERF_TEST_STACK_DIR:-}" ]; then
+  OWN_STACK="$SERVICES/stack"
+  $PY infra/stack.py up --dir "$OWN_STACK" >"$SERVICES/stack.log" 2>&1 &
+  STACK_PID=$!
+fi
 phase "starting dockerd and the local base image"
 DOCKER_HOST=$(bash infra/dockerd.sh)
 export DOCKER_HOST
 bash infra/base_image.sh
+
+phase "the central stack (started beside dockerd)"
+if [ -n "$STACK_PID" ]; then
+  wait "$STACK_PID" || { echo "[test] the central stack did not start: see $SERVICES/stack.log"; cat "$SERVICES/stack.log"; exit 1; }
+  export MEDPERF_TEST_STACK_DIR="$OWN_STACK"
+fi
 
 phase "pytest (ruff + mypy beside it)"
 # Lint and types run beside pytest (they need no service); their output and verdict come after pytest's.
