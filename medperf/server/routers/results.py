@@ -2,14 +2,14 @@
 
 from fastapi import Response, status
 from pydantic import TypeAdapter
-from sqlmodel import select
+from sqlalchemy import ColumnElement, bindparam
 
 from medperf.schemas import Page, ResultCreate, ResultFinalize, ResultPublic, ResultStatus
 from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
 from medperf.server.routing import GuardedRouter
 from medperf.server.services import results
-from medperf.server.services.paging import paginate_json
-from medperf.server.services.visibility import results_visible_to
+from medperf.server.services.page_query import Key, PageQueries
+from medperf.server.services.visibility import results_of
 from medperf.server.tables import Result
 
 router = GuardedRouter(prefix="/results", tags=["results"])
@@ -48,6 +48,20 @@ def finalize_result(result_id: int, payload: ResultFinalize, session: SessionDep
     return _answer(results.finalize_result(session, actor, result_id, payload))
 
 
+_FILTERS = ("benchmark_id", "model_id", "dataset_id", "status")
+
+
+def _conditions(key: Key) -> list[ColumnElement[bool]]:
+    """WHERE conditions for a key (scoped to the caller?, then one flag per filter in _FILTERS)."""
+    scoped, used = key[0], key[1:]
+    where = [results_of(bindparam("actor_id"))] if scoped else []
+    columns = Result.__table__.columns  # type: ignore[attr-defined]
+    return where + [columns[name] == bindparam(name) for name, on in zip(_FILTERS, used, strict=True) if on]
+
+
+_PAGES = PageQueries(Result.__table__, _conditions)  # type: ignore[attr-defined]
+
+
 @router.get("", response_model=Page[ResultPublic])
 def list_results(
     session: SessionDep,
@@ -60,18 +74,13 @@ def list_results(
     offset: Offset = 0,
 ) -> Response:
     """Results the caller may see (its datasets', benchmarks' or models'), filtered."""
-    stmt = select(Result)
-    if not results.sees_all_of(session, actor, benchmark_id, model_id, dataset_id):
-        stmt = stmt.where(results_visible_to(actor))
-    if benchmark_id is not None:
-        stmt = stmt.where(Result.benchmark_id == benchmark_id)
-    if model_id is not None:
-        stmt = stmt.where(Result.model_id == model_id)
-    if dataset_id is not None:
-        stmt = stmt.where(Result.dataset_id == dataset_id)
-    if status is not None:
-        stmt = stmt.where(Result.status == status)
-    return paginate_json(session, stmt, _RESULT_PAGE, limit, offset)
+    scoped = not results.sees_all_of(session, actor, benchmark_id, model_id, dataset_id)
+    values = {"benchmark_id": benchmark_id, "model_id": model_id, "dataset_id": dataset_id, "status": status}
+    params: dict[str, object] = {name: value for name, value in values.items() if value is not None}
+    if scoped:
+        params["actor_id"] = actor.id
+    key = (scoped, *(values[name] is not None for name in _FILTERS))
+    return _PAGES.answer(session, key, params, _RESULT_PAGE, limit, offset)
 
 
 @router.get("/{result_id}", response_model=ResultPublic)

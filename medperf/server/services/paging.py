@@ -1,10 +1,9 @@
-"""One page of a filtered query plus the total count, as the wire `Page` shape (object or JSON bytes)."""
+"""One page of a filtered query plus the total count, as the wire `Page` shape."""
 
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from fastapi import Response
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlmodel import Session
 from sqlmodel.sql.expression import SelectOfScalar
@@ -45,15 +44,3 @@ def paginate(
     total, rows = page_rows(session, stmt, limit, offset)
     make = convert or public.model_validate
     return Page[public](items=[make(row) for row in rows], count=total, limit=limit, offset=offset)  # type: ignore[valid-type]
-
-
-def paginate_json(
-    session: Session, stmt: SelectOfScalar[Any], page: TypeAdapter[Any], limit: int, offset: int
-) -> Response:
-    """Like `paginate`, but validated and serialized in one pass by `page` (a TypeAdapter of `Page[...]`).
-
-    The route declares `response_model=Page[...]` so the OpenAPI document still describes the body.
-    """
-    total, rows = page_rows(session, stmt, limit, offset)
-    value = page.validate_python({"items": rows, "count": total, "limit": limit, "offset": offset})
-    return Response(page.dump_json(value), media_type="application/json")
