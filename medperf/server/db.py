@@ -24,8 +24,11 @@ def make_engine(database_url: str) -> Engine:
         return engine
     # No ping per checkout (one round trip per request saved): a connection the server dropped fails
     # its request once, SQLAlchemy then invalidates the whole pool, and clients retry; recycling after
-    # 30 minutes keeps idle connections clear of server-side timeouts.
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=False, pool_recycle=1800)
+    # 30 minutes keeps idle connections clear of server-side timeouts. JSON columns are decoded by the
+    # same Rust parser as on SQLite (psycopg's default is the stdlib's json.loads, ~9x slower per value).
+    return create_engine(
+        url, pool_size=10, max_overflow=10, pool_pre_ping=False, pool_recycle=1800, json_deserializer=_json_loads
+    )
 
 
 def make_read_engine(engine: Engine) -> Engine:
@@ -40,8 +43,9 @@ def make_read_engine(engine: Engine) -> Engine:
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def _json_loads(text: str) -> Any:
-    """Decode a JSON column (SQLite stores text): the Rust parser, or the stdlib for anything it refuses.
+def _json_loads(text: str | bytes) -> Any:
+    """Decode a JSON column (text on SQLite, bytes from psycopg): the Rust parser, or the stdlib for anything
+    it refuses.
 
     Rows written before text was checked at the edge may hold lone surrogates (`"\\ud800"`), which no
     answer can carry as UTF-8; they read back as U+FFFD, so one such row cannot break a list for everyone.
