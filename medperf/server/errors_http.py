@@ -2,12 +2,15 @@
 
 from typing import Any
 
-from fastapi import FastAPI, Request, status
+from fastapi import FastAPI, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError
 
 from medperf.errors import PolicyViolation
+from medperf.server.auth_hop import refusal
 from medperf.server.services.errors import RuleError
 
 
@@ -15,7 +18,11 @@ def _location(error: dict[str, Any]) -> str:
     return ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "request"
 
 
-def _validation(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation(request: Request, exc: Exception) -> Response:
+    if getattr(request.scope.get("route"), "defers_auth", False):  # the token is not checked yet: 401 first
+        refused = await run_in_threadpool(refusal, request)
+        if refused is not None:
+            return await http_exception_handler(request, refused)
     errors = exc.errors() if isinstance(exc, RequestValidationError) else []
     first = errors[0] if errors else {}
     detail = f"{_location(first)}: {first.get('msg', 'invalid value')}"

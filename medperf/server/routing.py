@@ -9,6 +9,7 @@ from fastapi.routing import APIRoute, APIRouter
 from starlette.routing import Match
 from starlette.types import Scope
 
+from medperf.server.auth_hop import defer_auth
 from medperf.server.json_body import JsonLimits, JsonRefused, parse_json_body
 from medperf.settings import ServerSettings
 
@@ -54,7 +55,15 @@ class GuardedRequest(Request):
 
 
 class GuardedRoute(APIRoute):
-    """An APIRoute whose handler sees a GuardedRequest."""
+    """An APIRoute whose handler sees a GuardedRequest, and whose sync endpoint authenticates in its own thread.
+
+    `defers_auth` tells the validation error handler that the token is not looked up yet (auth_hop.py).
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        wrapped = defer_auth(endpoint)
+        self.defers_auth = wrapped is not None
+        super().__init__(path, wrapped or endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
