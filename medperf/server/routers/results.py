@@ -1,13 +1,16 @@
 """Results: opened before a run and finalized once by the data owner; scoped reads."""
 
-from fastapi import Response, status
-from pydantic import TypeAdapter
+from typing import Annotated
+
+from fastapi import Query, Response, status
+from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy import ColumnElement, bindparam
 
 from medperf.schemas import Page, ResultCreate, ResultFinalize, ResultPublic, ResultStatus
-from medperf.server.deps import CurrentUser, IdFilter, Limit, Offset, SessionDep
+from medperf.server.deps import CurrentUser, SessionDep
 from medperf.server.routing import GuardedRouter
 from medperf.server.services import results
+from medperf.server.services.lookup import MAX_ID
 from medperf.server.services.page_query import Key, PageQueries
 from medperf.server.services.visibility import results_of
 from medperf.server.tables import Result
@@ -62,25 +65,28 @@ def _conditions(key: Key) -> list[ColumnElement[bool]]:
 _PAGES = PageQueries(Result.__table__, _conditions)  # type: ignore[attr-defined]
 
 
+class ResultFilters(BaseModel):
+    """The query of a result list, validated as one model (one validation, not one per parameter)."""
+
+    benchmark_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    model_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    dataset_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    status: ResultStatus | None = None
+    limit: int = Field(default=100, ge=1, le=500, description="page size (1..500)")
+    offset: int = Field(default=0, ge=0, le=MAX_ID, description="rows to skip")
+
+
 @router.get("", response_model=Page[ResultPublic])
-def list_results(
-    session: SessionDep,
-    actor: CurrentUser,
-    benchmark_id: IdFilter = None,
-    model_id: IdFilter = None,
-    dataset_id: IdFilter = None,
-    status: ResultStatus | None = None,
-    limit: Limit = 100,
-    offset: Offset = 0,
-) -> Response:
+def list_results(session: SessionDep, actor: CurrentUser, query: Annotated[ResultFilters, Query()]) -> Response:
     """Results the caller may see (its datasets', benchmarks' or models'), filtered."""
+    benchmark_id, model_id, dataset_id = query.benchmark_id, query.model_id, query.dataset_id
     scoped = not results.sees_all_of(session, actor, benchmark_id, model_id, dataset_id)
-    values = {"benchmark_id": benchmark_id, "model_id": model_id, "dataset_id": dataset_id, "status": status}
+    values = {"benchmark_id": benchmark_id, "model_id": model_id, "dataset_id": dataset_id, "status": query.status}
     params: dict[str, object] = {name: value for name, value in values.items() if value is not None}
     if scoped:
         params["actor_id"] = actor.id
     key = (scoped, *(values[name] is not None for name in _FILTERS))
-    return _PAGES.answer(session, key, params, _RESULT_PAGE, limit, offset)
+    return _PAGES.answer(session, key, params, _RESULT_PAGE, query.limit, query.offset)
 
 
 @router.get("/{result_id}", response_model=ResultPublic)
