@@ -21,6 +21,13 @@ def _sqlite_text_to_utc(value: Any) -> datetime | None:
     return _to_utc(datetime.fromisoformat(value))
 
 
+def _datetime_to_utc(value: datetime | None) -> datetime | None:
+    """`process_result_value` of a driver's datetime (or None), as one call (`_to_utc` inlined)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class UTCDateTime(sa.TypeDecorator[datetime]):
     """DateTime(timezone=True) that converts to UTC on write and re-attaches UTC on read (SQLite)."""
 
@@ -38,7 +45,11 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return _to_utc(value)
 
     def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], datetime | None] | None:
-        """On SQLite, one function per value instead of the generic chain (pages read 200 timestamps)."""
+        """One function per value instead of the generic chain of four calls (pages read 200 timestamps): on
+        SQLite it parses the text, elsewhere it converts the driver's datetime when the driver does nothing
+        to it first (psycopg returns datetimes itself)."""
         if dialect.name == "sqlite":
             return _sqlite_text_to_utc
+        if self.impl_instance.dialect_impl(dialect).result_processor(dialect, coltype) is None:
+            return _datetime_to_utc
         return super().result_processor(dialect, coltype)
