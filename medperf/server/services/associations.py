@@ -80,19 +80,16 @@ def is_current(row: Association, benchmark: Benchmark, model: Model | None) -> b
     return model is not None and row.model_container_id == model.container_id
 
 
-def stands(row: Association | None, benchmark: Benchmark, model: Model | None) -> bool:
-    """Whether the latest association row of a pair is an approval of what the pair is today."""
-    return row is not None and row.approval_status == ApprovalStatus.APPROVED and is_current(row, benchmark, model)
-
-
 def dataset_is_approved(session: Session, benchmark: Benchmark, dataset_id: int) -> bool:
     """Whether the data owner's approval of the benchmark's current release policy stands for this dataset."""
-    return stands(latest(session, "datasets", id_of(benchmark), dataset_id), benchmark, None)
+    row = latest(session, "datasets", id_of(benchmark), dataset_id)
+    return row is not None and row.approval_status == ApprovalStatus.APPROVED and is_current(row, benchmark, None)
 
 
 def model_is_approved(session: Session, benchmark: Benchmark, model: Model) -> bool:
     """Whether the benchmark side's approval of the model's current container stands."""
-    return stands(latest(session, "models", id_of(benchmark), id_of(model)), benchmark, model)
+    row = latest(session, "models", id_of(benchmark), id_of(model))
+    return row is not None and row.approval_status == ApprovalStatus.APPROVED and is_current(row, benchmark, model)
 
 
 def auto_approves(benchmark: Benchmark, requester: User) -> bool:

@@ -1,28 +1,28 @@
 """Results: created (PENDING) before the run by the data owner, finalized once, immutable after."""
 
-from sqlalchemy import RowMapping, bindparam
+from sqlalchemy import RowMapping, bindparam, literal
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from medperf.schemas import ResultCreate, ResultFinalize, ResultStatus
-from medperf.server.services.associations import stands
+from medperf.server.services.associations import dataset_is_approved, model_is_approved
 from medperf.server.services.audit import commit_change, commit_transition
 from medperf.server.services.datasets import visible_dataset
 from medperf.server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from medperf.server.services.lookup import MAX_ID, get_or_404, id_of
 from medperf.server.services.policy_check import check_result_metrics
-from medperf.server.services.result_lookup import Targets, lookup
 from medperf.server.services.visibility import results_of
 from medperf.server.tables import Benchmark, Container, Dataset, Model, Result, User, utcnow
 
 
 def create_result(session: Session, actor: User, payload: ResultCreate) -> tuple[Result, bool]:
     """Open a PENDING result; needs APPROVED dataset and model associations (reference model exempt)."""
-    targets = _lookup(session, actor, payload)
-    if payload.client_key is not None and targets.existing is not None:
-        return targets.existing, False
-    _may_open(session, actor, payload, targets)
+    if payload.client_key is not None:
+        existing = _by_client_key(session, actor, payload)
+        if existing is not None:
+            return existing, False
+    _may_open(session, actor, payload)
     result = Result(**payload.model_dump(), owner_id=id_of(actor))
     try:
         commit_change(session, actor, "create", result, "result", None, refresh=False)
@@ -43,15 +43,14 @@ def submit_finished(session: Session, actor: User, opened: ResultCreate, final: 
     """
     if opened.client_key is None:
         raise Invalid("result.client_key: required for a one-call upload; send an idempotency key")
-    targets = _lookup(session, actor, opened)
-    existing = targets.existing
+    existing = _by_client_key(session, actor, opened)
     if existing is not None:
         if existing.status == ResultStatus.PENDING:
             return finalize_result(session, actor, id_of(existing), final), False
         if _holds(existing, final):
             return existing, False
         raise Conflict(f"client_key: result {existing.id} was already finalized with a different payload")
-    dataset, benchmark = _may_open(session, actor, opened, targets)
+    dataset, benchmark = _may_open(session, actor, opened)
     _check_containers(session, final)
     check_result_metrics(final.metrics, benchmark, dataset.statistics)
     result = Result(
@@ -69,27 +68,16 @@ def submit_finished(session: Session, actor: User, opened: ResultCreate, final: 
     return result, True
 
 
-def _lookup(session: Session, actor: User, payload: ResultCreate) -> Targets:
-    """The payload's targets and the actor's result under its client_key; 409 if that result is for another
-    target. (An id out of range, which the schema refuses anyway, is looked up the long way: 404 below.)"""
-    targets = lookup(session, actor, payload)
-    if targets is None:
-        targets = Targets(_by_client_key(session, actor, payload), None, None, None, None, None)
-    existing = targets.existing
+def _by_client_key(session: Session, actor: User, payload: ResultCreate) -> Result | None:
+    """The actor's result under payload's client_key (None if none); 409 if it is for another target."""
+    existing = session.exec(
+        select(Result).where(Result.owner_id == actor.id, Result.client_key == payload.client_key)
+    ).first()
     if existing is not None:
         for field in ("benchmark_id", "model_id", "dataset_id"):
             if getattr(existing, field) != getattr(payload, field):
                 raise Conflict(f"client_key: already used for result {existing.id} with a different {field}")
-    return targets
-
-
-def _by_client_key(session: Session, actor: User, payload: ResultCreate) -> Result | None:
-    """The actor's result under payload's client_key (None if none)."""
-    if payload.client_key is None:
-        return None
-    return session.exec(
-        select(Result).where(Result.owner_id == actor.id, Result.client_key == payload.client_key)
-    ).first()
+    return existing
 
 
 def _holds(result: Result, final: ResultFinalize) -> bool:
@@ -97,9 +85,27 @@ def _holds(result: Result, final: ResultFinalize) -> bool:
     return all(getattr(result, field) == value for field, value in final.model_dump().items())
 
 
-def _may_open(session: Session, actor: User, payload: ResultCreate, targets: Targets) -> tuple[Dataset, Benchmark]:
+_TARGETS = (
+    select(Dataset, Benchmark, Model)
+    .select_from(sa_select(literal(1)).subquery())
+    .outerjoin(Dataset, col(Dataset.id) == bindparam("dataset_id"))
+    .outerjoin(Benchmark, col(Benchmark.id) == bindparam("benchmark_id"))
+    .outerjoin(Model, col(Model.id) == bindparam("model_id"))
+)
+"""The dataset, benchmark and model a result names, each None when missing: one round trip, not three."""
+
+
+def _targets(session: Session, payload: ResultCreate) -> tuple[Dataset | None, Benchmark | None, Model | None]:
+    ids = {"dataset_id": payload.dataset_id, "benchmark_id": payload.benchmark_id, "model_id": payload.model_id}
+    if not all(1 <= value <= MAX_ID for value in ids.values()):
+        return None, None, None
+    row = session.exec(_TARGETS, params=ids).one()
+    return row[0], row[1], row[2]
+
+
+def _may_open(session: Session, actor: User, payload: ResultCreate) -> tuple[Dataset, Benchmark]:
     """The dataset and benchmark if the actor may open this result; 403/404/409 saying why otherwise."""
-    dataset, benchmark, model = targets.dataset, targets.benchmark, targets.model
+    dataset, benchmark, model = _targets(session, payload)
     if dataset is None or dataset.owner_id != actor.id:  # own datasets are always visible: no scoping query
         dataset = visible_dataset(session, actor, payload.dataset_id)
     if dataset.owner_id != actor.id:
@@ -108,12 +114,12 @@ def _may_open(session: Session, actor: User, payload: ResultCreate, targets: Tar
         raise NotFound(f"benchmark_id {payload.benchmark_id} not found")
     if model is None:
         raise NotFound(f"model_id {payload.model_id} not found")
-    if not stands(targets.dataset_link, benchmark, None):
+    if not dataset_is_approved(session, benchmark, id_of(dataset)):
         raise Conflict(
             f"dataset_id: dataset {dataset.id} has no APPROVED association with benchmark {benchmark.id} "
             f"under its current release policy (version {benchmark.policy_version})"
         )
-    if payload.model_id != benchmark.reference_model_id and not stands(targets.model_link, benchmark, model):
+    if payload.model_id != benchmark.reference_model_id and not model_is_approved(session, benchmark, model):
         raise Conflict(
             f"model_id: model {payload.model_id} has no APPROVED association with benchmark {benchmark.id} "
             f"for its current container {model.container_id}"
