@@ -69,7 +69,9 @@ def test_every_upload_was_shown_and_approved_once_per_site_and_campaign(demo: De
     assert demo.output.count("approved with code") == 6
     assert demo.output.count("Register dataset") == 3
     rows = re.findall(r"row [123]: model \d+ on dataset \d+: .*\bauc [01]\.\d+", demo.output)
-    assert len(rows) == 3 * 3, rows
+    assert len(set(rows)) == 3 * 3, rows  # 3 models at each of 3 sites, each pair once
+    # a form is shown again only when Prefect did not take the answer (a busy server): then it is answered again
+    assert len(rows) == 3 * 3 or "Prefect did not take the answer" in demo.output, rows
 
 
 def test_report_has_its_plot(demo: DemoRun) -> None:

@@ -117,10 +117,10 @@ def test_deep_json_is_a_422_fast(registry: Registry) -> None:
     config = json.dumps({"tasks": {"prepare": {}}})
     for depth in (33, 300, 100_000):
         raw = b'{"name": "c", "image": "x", "config": ' + config.encode() + b', "parameters": ' + _nested(depth) + b"}"
-        started = time.monotonic()
+        started = time.process_time()  # CPU of this process (the in-process server): other load does not count
         response = _raw(registry, "POST", "/containers", owner, raw)
         assert response.status_code == 422, (depth, response.text)
-        assert time.monotonic() - started < 2, depth
+        assert time.process_time() - started < 2, depth
     fine = b'{"name": "c", "image": "x", "config": ' + config.encode() + b', "parameters": ' + _nested(20) + b"}"
     assert _raw(registry, "POST", "/containers", owner, fine).status_code == 201
 
@@ -155,9 +155,9 @@ def test_statistics_with_many_keys_are_refused_fast(registry: Registry) -> None:
     for keys, status in ((400_000, 413), (120_000, 422), (60_000, 422)):
         counts = b"{" + b",".join(b'"k%d":%d' % (i, i) for i in range(keys)) + b"}"
         raw = _dataset_body(bench, b'{"label_counts": ' + counts + b"}")
-        started = time.monotonic()
+        started = time.process_time()  # CPU of this process (the in-process server): other load does not count
         response = _raw(registry, "POST", "/datasets", token, raw)
-        elapsed = time.monotonic() - started
+        elapsed = time.process_time() - started
         assert response.status_code == status, (keys, len(raw), response.text[:200])
         assert elapsed < 1.5, (keys, elapsed)
     assert registry.ok("GET", "/datasets", token)["count"] == 1  # the world's
