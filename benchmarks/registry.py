@@ -200,12 +200,14 @@ def start_server(database_url: str, workers: int, home: Path) -> tuple[subproces
     command = [sys.executable, "-m", "medperf.cli.main", "server", "start", "--port", str(port)]
     command += ["--database-url", database_url, "--workers", str(workers)]
     env = {**os.environ, "MEDPERF_HOME": str(home)}
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    log = home / "server.log"  # a file, not a pipe: a pipe nobody drains would stall the workers once full
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=out, env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-4000:]}")
         try:
             if httpx.get(f"{base}/health", timeout=1).status_code == 200:
                 return proc, base
@@ -396,6 +398,7 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+        server_errors = (Path(home) / "server.log").read_text(errors="replace").count("Traceback")
     for name, figure in figures.items():
         figure.update(counts.get(name, {}))
     backend = "postgres" if url.startswith("postgres") else "sqlite"
@@ -406,6 +409,7 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         "seeded_results": N_MODELS * N_DATASETS,
         "seed_s": round(seed_s, 1),
         "server_rss_mb": memory,
+        "server_tracebacks": server_errors,  # in the server's log: any at all means a figure is not to be trusted
         "scenarios": figures,
     }
 
