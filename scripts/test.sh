@@ -5,33 +5,23 @@ cd "$(dirname "$0")/.."
 export PREFECT_SERVER_ANALYTICS_ENABLED=false DO_NOT_TRACK=1 PREFECT_TELEMETRY_ENABLED=false
 START=$SECONDS
 LAST=$SECONDS
-PHASE="apt"
+PHASE="bootstrap (apt, dockerd and the base image beside it)"
 phase() {  # "[test] <next phase>", after the time the phase before it took
   echo "[test] $PHASE took $((SECONDS - LAST)) s; $1"
   PHASE=$1
   LAST=$SECONDS
 }
 
-# System packages the integration tests use (apt as root on a fresh Debian machine).
-need=()
-command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
-command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
-command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
-[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
-[ -x /usr/bin/chromium ] || need+=(chromium)  # the browser test of the Prefect UI (tests/ui)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "[test] apt-get install ${need[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-
-phase "bootstrap"
-scripts/bootstrap.sh
-PY=.venv/bin/python
+# Two lanes side by side, each with its own log: the system lane (apt as root on a fresh Debian machine, then a
+# private dockerd and the local base image, mostly downloads) and the Python lane (.venv, Postgres, the central
+# stack, then ruff + mypy, which need no service and so overlap the base image and pytest's start).
 SERVICES=${MEDPERF_TEST_SERVICES:-$(mktemp -d /tmp/medperf-test-services.XXXXXX)}
 chmod 755 "$SERVICES"  # Postgres runs as the postgres system user and must reach its folder
+PY=.venv/bin/python
 OWN_STACK=""
+SYSTEM_PID=""
 cleanup() {
+  [ -z "$SYSTEM_PID" ] || kill "$SYSTEM_PID" 2>/dev/null || true  # a lane still running when the script failed
   echo "[test] $PHASE took $((SECONDS - LAST)) s; total $((SECONDS - START)) s"
   [ -z "$OWN_STACK" ] || $PY infra/stack.py down --dir "$OWN_STACK" >/dev/null 2>&1 || true
   $PY infra/postgres.py stop "$SERVICES/pg" >/dev/null 2>&1 || true
@@ -39,40 +29,64 @@ cleanup() {
 }
 trap cleanup EXIT
 
-phase "starting Postgres"
-MEDPERF_TEST_POSTGRES_URL=$($PY infra/postgres.py start "$SERVICES/pg")
-export MEDPERF_TEST_POSTGRES_URL
-# One central stack (Postgres, SeaweedFS, Prefect and MedPerf on Postgres: infra/stack.py) for every pytest worker:
-# the deployment and fault modules name their users, sites and pools uniquely, so they share it (tests/conftest.py
-# reuses the stack in $MEDPERF_TEST_STACK_DIR) instead of each worker starting and idling its own.
-STACK_PID=""
-if [ -z "${MEDPERF_TEST_STACK_DIR:-}" ]; then
-  OWN_STACK="$SERVICES/stack"
-  $PY infra/stack.py up --dir "$OWN_STACK" >"$SERVICES/stack.log" 2>&1 &
-  STACK_PID=$!
-fi
-phase "starting dockerd and the local base image"
-DOCKER_HOST=$(bash infra/dockerd.sh)
-export DOCKER_HOST
-bash infra/base_image.sh
+system_lane() {  # apt packages, dockerd, the base image; prints DOCKER_HOST last
+  local need=()
+  command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+  command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+  command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
+  [ -x /usr/bin/chromium ] || need+=(chromium)  # the browser test of the Prefect UI (tests/ui)
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "[test] apt-get install ${need[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2 && apt-get install -y -qq "${need[@]}" >&2
+  fi
+  echo "[test] system packages ready after $((SECONDS - START)) s" >&2
+  local host
+  host=$(bash infra/dockerd.sh)
+  DOCKER_HOST=$host bash infra/base_image.sh >&2
+  echo "[test] dockerd and the base image ready after $((SECONDS - START)) s" >&2
+  echo "$host"
+}
+system_lane >"$SERVICES/docker_host" 2>"$SERVICES/system.log" &
+SYSTEM_PID=$!
 
-phase "the central stack (started beside dockerd)"
-if [ -n "$STACK_PID" ]; then
-  wait "$STACK_PID" || { echo "[test] the central stack did not start: see $SERVICES/stack.log"; cat "$SERVICES/stack.log"; exit 1; }
-  export MEDPERF_TEST_STACK_DIR="$OWN_STACK"
-fi
+scripts/bootstrap.sh
 
-phase "pytest (ruff + mypy beside it)"
-# Lint and types run beside pytest (they need no service); their output and verdict come after pytest's.
+# Lint and types run beside everything after (they need no service); their output and verdict come after pytest's.
 LINT_LOG=$(mktemp)
 (
   lint_start=$SECONDS
   .venv/bin/ruff check medperf flows tasks blocks deployments tests benchmarks infra examples
   .venv/bin/mypy medperf flows tasks blocks deployments
-  echo "[test] ruff + mypy took $((SECONDS - lint_start)) s (beside pytest)"
+  echo "[test] ruff + mypy took $((SECONDS - lint_start)) s (beside the services and pytest)"
 ) > "$LINT_LOG" 2>&1 &
 LINT_PID=$!
 
+phase "starting Postgres"
+# Postgres comes from the system lane's apt on a machine without it: wait for that part of the lane.
+until [ -x /usr/lib/postgresql/15/bin/initdb ] || ! kill -0 "$SYSTEM_PID" 2>/dev/null; do sleep 0.5; done
+MEDPERF_TEST_POSTGRES_URL=$($PY infra/postgres.py start "$SERVICES/pg")
+export MEDPERF_TEST_POSTGRES_URL
+
+# One central stack (Postgres, SeaweedFS, Prefect and MedPerf on Postgres: infra/stack.py) for every pytest worker:
+# the deployment and fault modules name their users, sites and pools uniquely, so they share it (tests/conftest.py
+# reuses the stack in $MEDPERF_TEST_STACK_DIR) instead of each worker starting and idling its own.
+phase "the central stack"
+if [ -z "${MEDPERF_TEST_STACK_DIR:-}" ]; then
+  OWN_STACK="$SERVICES/stack"
+  $PY infra/stack.py up --dir "$OWN_STACK" >"$SERVICES/stack.log" 2>&1 \
+    || { echo "[test] the central stack did not start: see $SERVICES/stack.log"; cat "$SERVICES/stack.log"; exit 1; }
+  export MEDPERF_TEST_STACK_DIR="$OWN_STACK"
+fi
+
+phase "waiting for apt, dockerd and the local base image"
+wait "$SYSTEM_PID" || { echo "[test] the system lane failed:"; cat "$SERVICES/system.log"; exit 1; }
+grep "^\[test\]" "$SERVICES/system.log" || true
+DOCKER_HOST=$(tail -1 "$SERVICES/docker_host")
+export DOCKER_HOST
+
+phase "pytest (ruff + mypy beside it)"
 # pytest runs on MEDPERF_TEST_WORKERS parallel workers (pytest-xdist, 4 by default; 0 runs it serially). Each
 # test module runs whole on one worker, the modules in file order (see tests/conftest.py). Since the sites' runs
 # start warm (medperf/site/flow_forkserver.py) the suite needs about half the CPU it did and waits on servers
@@ -88,7 +102,9 @@ status=0
 MEDPERF_TEST_CPU_REPORT=$(mktemp -d)  # CPU per test module (tests/support/cpu_report.py): where the CPU goes
 export MEDPERF_TEST_CPU_REPORT
 time .venv/bin/pytest --durations=25 "${workers[@]}" "$@" || status=$?  # the 25 slowest steps: where the time goes
-.venv/bin/python tests/support/cpu_report.py "$MEDPERF_TEST_CPU_REPORT" || true
+record=()  # MEDPERF_TEST_RECORD_DURATIONS=1: the modules' wall times become the workers' order next time
+[ -z "${MEDPERF_TEST_RECORD_DURATIONS:-}" ] || record=(--durations)
+.venv/bin/python tests/support/cpu_report.py "$MEDPERF_TEST_CPU_REPORT" "${record[@]}" || true
 rm -rf "$MEDPERF_TEST_CPU_REPORT"
 lint=0
 wait "$LINT_PID" || lint=$?

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from support.modules import load_module
+from support.schedule import load_durations, longest_first
 from support.scoped_env import scoped_env
 
 from medperf.cli.local_server import LocalRegistry, local_registry
@@ -101,11 +102,13 @@ def _group(item: pytest.Item) -> str:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups into the test ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group each test with the rest of its module (every container test in one group) for the parallel workers.
+    """Group each test with the rest of its module (every container test in one group) for the parallel workers,
+    and put the longest modules first (their last recorded wall times, tests/support/durations.json).
 
-    scripts/test.sh keeps the groups in file order (--no-loadscope-reorder): each worker runs a subsequence of
-    the serial order. Ordered longest first, the browser tests' session services (their own registry and
-    Prefect server) ran before the flow tests on one worker, and the flow runs went to the wrong server.
+    scripts/test.sh keeps the groups in this order (--no-loadscope-reorder), and each free worker takes the next
+    group: the long, mostly waiting modules (demos, outages) start at once, spread over the workers, and the
+    many short ones fill in behind them instead of one worker finishing two long ones at the end.
     """
     for item in items:
         item.add_marker(pytest.mark.xdist_group(_group(item)))
+    items[:] = longest_first(items, load_durations())

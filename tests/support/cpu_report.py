@@ -4,7 +4,8 @@ When MEDPERF_TEST_CPU_REPORT names a folder, each pytest process (each xdist wor
 module to `<folder>/<worker>.jsonl`: wall seconds and the CPU seconds, over the module, of this process and every
 process below it, reaped or running (servers, workers and their flow runs, containers). A process that left the
 tree (a daemon whose parent exited) is not counted. `python tests/support/cpu_report.py FOLDER` prints the
-modules by CPU (scripts/test.sh does it after pytest).
+modules by CPU (scripts/test.sh does it after pytest); `--durations` also records their wall times in
+tests/support/durations.json, the order the parallel workers take the modules in (longest first).
 """
 
 import json
@@ -92,11 +93,17 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         _clock.switch(None)
 
 
-def table(folder: Path, top: int = 20) -> str:
-    """The modules by CPU, with their wall time and the totals."""
+def records(folder: Path) -> list[dict[str, Any]]:
+    """Every module span the workers wrote into folder, with its worker's name."""
     rows: list[dict[str, Any]] = []
     for path in sorted(folder.glob("*.jsonl")):
         rows += [json.loads(line) | {"worker": path.stem} for line in path.read_text().splitlines() if line]
+    return rows
+
+
+def table(folder: Path, top: int = 20) -> str:
+    """The modules by CPU, with their wall time and the totals."""
+    rows = records(folder)
     rows.sort(key=lambda row: -row["cpu_s"])
     lines = [f"{'cpu s':>7} {'wall s':>7}  worker  module"]
     lines += [f"{r['cpu_s']:7.1f} {r['wall_s']:7.1f}  {r['worker']:<6}  {r['module']}" for r in rows[:top]]
@@ -113,3 +120,8 @@ def table(folder: Path, top: int = 20) -> str:
 
 if __name__ == "__main__":
     print(table(Path(sys.argv[1])))
+    if sys.argv[2:3] == ["--durations"]:  # record the wall times the workers' schedule orders by (schedule.py)
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the support package
+        from support.schedule import merge_durations
+
+        merge_durations(records(Path(sys.argv[1])))

@@ -1,0 +1,35 @@
+"""Longest modules first for the parallel workers, from the wall times a CPU report recorded (durations.json)."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+DURATIONS = Path(__file__).with_name("durations.json")  # module -> wall seconds (cpu_report.py --durations)
+
+
+def load_durations(path: Path = DURATIONS) -> dict[str, float]:
+    """The recorded wall seconds per test module; empty when the file is missing or unreadable."""
+    try:
+        durations = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(module): float(seconds) for module, seconds in durations.items()} if isinstance(durations, dict) else {}
+
+
+def longest_first(items: list[Any], durations: dict[str, float]) -> list[Any]:
+    """items with the longest modules first; a stable sort, so each module stays whole and in its own order, and
+    modules without a record keep their file order after the recorded ones."""
+    return sorted(items, key=lambda item: -durations.get(item.nodeid.split("::")[0], 0.0))
+
+
+def merge_durations(records: list[dict[str, Any]], path: Path = DURATIONS) -> dict[str, float]:
+    """Write each module's longest wall time of these records into path, keeping the modules they do not name."""
+    durations = load_durations(path)
+    fresh: dict[str, float] = {}
+    for record in records:
+        module = str(record["module"])
+        if module.startswith("tests/"):
+            fresh[module] = max(fresh.get(module, 0.0), round(float(record["wall_s"]), 1))
+    durations.update(fresh)
+    path.write_text(json.dumps(dict(sorted(durations.items(), key=lambda kv: (-kv[1], kv[0]))), indent=1) + "\n")
+    return durations
