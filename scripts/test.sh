@@ -48,7 +48,13 @@ system_lane() {  # apt packages, dockerd, the base image; prints DOCKER_HOST las
   echo "[test] dockerd and the base image ready after $((SECONDS - START)) s" >&2
   echo "$host"
 }
-system_lane >"$SERVICES/docker_host" 2>"$SERVICES/system.log" &
+# Docker tests wait for the lane's verdict in $MEDPERF_TEST_DOCKER_READY (tests/support/docker_ready.py), so pytest
+# starts as soon as the Python lane is ready and the base image's downloads overlap the first tests.
+export MEDPERF_TEST_DOCKER_READY="$SERVICES/docker_ready"
+export DOCKER_HOST="unix://${MEDPERF_DOCKER_DIR:-/var/lib/medperf-docker}/docker.sock"  # infra/dockerd.sh's socket
+( if system_lane >"$SERVICES/docker_host" 2>"$SERVICES/system.log"; then verdict=ok; else verdict=failed; fi
+  echo "$verdict" >"$SERVICES/docker_ready.tmp" && mv "$SERVICES/docker_ready.tmp" "$MEDPERF_TEST_DOCKER_READY"
+  [ "$verdict" = ok ] ) &
 SYSTEM_PID=$!
 
 scripts/bootstrap.sh
@@ -80,13 +86,7 @@ if [ -z "${MEDPERF_TEST_STACK_DIR:-}" ]; then
   export MEDPERF_TEST_STACK_DIR="$OWN_STACK"
 fi
 
-phase "waiting for apt, dockerd and the local base image"
-wait "$SYSTEM_PID" || { echo "[test] the system lane failed:"; cat "$SERVICES/system.log"; exit 1; }
-grep "^\[test\]" "$SERVICES/system.log" || true
-DOCKER_HOST=$(tail -1 "$SERVICES/docker_host")
-export DOCKER_HOST
-
-phase "pytest (ruff + mypy beside it)"
+phase "pytest (ruff + mypy, and apt, dockerd and the base image until ready, beside it)"
 # pytest runs on MEDPERF_TEST_WORKERS parallel workers (pytest-xdist, 4 by default; 0 runs it serially). Each
 # test module runs whole on one worker, the modules in file order (see tests/conftest.py). Since the sites' runs
 # start warm (medperf/site/flow_forkserver.py) the suite needs about half the CPU it did and waits on servers
@@ -106,9 +106,14 @@ record=()  # MEDPERF_TEST_RECORD_DURATIONS=1: the modules' wall times become the
 [ -z "${MEDPERF_TEST_RECORD_DURATIONS:-}" ] || record=(--durations)
 .venv/bin/python tests/support/cpu_report.py "$MEDPERF_TEST_CPU_REPORT" "${record[@]}" || true
 rm -rf "$MEDPERF_TEST_CPU_REPORT"
+system=0
+wait "$SYSTEM_PID" || system=$?
+grep "^\[test\]" "$SERVICES/system.log" || true  # when the system lane's parts were ready
+[ "$system" -eq 0 ] || { echo "[test] apt, dockerd or the base image failed:"; tail -50 "$SERVICES/system.log"; }
 lint=0
 wait "$LINT_PID" || lint=$?
 cat "$LINT_LOG"
 rm -f "$LINT_LOG"
 [ "$lint" -eq 0 ] || { echo "[test] ruff or mypy failed (above)"; exit "$lint"; }
+[ "$system" -eq 0 ] || exit "$system"
 exit "$status"

@@ -35,7 +35,7 @@ def _harness() -> ModuleType:
 
 
 
-@pytest.fixture(scope="module", params=["docker", "sandbox"])
+@pytest.fixture(scope="module", params=[pytest.param("docker", marks=pytest.mark.docker), "sandbox"])
 def imaging_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     """The whole federated evaluation of the imaging benchmark on one runner."""
     runner = str(request.param)
