@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 pytest_plugins = [
     "support.flow_services",  # the flow and browser tests' one Prefect server, users and site-a
     "support.cpu_report",  # CPU per module when MEDPERF_TEST_CPU_REPORT names a folder (scripts/test.sh)
-    "support.docker_ready",  # docker tests wait for scripts/test.sh's dockerd and base image (MEDPERF_TEST_DOCKER_READY)
+    "support.docker_ready",  # docker tests wait for the dockerd and base image of scripts/test.sh
 ]
 # Under pytest-xdist (scripts/test.sh with MEDPERF_TEST_WORKERS=N) each module runs whole on one worker: a module's
 # tests share its module-scoped world and run in their order. The container tests build and remove images under
