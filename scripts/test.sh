@@ -88,13 +88,12 @@ fi
 
 phase "pytest (ruff + mypy, and apt, dockerd and the base image until ready, beside it)"
 # pytest runs on MEDPERF_TEST_WORKERS parallel workers (pytest-xdist, 4 by default; 0 runs it serially). Each
-# test module runs whole on one worker, the modules in file order (see tests/conftest.py). Since the sites' runs
-# start warm (medperf/site/flow_forkserver.py) the suite needs about half the CPU it did and waits on servers
-# and timeouts much of the time, so on this 2-core machine 4 workers finish sooner than 2 (821 s against
-# 996 s in the working tree, before the imaging demo's two runners were split across workers).
+# test module runs whole on one worker, the longest modules first (tests/conftest.py, tests/support/schedule.py).
+# On this 2-core machine the run keeps both cores busy from start to end (sampled from /proc/stat: 95-100 %),
+# so more workers do not shorten it; the four end within a few seconds of each other.
 workers=()
 if [ "${MEDPERF_TEST_WORKERS:-4}" != "0" ]; then
-  workers=(-n "${MEDPERF_TEST_WORKERS:-4}" --dist loadgroup --no-loadscope-reorder)  # groups in file order
+  workers=(-n "${MEDPERF_TEST_WORKERS:-4}" --dist loadgroup --no-loadscope-reorder)  # groups in our order
 fi
 # pytest's CPU time (with the servers it starts and waits for) against its wall time: how busy the 2 cores were.
 TIMEFORMAT="[test] pytest used %U s user and %S s system CPU in %R s"
