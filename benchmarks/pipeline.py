@@ -224,6 +224,9 @@ def main() -> None:
 
             with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
                 print(json.dumps(measure(tmp, args), indent=2))
+                from prefect.logging.handlers import APILogWorker
+
+                APILogWorker.drain_all(timeout=10)  # the flows' last log lines, before the server stops
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # 100,000 files per run add up to gigabytes
 
