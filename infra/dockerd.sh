@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Start a private dockerd (no bridge, no iptables) in the background and print its DOCKER_HOST.
-# Reuses a daemon already answering on the socket. Usage: infra/dockerd.sh [DIR]
+# Reuses a daemon already answering on the socket. Usage: infra/dockerd.sh [--host] [DIR]
 # DIR defaults to $MEDPERF_DOCKER_DIR or /var/lib/medperf-docker (images persist between runs).
+# --host prints the DOCKER_HOST the daemon has (or will have) and starts nothing.
 set -euo pipefail
 
+HOST_ONLY=""
+if [ "${1:-}" = "--host" ]; then HOST_ONLY=1; shift; fi
 DIR="${1:-${MEDPERF_DOCKER_DIR:-/var/lib/medperf-docker}}"
 SOCK="$DIR/docker.sock"
 HOST="unix://$SOCK"
+if [ -n "$HOST_ONLY" ]; then
+  echo "$HOST"
+  exit 0
+fi
 DEADLINE_S="${MEDPERF_DOCKERD_DEADLINE_S:-60}"
 mkdir -p "$DIR/data" "$DIR/exec"
 

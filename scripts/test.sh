@@ -29,7 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-system_lane() {  # apt packages, dockerd, the base image; prints DOCKER_HOST last
+system_lane() {  # apt packages (then $SERVICES/packages_ready), dockerd, the base image
   local need=()
   command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
   command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
@@ -42,17 +42,18 @@ system_lane() {  # apt packages, dockerd, the base image; prints DOCKER_HOST las
     apt-get update -qq >&2 && apt-get install -y -qq "${need[@]}" >&2
   fi
   echo "[test] system packages ready after $((SECONDS - START)) s" >&2
-  local host
-  host=$(bash infra/dockerd.sh)
-  DOCKER_HOST=$host bash infra/base_image.sh >&2
+  touch "$SERVICES/packages_ready"
+  bash infra/dockerd.sh >/dev/null
+  bash infra/base_image.sh >&2
   echo "[test] dockerd and the base image ready after $((SECONDS - START)) s" >&2
-  echo "$host"
 }
 # Docker tests wait for the lane's verdict in $MEDPERF_TEST_DOCKER_READY (tests/support/docker_ready.py), so pytest
-# starts as soon as the Python lane is ready and the base image's downloads overlap the first tests.
+# starts once the Python lane and the system packages are ready, and the base image's downloads overlap the first
+# tests. Its log is system.log beside that file.
 export MEDPERF_TEST_DOCKER_READY="$SERVICES/docker_ready"
-export DOCKER_HOST="unix://${MEDPERF_DOCKER_DIR:-/var/lib/medperf-docker}/docker.sock"  # infra/dockerd.sh's socket
-( if system_lane >"$SERVICES/docker_host" 2>"$SERVICES/system.log"; then verdict=ok; else verdict=failed; fi
+DOCKER_HOST=$(bash infra/dockerd.sh --host)  # the daemon's socket, known before the lane starts it
+export DOCKER_HOST
+( if system_lane 2>"$SERVICES/system.log"; then verdict=ok; else verdict=failed; fi
   echo "$verdict" >"$SERVICES/docker_ready.tmp" && mv "$SERVICES/docker_ready.tmp" "$MEDPERF_TEST_DOCKER_READY"
   [ "$verdict" = ok ] ) &
 SYSTEM_PID=$!
@@ -69,9 +70,16 @@ LINT_LOG=$(mktemp)
 ) > "$LINT_LOG" 2>&1 &
 LINT_PID=$!
 
+phase "waiting for the system packages (apt)"
+# Postgres, bubblewrap (every sandbox test) and chromium come from the system lane's apt on a machine without them:
+# nothing below starts before that part of the lane is done.
+until [ -f "$SERVICES/packages_ready" ]; do
+  kill -0 "$SYSTEM_PID" 2>/dev/null || [ -f "$SERVICES/packages_ready" ] \
+    || { echo "[test] apt-get install failed:"; tail -50 "$SERVICES/system.log"; exit 1; }
+  sleep 0.5
+done
+
 phase "starting Postgres"
-# Postgres comes from the system lane's apt on a machine without it: wait for that part of the lane.
-until [ -x /usr/lib/postgresql/15/bin/initdb ] || ! kill -0 "$SYSTEM_PID" 2>/dev/null; do sleep 0.5; done
 MEDPERF_TEST_POSTGRES_URL=$($PY infra/postgres.py start "$SERVICES/pg")
 export MEDPERF_TEST_POSTGRES_URL
 

@@ -1,5 +1,6 @@
 """Docker tests wait for the system lane's verdict: "ok" lets them run, "failed" fails them naming the lane's log."""
 
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -26,3 +27,13 @@ def test_a_failed_lane_fails_the_test_with_its_log(tmp_path: Path) -> None:
 def test_a_lane_that_never_finishes_fails_at_the_deadline(tmp_path: Path) -> None:
     with pytest.raises(pytest.fail.Exception, match="not ready within"):
         wait_for_docker(tmp_path / "docker_ready", deadline_s=0.2, poll_s=0.05)
+
+
+def test_dockerd_sh_names_the_socket_without_starting_a_daemon(tmp_path: Path) -> None:
+    """scripts/test.sh exports DOCKER_HOST from `infra/dockerd.sh --host` before the lane starts the daemon."""
+    script = Path(__file__).resolve().parents[1] / "infra" / "dockerd.sh"
+    folder = tmp_path / "docker"
+    done = subprocess.run(["bash", str(script), "--host", str(folder)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"unix://{folder}/docker.sock"
+    assert not folder.exists()  # nothing started, nothing created

@@ -1,7 +1,8 @@
 """Docker tests wait for the CI's system lane (dockerd and the base image) that scripts/test.sh runs beside pytest.
 
-scripts/test.sh starts pytest once the Python lane is ready and lets the system lane (apt, a private dockerd, the
-local base image, mostly downloads) finish beside the first tests. It names a file in MEDPERF_TEST_DOCKER_READY
+scripts/test.sh starts pytest once the Python lane and the system packages are ready and lets the rest of the system
+lane (a private dockerd, the local base image, mostly downloads) finish beside the first tests; the lane's log is
+`system.log` beside the verdict file. It names a file in MEDPERF_TEST_DOCKER_READY
 that the lane writes "ok" or "failed" into when done; a test marked `docker` waits for it before its fixtures
 are set up, and fails (never skips) with the lane's log when the lane failed. Unset, nothing waits.
 """
