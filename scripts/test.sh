@@ -94,7 +94,7 @@ if [ -z "${MEDPERF_TEST_STACK_DIR:-}" ]; then
   export MEDPERF_TEST_STACK_DIR="$OWN_STACK"
 fi
 
-phase "pytest (ruff + mypy, and apt, dockerd and the base image until ready, beside it)"
+phase "pytest (ruff + mypy, and dockerd and the base image until ready, beside it)"
 # pytest runs on MEDPERF_TEST_WORKERS parallel workers (pytest-xdist, 4 by default; 0 runs it serially). Each
 # test module runs whole on one worker, the longest modules first (tests/conftest.py, tests/support/schedule.py).
 # On this 2-core machine the run keeps both cores busy from start to end (sampled from /proc/stat: 95-100 %),
