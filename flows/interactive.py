@@ -18,7 +18,7 @@ from prefect.flow_engine import run_flow
 
 from medperf.errors import MedPerfError
 from medperf.site.approval_code import approval_code, load_or_create_site_secret
-from medperf.site.approval_form import not_taken_reason, run_input
+from medperf.site.approval_form import run_input, send_answer
 from medperf.site.run_store import ANSWER_CLAIM, APPROVAL, PendingApproval, RunStore
 
 
@@ -161,8 +161,7 @@ def submit_decision(
                            reject_rows=reject_rows)
         sent_at = datetime.now(UTC).replace(microsecond=0)
         with get_client(sync_client=True) as client:
-            done = client.resume_flow_run(UUID(pending.flow_run_id), run_input=answer)
-        reason = not_taken_reason(done)
+            reason = send_answer(client, UUID(pending.flow_run_id), answer)
         if reason is not None:  # nothing was stored: say so, never "approved"
             raise ApprovalNotPending(
                 f"run {pending.flow_run_id}: Prefect did not take the answer ({reason}); another answer may have "

@@ -12,7 +12,7 @@ from medperf.demo.layout import SiteFolders
 from medperf.demo.transient import retrying
 from medperf.errors import MedPerfError
 from medperf.site.approval_code import approval_code, load_or_create_site_secret
-from medperf.site.approval_form import REJECTED_STATE, not_taken_reason, run_input
+from medperf.site.approval_form import REJECTED_STATE, run_input, send_answer
 from medperf.site.run_store import PendingApproval, RunStore
 
 Answer = Literal["approve", "reject", "ui"]
@@ -90,8 +90,7 @@ class ApprovalDesk:
                     self.counts[answer] = self.counts.get(answer, 0) + 1
                     continue
                 given = run_input(approve=answer == "approve", approval_code=code, comment="medperf demo")
-                done = retrying(partial(client.resume_flow_run, UUID(pending.flow_run_id), run_input=given))
-                reason = not_taken_reason(done)
+                reason = retrying(partial(send_answer, client, UUID(pending.flow_run_id), given))
                 if reason is not None:  # nothing was stored: the form is still open; answer again next poll
                     self.show(f"[{site.name}] Prefect did not take the answer ({reason}); trying again")
                     continue

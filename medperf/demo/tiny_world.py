@@ -34,7 +34,7 @@ from medperf.schemas import (
 )
 from medperf.settings import ObjectStoreSettings, SiteSettings
 from medperf.site.approval_code import approval_code, load_or_create_site_secret
-from medperf.site.approval_form import run_input
+from medperf.site.approval_form import run_input, send_answer
 from medperf.site.run_store import RunStore
 from medperf.storage import ObjectStore
 
@@ -172,6 +172,7 @@ class Site:
     raw: tuple[Path, Path]
     dataset_id: int | None = None
     approved: set[str] = field(default_factory=set)
+    refused: dict[str, str] = field(default_factory=dict)  # run id -> why Prefect last did not take the answer
 
     def plan(self, **options: Any) -> SitePlan:
         """The site's deployment plan (sandbox runner, its data root)."""
@@ -195,7 +196,10 @@ class Site:
 
     def approve_waiting(self, only: Callable[[str], bool] | None = None, reject_rows: str = "") -> list[str]:
         """Approve every run of this site paused at its approval form (those `only` accepts, by flow run id),
-        with the code only this site can compute; reject_rows ("2, 5") answers a batch's form."""
+        with the code only this site can compute; reject_rows ("2, 5") answers a batch's form.
+
+        An answer Prefect did not take (the form's schema is saved just after the Suspended state, a busy
+        server) stored nothing: it is sent again on the next call, and the reason kept in `refused`."""
         answered = []
         secret = load_or_create_site_secret(self.home)
         with get_client(sync_client=True) as client:
@@ -209,7 +213,10 @@ class Site:
                     continue
                 code = approval_code(secret, pending.flow_run_id, pending.payload_sha256)
                 answer = run_input(approve=True, approval_code=code, comment="ok", reject_rows=reject_rows)
-                client.resume_flow_run(UUID(pending.flow_run_id), run_input=answer)
+                reason = send_answer(client, UUID(pending.flow_run_id), answer, patience_s=0)
+                if reason is not None:
+                    self.refused[pending.flow_run_id] = reason
+                    continue
                 self.approved.add(pending.flow_run_id)
                 answered.append(pending.flow_run_id)
         return answered
@@ -313,11 +320,24 @@ def finish_with_approvals(
             return runs
         return None
 
-    runs: dict[str, FlowRun] = poll(all_final, what, deadline_s)
+    try:
+        runs: dict[str, FlowRun] = poll(all_final, what, deadline_s)
+    except TimeoutError as err:
+        raise TimeoutError(f"{err}; {_stuck(sites, flow_run_ids)}") from None
     failed = {run_id: run.state.name for run_id, run in runs.items() if run.state and not run.state.is_completed()}
     if failed:
         raise RuntimeError(f"{what}: runs did not complete: {failed}")
     return runs
+
+
+def _stuck(sites: list[Site], flow_run_ids: list[str]) -> str:
+    """Each run's state, and the answers Prefect did not take, for a timeout's message."""
+    states = {}
+    for run_id in flow_run_ids:
+        state = read_run(run_id).state
+        states[run_id[:8]] = state.name if state else "no state"
+    refused = {run_id[:8]: why for site in sites for run_id, why in site.refused.items() if run_id in flow_run_ids}
+    return f"run states: {states}; answers not taken: {refused or 'none'}"
 
 
 def interval(seconds: int) -> timedelta:

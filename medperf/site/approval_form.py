@@ -1,6 +1,7 @@
 """What the data owner sees and answers at the approval step, and how an answer is judged."""
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -19,6 +20,8 @@ SIGNIFICANT_DIGITS = 4  # values in the readable table; the hash (and the upload
 HASH_GROUP = 16
 REJECTED_STATE = "Rejected"  # the name of the terminal state of a run whose upload the data owner refused
 QUEUED_STATE = "Queued"  # a run whose approved upload waits in the site's outbox for the registry
+FORM_SAVE_WAIT_S = 10.0  # how long an answer is sent again while Prefect has the Suspended state but not the form
+FORM_NOT_SAVED = "schema not found"  # Prefect's reason then ("Run input schema not found.")
 
 
 def _flatten(value: Any, prefix: str) -> list[tuple[str, Any]]:
@@ -232,3 +235,20 @@ def not_taken_reason(resume_result: Any) -> str | None:
     if str(getattr(status, "value", status)).upper() == "ACCEPT":
         return None
     return getattr(getattr(resume_result, "details", None), "reason", None) or str(status)
+
+
+def send_answer(
+    client: Any, flow_run_id: Any, answer: dict[str, str], patience_s: float = FORM_SAVE_WAIT_S
+) -> str | None:
+    """Resume the paused run with the answer; why Prefect did not take it, or None when it did.
+
+    `suspend_flow_run` sets the Suspended state (naming the form) before it saves the form's schema; an
+    answer in between is refused with "Run input schema not found." and stores nothing, so it is sent again
+    for up to patience_s. Any other refusal is returned at once. `client` is a sync Prefect client.
+    """
+    deadline = time.monotonic() + patience_s
+    while True:
+        reason = not_taken_reason(client.resume_flow_run(flow_run_id, run_input=answer))
+        if reason is None or FORM_NOT_SAVED not in reason.lower() or time.monotonic() >= deadline:
+            return reason
+        time.sleep(0.25)

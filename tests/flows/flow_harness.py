@@ -14,7 +14,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun, State
 
 from medperf.site.approval_code import approval_code, load_or_create_site_secret
-from medperf.site.approval_form import not_taken_reason, run_input
+from medperf.site.approval_form import run_input, send_answer
 from medperf.site.run_store import PendingApproval, RunStore
 
 DEADLINE_S = 180.0
@@ -109,5 +109,5 @@ def answer(flow_run_id: str, *, approve: bool, code: str, comment: str = "") -> 
     """Submit the approval form through the API, exactly as the Prefect UI does."""
     with get_client(sync_client=True) as client:
         given = run_input(approve=approve, approval_code=code, comment=comment)
-        taken = client.resume_flow_run(UUID(flow_run_id), run_input=given)
-    assert not_taken_reason(taken) is None, f"Prefect did not take the answer: {not_taken_reason(taken)}"
+        reason = send_answer(client, UUID(flow_run_id), given)
+    assert reason is None, f"Prefect did not take the answer: {reason}"
