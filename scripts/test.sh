@@ -62,6 +62,11 @@ scripts/bootstrap.sh
 
 # Lint and types run beside everything after (they need no service); their output and verdict come after pytest's.
 LINT_LOG=$(mktemp)
+# Their caches live on the machine, not in the checkout (as the uv cache and the sandbox environments do): a
+# clean clone checks only what changed since the machine's last run (mypy: 90 s cold, a few s warm; a cache
+# entry is used only when the file's content hash matches).
+LINT_CACHE=${MEDPERF_LINT_CACHE:-${TMPDIR:-/tmp}/medperf-lint-cache}
+export MYPY_CACHE_DIR=$LINT_CACHE/mypy RUFF_CACHE_DIR=$LINT_CACHE/ruff
 (
   lint_start=$SECONDS
   .venv/bin/ruff check medperf flows tasks blocks deployments tests benchmarks infra examples

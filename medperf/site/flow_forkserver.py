@@ -22,14 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+from medperf.prefect_tls import skip_tls_setup_for_plain_http
 from medperf.process_alive import process_alive
 from medperf.site.flow_launcher import HEADER, PID_FILE, read_exact
 
-# What every run process imports: Prefect's engine and the site's flows (84 MB resident here, shared with the
-# forked runs). Great Expectations (3 s to import, 212 MB more) is imported by the prepare runs that use it;
-# a site that prepares often names it in MEDPERF_SITE_WARM_PRELOAD (comma-separated modules) to preload it too.
-# None of these starts a thread at import.
-PRELOAD = ("prefect.engine", "prefect.flow_engine", "prefect.task_engine")
+# What every run process imports: Prefect's engine, pandas (the case tables of prepare and evaluate runs: 1.7 s
+# of CPU per run when each run imported it) and the site's flows (84 MB resident here, shared with the forked
+# runs). Great Expectations (3 s to import, 212 MB more) is imported by the prepare runs that use it; a site
+# that prepares often names it in MEDPERF_SITE_WARM_PRELOAD (comma-separated modules) to preload it too.
+# None of these starts a Python thread at import (numpy's BLAS pool handles fork itself).
+PRELOAD = ("prefect.engine", "prefect.flow_engine", "prefect.task_engine", "pandas")
 EXTRA_PRELOAD_ENV = "MEDPERF_SITE_WARM_PRELOAD"
 REQUEST_TIMEOUT_S = 10
 POLL_S = 0.5
@@ -52,6 +54,8 @@ def preload(repo_dir: Path) -> list[str]:
             importlib.import_module(name)
         except Exception as err:  # a run that needs it imports it itself, as without the server
             failed.append(f"{name}: {type(err).__name__}: {err}")
+    if "medperf.client.http" in sys.modules:  # the registry clients' one TLS context, loaded once for all runs
+        sys.modules["medperf.client.http"]._tls_context()
     return failed
 
 
@@ -180,6 +184,7 @@ def run_child(server: Server, conn: socket.socket, fds: list[int], req: dict[str
         os.chdir(cwd)
         os.environ.clear()
         os.environ.update({str(k): str(v) for k, v in req["env"].items()})
+        skip_tls_setup_for_plain_http(os.environ)
         sys.path[0] = cwd  # as `python -m` started in that folder
         sys.argv = [sys.argv[0], *[str(arg) for arg in req["argv"]]]
         import prefect.context

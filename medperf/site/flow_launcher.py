@@ -4,7 +4,7 @@
 # `python -m medperf.site.flow_launcher` (the job variable `command` of a process pool's deployments) with the
 # run's environment. When the worker was started with a fork server beside it (medperf.site.warm_worker), the
 # launcher hands its stdin/stdout/stderr, environment and working folder to the server, which forks a process
-# that has Prefect, the flows and Great Expectations imported already; the launcher forwards SIGTERM/SIGINT to it
+# that has Prefect, pandas and the flows imported already; the launcher forwards SIGTERM/SIGINT to it
 # and exits with its status, so the worker sees one process as before. Without a server, or when the server
 # cannot take the run, the launcher becomes `python -m prefect.engine` (exec, same pid) exactly as Prefect does;
 # when the server had exited (it does after MEDPERF_SITE_WARM_IDLE_S without a run), the launcher starts it again
@@ -19,6 +19,8 @@ import subprocess
 import sys
 import time
 
+from medperf.prefect_tls import skip_tls_setup_for_plain_http
+
 SOCKET_ENV = "MEDPERF_FLOW_FORKSERVER"
 LOG_ENV = "MEDPERF_FLOW_FORKSERVER_LOG"  # the worker's log, where a fork server started by a launcher writes
 HEADER = struct.Struct("!I")
@@ -29,6 +31,7 @@ PRELOAD_WAIT_S = 60  # a run that arrives while the server imports waits for it 
 
 def exec_engine(argv: list[str]) -> None:
     """Become Prefect's engine process (the path without a fork server)."""
+    skip_tls_setup_for_plain_http(os.environ)
     os.execv(sys.executable, [sys.executable, "-m", "prefect.engine", *argv])
 
 
