@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deployments.site_plan import WORKER_ENV, SitePlan
-from medperf.prefect_tls import skip_tls_setup_for_plain_http
 from medperf.process_alive import process_alive
 from medperf.settings import default_home
 from medperf.site.liveness import DeadRun, requeue_stranded_submissions, sweep_dead_runs
@@ -89,7 +88,6 @@ def start_worker(plan: SitePlan, env: dict[str, str] | None = None, home: Path |
     assert isinstance(variables, dict)
     child_env = {**HEARTBEAT_ENV, **os.environ, **(env or {}), **WORKER_ENV,
                  **{k: str(v) for k, v in variables.items()}}
-    skip_tls_setup_for_plain_http(child_env)  # the worker and its runs: no CA bundle for a plain-HTTP API
     with files.log_file.open("ab") as log:
         for dead in crashed:
             log.write(f"[medperf] run {dead.flow_run_id}: its process (pid {dead.pid}) had died; "

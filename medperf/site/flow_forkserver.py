@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-from medperf.prefect_tls import skip_tls_setup_for_plain_http
 from medperf.process_alive import process_alive
 from medperf.site.flow_launcher import HEADER, PID_FILE, read_exact
 
@@ -184,7 +183,6 @@ def run_child(server: Server, conn: socket.socket, fds: list[int], req: dict[str
         os.chdir(cwd)
         os.environ.clear()
         os.environ.update({str(k): str(v) for k, v in req["env"].items()})
-        skip_tls_setup_for_plain_http(os.environ)
         sys.path[0] = cwd  # as `python -m` started in that folder
         sys.argv = [sys.argv[0], *[str(arg) for arg in req["argv"]]]
         import prefect.context

@@ -19,8 +19,6 @@ import subprocess
 import sys
 import time
 
-from medperf.prefect_tls import skip_tls_setup_for_plain_http
-
 SOCKET_ENV = "MEDPERF_FLOW_FORKSERVER"
 LOG_ENV = "MEDPERF_FLOW_FORKSERVER_LOG"  # the worker's log, where a fork server started by a launcher writes
 HEADER = struct.Struct("!I")
@@ -31,7 +29,6 @@ PRELOAD_WAIT_S = 60  # a run that arrives while the server imports waits for it 
 
 def exec_engine(argv: list[str]) -> None:
     """Become Prefect's engine process (the path without a fork server)."""
-    skip_tls_setup_for_plain_http(os.environ)
     os.execv(sys.executable, [sys.executable, "-m", "prefect.engine", *argv])
 
 

@@ -17,6 +17,5 @@ print(json.dumps({
     "ppid": os.getppid(),
     "preloaded": "xml.dom.minidom" in sys.modules,  # named in MEDPERF_SITE_WARM_PRELOAD by the tests' server
     "pandas": "pandas" in sys.modules,  # preloaded by every server
-    "tls_skip": os.environ.get("PREFECT_API_TLS_INSECURE_SKIP_VERIFY"),
 }))
 sys.exit(int(os.environ.get("PROBE_EXIT", "0")))

@@ -68,8 +68,7 @@ def test_a_warm_run_gets_the_launchers_environment_folder_arguments_stdio_and_ex
     server: tuple[Path, subprocess.Popen[bytes]], tmp_path: Path
 ) -> None:
     path, proc = server
-    launcher = launch(path, tmp_path, PROBE_VALUE="from-the-run", PROBE_EXIT="3",
-                      PREFECT_API_URL="http://127.0.0.1:9/api")
+    launcher = launch(path, tmp_path, PROBE_VALUE="from-the-run", PROBE_EXIT="3")
     out, err = launcher.communicate("to-the-run", timeout=60)
     assert launcher.returncode == 3, err
     seen = json.loads(out)
@@ -80,7 +79,6 @@ def test_a_warm_run_gets_the_launchers_environment_folder_arguments_stdio_and_ex
     assert seen["stdin"] == "to-the-run"
     assert seen["preloaded"]  # the site's extra module was imported before the fork
     assert seen["pandas"]  # the case tables' library too: a run does not import it again
-    assert seen["tls_skip"] == "true"  # a plain-HTTP Prefect API: its clients load no CA bundle
     server_log = (path.parent / "server.log").read_text()
     assert "not preloaded: no_such_module_xyz: ModuleNotFoundError" in server_log, server_log
 
@@ -182,12 +180,3 @@ def test_an_idle_server_exits_and_the_next_run_starts_it_again(tmp_path: Path) -
     wait_for(lambda: log.read_text().count("exiting") == 2, "the second server exits when idle too")
     assert not path.exists() and folder.exists()
 
-
-def test_a_run_against_an_https_api_keeps_verifying_its_certificate(
-    server: tuple[Path, subprocess.Popen[bytes]], tmp_path: Path
-) -> None:
-    path, _ = server
-    launcher = launch(path, tmp_path, PREFECT_API_URL="https://prefect.site.example/api")
-    out, err = launcher.communicate("", timeout=60)
-    assert launcher.returncode == 0, err
-    assert json.loads(out)["tls_skip"] is None
