@@ -11,6 +11,8 @@ unchanged. Run as `python -m medperf.prefect_server [prefect server start option
 
 from __future__ import annotations
 
+import sqlite3
+import subprocess
 import sys
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import asynccontextmanager
@@ -41,9 +43,23 @@ def command(host: str, port: int, *options: str) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Start the Prefect server in this process (foreground, one worker) with the SQLite fix applied."""
+    """Start the Prefect server in this process (foreground, one worker) with the SQLite fix applied; a new
+    SQLite database starts as a copy of the machine's migrated empty one (medperf.prefect_db_template)."""
     serialize_sqlite_writes()
     from prefect.cli import app
+    from prefect.settings import PREFECT_API_DATABASE_CONNECTION_URL
+
+    from medperf.prefect_db_template import seed_database
+
+    url = PREFECT_API_DATABASE_CONNECTION_URL.value()
+    if url:
+        try:
+            seeded = seed_database(str(url))
+        except (OSError, RuntimeError, sqlite3.Error, subprocess.SubprocessError) as err:  # Prefect migrates it
+            print(f"[medperf] no migrated template for the new database ({err}); Prefect migrates it", flush=True)
+        else:
+            if seeded != "skipped":
+                print(f"[medperf] new database: {seeded} from the migrated template", flush=True)
 
     sys.argv = [sys.argv[0], "server", "start", *(sys.argv[1:] if argv is None else argv)]
     app()
