@@ -22,7 +22,9 @@ def demo(
         bool, typer.Option("--yes/--interactive", help="Approve every upload after showing it, or ask each time.")
     ] = False,
     keep: Annotated[bool, typer.Option("--keep/--no-keep", help="Leave the stack running at the end.")] = True,
-    runner: Annotated[str, typer.Option("--runner", help="sandbox (bubblewrap) or docker.")] = "sandbox",
+    runner: Annotated[str, typer.Option(
+        "--runner", help="sandbox (bubblewrap), docker, or mixed (site-a on Docker, the other sites in the sandbox)."
+    )] = "sandbox",
     home: Home = None,
     json_out: Annotated[
         Path | None, typer.Option("--json-out", help="Also write the leaderboard and timings as JSON here.")
@@ -37,11 +39,11 @@ def demo(
     if ctx.invoked_subcommand is not None:
         return
     from medperf.demo import DemoOptions, run_demo
-    from medperf.demo.options import default_demo_home
+    from medperf.demo.options import EXAMPLE_DIR, RUNNERS, SITES, default_demo_home, raw_site_paths
 
-    if runner not in ("sandbox", "docker"):
-        raise typer.BadParameter("must be sandbox or docker", param_hint="--runner")
-    from medperf.demo.options import EXAMPLE_DIR, SITES, raw_site_paths
+    chosen = next((name for name in RUNNERS if name == runner), None)
+    if chosen is None:
+        raise typer.BadParameter("must be sandbox, docker or mixed", param_hint="--runner")
 
     folder = (example or EXAMPLE_DIR).expanduser().resolve()
     missing = [s for s in SITES if raw_site_paths(folder, s) is None]
@@ -52,7 +54,7 @@ def demo(
             param_hint="--example",
         )
     options = DemoOptions(home=home or default_demo_home(), assume_yes=yes, keep=keep,
-                          runner="docker" if runner == "docker" else "sandbox", example=folder)
+                          runner=chosen, example=folder)
     result = run_demo(options)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,10 @@ def default_demo_home() -> Path:
     return default_home() / "demo"
 
 
+DemoRunner = Literal["sandbox", "docker", "mixed"]
+RUNNERS: tuple[DemoRunner, ...] = ("sandbox", "docker", "mixed")
+
+
 @dataclass(frozen=True)
 class DemoOptions:
     """--yes/--interactive, --keep/--no-keep, --runner, --home and the benchmark folder."""
@@ -36,7 +40,18 @@ class DemoOptions:
     home: Path
     assume_yes: bool = True
     keep: bool = True
-    runner: Literal["sandbox", "docker"] = "sandbox"
+    runner: DemoRunner = "sandbox"
     example: Path = EXAMPLE_DIR
     sites: tuple[str, ...] = SITES
     deadline_s: float = 600.0
+
+    @property
+    def registration_runner(self) -> Literal["sandbox", "docker"]:
+        """How the committee checks the containers: with their images built when any site runs Docker."""
+        return "sandbox" if self.runner == "sandbox" else "docker"
+
+    def site_runner(self, site: str) -> Literal["sandbox", "docker"]:
+        """The runner of one site: "mixed" puts the first site on Docker and the others in the sandbox."""
+        if self.runner == "mixed":
+            return "docker" if site == self.sites[0] else "sandbox"
+        return self.runner

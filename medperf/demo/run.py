@@ -160,12 +160,12 @@ def _federated_run(options: DemoOptions, layout: DemoLayout, state: DemoState, l
         store = make_store(ObjectStoreSettings(kind="local", root=layout.store, cache_dir=layout.central / "cache"))
         with log.step(f"Register the benchmark folder {options.example.name} (containers, models, benchmark)",
                       f"{central} medperf --profile {BENCHMARK_OWNER} benchmark submit-folder {options.example} "
-                      f"--model-owner-profile {MODEL_OWNER} --runner {options.runner}"):
+                      f"--model-owner-profile {MODEL_OWNER} --runner {options.registration_runner}"):
             committee_machine = SiteSettings(name="committee", data_root=layout.central / "demo-check",
-                                             runner=options.runner)
+                                             runner=options.registration_runner)
             done = register_benchmark_folder(
                 options.example, BundleIdentities(people.benchmark_owner, people.model_owner), store,
-                options.runner, report=log.note,
+                options.registration_runner, report=log.note,
                 check=demo_data_check(store, committee_machine),
             )
         benchmark_id = done.benchmark.id
@@ -176,13 +176,13 @@ def _federated_run(options: DemoOptions, layout: DemoLayout, state: DemoState, l
             approve_and_operate(done, people.admin, people.benchmark_owner, people.model_owner, log.note)
             associate_models(done, people.benchmark_owner, people.model_owner, log.note)
         with log.step("Bring up the sites: a work pool, deployments and a process worker each",
-                      *(f"MEDPERF_HOME={layout.site(s).home} medperf site up --site {s} --runner {options.runner}"
-                        for s in sites)):
+                      *(f"MEDPERF_HOME={layout.site(s).home} medperf site up --site {s} "
+                        f"--runner {options.site_runner(s)}" for s in sites)):
             waited = time.monotonic()
             wait_for_prefect(layout, state)
             log.note(f"Prefect server up (waited {time.monotonic() - waited:.1f} s); UI {state.prefect_ui_url}")
             for site in sites:
-                log.note(site_up(layout, site, options.runner))
+                log.note(site_up(layout, site, options.site_runner(site)))
         desk = ApprovalDesk([layout.site(s) for s in sites], _decider(console, options, state.prefect_ui_url),
                             log.note)
         tag = options.example.name.replace("_", "-")

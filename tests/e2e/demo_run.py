@@ -24,8 +24,8 @@ def run_demo(home: Path, *options: str, runner: str = "sandbox", timeout_s: floa
     out = home.parent / f"result-{runner}.json"
     env = {**os.environ, "COLUMNS": "200", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
     env.pop("PREFECT_API_URL", None)
-    if runner == "docker":
-        assert env.get("DOCKER_HOST"), "the docker demo needs DOCKER_HOST (set by scripts/test.sh)"
+    if runner in ("docker", "mixed"):
+        assert env.get("DOCKER_HOST"), f"the {runner} demo needs DOCKER_HOST (set by scripts/test.sh)"
     command = [sys.executable, "-m", "medperf.cli.main", "demo", "--yes", "--no-keep", "--runner", runner,
                *options, "--home", str(home), "--json-out", str(out)]
     finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout_s)

@@ -1,4 +1,5 @@
-"""`medperf demo --example examples/chest_xray` on both runners: MedPerf-layout imaging containers end to end."""
+"""`medperf demo --example examples/chest_xray --runner mixed`: MedPerf-layout imaging containers end to end, on
+Docker at site-a and in the sandbox at site-b and site-c (a federation where not every hospital has Docker)."""
 
 import importlib.util
 import json
@@ -12,7 +13,7 @@ import pytest
 
 from .demo_run import DemoRun, run_demo
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "chest_xray"
 DEMO_TIMEOUT_S = 2400
@@ -35,12 +36,11 @@ def _harness() -> ModuleType:
 
 
 
-@pytest.fixture(scope="module", params=[pytest.param("docker", marks=pytest.mark.docker), "sandbox"])
-def imaging_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    """The whole federated evaluation of the imaging benchmark on one runner."""
-    runner = str(request.param)
-    home = tmp_path_factory.mktemp(f"imaging-{runner}") / "home"
-    return run_demo(home, "--example", str(EXAMPLE), runner=runner, timeout_s=DEMO_TIMEOUT_S)
+@pytest.fixture(scope="module")
+def imaging_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """The whole federated evaluation of the imaging benchmark: site-a on Docker, site-b and site-c sandboxed."""
+    home = tmp_path_factory.mktemp("imaging-mixed") / "home"
+    return run_demo(home, "--example", str(EXAMPLE), runner="mixed", timeout_s=DEMO_TIMEOUT_S)
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +91,12 @@ def test_no_case_id_left_the_sites(imaging_run: DemoRun) -> None:
     files = [p for folder in central for p in folder.rglob("*") if p.is_file() and not p.name.endswith(".log")]
     leaks = {str(p): CASE_ID.findall(p.read_bytes())[:3] for p in files}
     assert {p: ids for p, ids in leaks.items() if ids} == {}
+
+
+def test_site_a_ran_on_docker_and_the_others_in_the_sandbox(imaging_run: DemoRun) -> None:
+    notes = {site: re.search(rf"{site}: pool .*?; (.*)", imaging_run.output) for site in SITES}
+    assert all(notes.values()), imaging_run.output[-3000:]
+    runners = {site: match.group(1) for site, match in notes.items() if match}
+    assert runners["site-a"].startswith("docker daemon reachable"), runners
+    assert all(runners[site].startswith("sandbox runner") for site in ("site-b", "site-c")), runners
+    assert re.search(r"--runner docker", imaging_run.output), "the committee registers the images for site-a"
