@@ -95,7 +95,11 @@ class S3Store:
         try:
             if not self.client.bucket_exists(self.bucket):
                 self.client.make_bucket(self.bucket)
-        except (S3Error, urllib3.exceptions.HTTPError) as err:
+        except S3Error as err:
+            # Another site (or process) created it between our check and our create: it is there, and ours.
+            if err.code != "BucketAlreadyOwnedByYou":
+                raise self._unreachable(err) from None
+        except urllib3.exceptions.HTTPError as err:
             raise self._unreachable(err) from None
         self._bucket_ready = True
 

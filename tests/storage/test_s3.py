@@ -2,7 +2,9 @@
 
 import hashlib
 import io
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,3 +40,17 @@ def test_fetch_is_served_from_the_cache(s3_store: S3Store) -> None:
     first = s3_store.fetch(stored.url, stored.sha256)
     s3_store.client.remove_object(*parse_s3_url(stored.url))
     assert s3_store.fetch(stored.url, stored.sha256) == first
+
+
+def test_sites_creating_the_same_new_bucket_at_once_all_succeed(seaweed: Any, tmp_path: Path) -> None:
+    """Sites (or test workers) starting on an empty store race to create its bucket: the loser's
+    BucketAlreadyOwnedByYou means the bucket is there and is ours, not an error (seen in CI: 5 setups failed)."""
+    for attempt in range(5):  # each round a new bucket, so the creations race every time
+        bucket = f"medperf-race-{tmp_path.name.lower().replace('_', '-')[-20:].strip('-')}-{attempt}"
+        stores = [
+            S3Store(seaweed.endpoint, seaweed.access_key, seaweed.secret_key, bucket, tmp_path / f"c{attempt}-{i}")
+            for i in range(8)
+        ]
+        with ThreadPoolExecutor(max_workers=len(stores)) as pool:
+            urls = set(pool.map(lambda store: store.put_bytes(b"case").url, stores))
+        assert len(urls) == 1 and urls.pop().startswith(f"s3://{bucket}/")
