@@ -20,6 +20,7 @@ from support.schedule import load_durations, longest_first
 from support.scoped_env import scoped_env
 
 from medperf.cli.local_server import LocalRegistry, local_registry
+from medperf.prefect_tls import share_prefect_tls_contexts
 
 ROOT = Path(__file__).resolve().parents[1]
 pytest_plugins = [
@@ -34,6 +35,7 @@ pytest_plugins = [
 ENV_CACHE = Path(tempfile.gettempdir()) / "medperf-test-envs"
 
 os.environ.setdefault("MEDPERF_SITE_ENV_CACHE", str(ENV_CACHE))
+share_prefect_tls_contexts()  # the tests' Prefect clients (polling loops, in-process runs) as the product's processes
 
 
 @pytest.fixture(scope="session")

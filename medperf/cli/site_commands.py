@@ -44,7 +44,10 @@ def _run_interactively(flow: Any, parameters: dict[str, Any], yes: bool) -> Any:
     import os
 
     from flows.interactive import site_code_for, start_in_process, submit_decision, wait_for_form_or_end
+    from medperf.prefect_tls import share_prefect_tls_contexts
     from medperf.site.saved_settings import site_settings_env
+
+    share_prefect_tls_contexts()  # the flow's clients and the form polling share one CA bundle load
 
     settings = site_settings()
     os.environ.update(site_settings_env(settings))  # the flow, run in this process, reads the same settings

@@ -21,6 +21,7 @@ from medperf.demo.sites import site_up, start_preparation
 from medperf.demo.stack import DemoState, is_running, start_stack, stop_demo, wait_for_prefect, write_state
 from medperf.demo.steps import StepLog
 from medperf.errors import ConfigError
+from medperf.prefect_tls import share_prefect_tls_contexts
 from medperf.settings import ObjectStoreSettings, SiteSettings
 from medperf.site.compatibility_test import demo_data_check
 from medperf.site.run_store import PendingApproval
@@ -75,6 +76,7 @@ def _print_leaderboard(console: Console, client: Any, benchmark_id: int, report:
 def run_demo(options: DemoOptions, console: Console | None = None) -> dict[str, Any]:
     """Run every step; returns the leaderboard JSON and the timings. Stops the stack at the end with keep=False."""
     console = console or Console(highlight=False)
+    share_prefect_tls_contexts()  # the approval desk and the campaign poll with a client per loop
     layout = DemoLayout(options.home.expanduser().resolve())
     prepare_home(layout)
     log = StepLog(console, STEPS + (0 if options.keep else 1))
