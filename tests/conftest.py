@@ -90,12 +90,20 @@ def no_event_loop_left_running() -> Iterator[None]:
     pytest.fail("this module left an event loop running on the main thread (a session-scoped async fixture?)")
 
 
+SHARED_PREFECT_SERVER_GROUP = "prefect-server-of-the-flow-tests"
+_shared_prefect_modules: set[str] = set()
+
+
 def _group(item: pytest.Item) -> str:
     """The module; a module-scoped fixture's parameters split it (each value's tests share nothing with the
-    other's, so the imaging demo's docker and sandbox runs go to two workers at once)."""
+    other's, so the imaging demo's docker and sandbox runs go to two workers at once). Every module that uses the
+    flow tests' session Prefect server (support/flow_services.py) is one group, on one worker: one server for
+    them all instead of one per worker (each costs ~10 s of CPU to start and keep polling)."""
     module = item.nodeid.split("::")[0]
     if module.startswith("tests/containers/"):
         return "docker-images"
+    if module in _shared_prefect_modules:
+        return SHARED_PREFECT_SERVER_GROUP
     callspec = getattr(item, "callspec", None)
     definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
     split = sorted(f"{name}={callspec.params[name]}" for name in (callspec.params if callspec else {})
@@ -112,6 +120,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     group: the long, mostly waiting modules (demos, outages) start at once, spread over the workers, and the
     many short ones fill in behind them instead of one worker finishing two long ones at the end.
     """
+    _shared_prefect_modules.update(item.nodeid.split("::")[0] for item in items
+                                   if "prefect_server" in item.fixturenames)  # fmt: skip
     for item in items:
         item.add_marker(pytest.mark.xdist_group(_group(item)))
-    items[:] = longest_first(items, load_durations())
+    items[:] = longest_first(items, load_durations(), _group)

@@ -1,6 +1,7 @@
 """Longest modules first for the parallel workers, from the wall times a CPU report recorded (durations.json)."""
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,27 @@ def load_durations(path: Path = DURATIONS) -> dict[str, float]:
     return {str(module): float(seconds) for module, seconds in durations.items()} if isinstance(durations, dict) else {}
 
 
-def longest_first(items: list[Any], durations: dict[str, float]) -> list[Any]:
-    """items with the longest modules first; a stable sort, so each module stays whole and in its own order, and
-    modules without a record keep their file order after the recorded ones."""
-    return sorted(items, key=lambda item: -durations.get(item.nodeid.split("::")[0], 0.0))
+def longest_first(
+    items: list[Any], durations: dict[str, float], group: Callable[[Any], str] | None = None
+) -> list[Any]:
+    """items with the longest groups first (a group's time: the sum of its modules'); each group stays whole and
+    contiguous, in its own order, and groups without a record keep their file order after the recorded ones.
+
+    Without group, each module is its own group.
+    """
+    group = group or _module
+    totals: dict[str, float] = {}
+    modules: dict[str, set[str]] = {}
+    for item in items:
+        modules.setdefault(group(item), set()).add(_module(item))
+    for name, members in modules.items():
+        totals[name] = sum(durations.get(module, 0.0) for module in members)
+    rank = {name: index for index, name in enumerate(sorted(modules, key=lambda name: -totals[name]))}  # stable
+    return sorted(items, key=lambda item: rank[group(item)])
+
+
+def _module(item: Any) -> str:
+    return str(item.nodeid.split("::")[0])
 
 
 def merge_durations(records: list[dict[str, Any]], path: Path = DURATIONS) -> dict[str, float]:
