@@ -111,12 +111,12 @@ def store(store_root: Path) -> ObjectStore:
 
 
 @pytest.fixture(scope="session")
-def site_env(
+def site_env_values(
     prefect_api: str, site_home: Path, store_root: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, str]]:
-    """The site's environment (sandbox runner, its data root); also used for served deployments."""
+) -> dict[str, str]:
+    """The site's environment (sandbox runner, its data root), one site for the whole run."""
     data_root = tmp_path_factory.mktemp("site-data")
-    env = {
+    return {
         "MEDPERF_HOME": str(site_home),
         "MEDPERF_SITE_NAME": "site-a",
         "MEDPERF_SITE_DATA_ROOT": str(data_root),
@@ -126,8 +126,15 @@ def site_env(
         "MEDPERF_STORE_ROOT": str(store_root),
         "MEDPERF_STORE_CACHE_DIR": str(data_root / "store-cache"),
     }
-    with scoped_env(env):
-        yield env
+
+
+@pytest.fixture(scope="module")
+def site_env(site_env_values: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The site's environment, set for the module that uses it (also for served deployments) and removed after
+    it: set for the session, MEDPERF_SITE_NAME=site-a reached the later modules of the worker (a `site up` test
+    then read its saved settings as site-a's)."""
+    with scoped_env(site_env_values):
+        yield site_env_values
 
 
 @pytest.fixture
