@@ -259,8 +259,10 @@ def statement_counts(url: str, seeded: Seeded) -> dict[str, dict[str, int]]:
     engine = app.state.engine
     seen: list[str] = []
     commits: list[int] = []
-    event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
-    event.listen(engine, "commit", lambda *_: commits.append(1))
+    engines = {engine, app.state.read_engine}  # reads have a pool of their own on Postgres
+    for each in engines:
+        event.listen(each, "before_cursor_execute", lambda *args: seen.append(args[2]))
+        event.listen(each, "commit", lambda *_: commits.append(1))
     pings: list[int] = []
     real_ping = engine.dialect.do_ping
 
@@ -268,7 +270,8 @@ def statement_counts(url: str, seeded: Seeded) -> dict[str, dict[str, int]]:
         pings.append(1)
         return bool(real_ping(connection))
 
-    engine.dialect.do_ping = ping
+    for each in engines:
+        each.dialect.do_ping = ping
     read = {"Authorization": f"Bearer {seeded.bench_token}"}
     write = {"Authorization": f"Bearer {seeded.data_token}"}
     base = "/api/v1/results"
@@ -300,7 +303,8 @@ def statement_counts(url: str, seeded: Seeded) -> dict[str, dict[str, int]]:
 
         count("create_finished_one_call", one_call)
         count("create_finished_two_step", two_step)
-    engine.dispose()
+    for each in engines:
+        each.dispose()
     return counts
 
 

@@ -1,6 +1,8 @@
 """The FastAPI application of the registry: routers under /api/v1, error handlers, the database."""
 
 import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
@@ -25,6 +27,14 @@ from medperf.settings import ServerSettings
 API_PREFIX = "/api/v1"
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """On shutdown, close the read engine's own pool (the write engine is closed by whoever made the app)."""
+    yield
+    if app.state.read_engine is not app.state.engine:
+        app.state.read_engine.dispose()
+
+
 def create_app(settings: ServerSettings, *, upgrade_db: bool = True) -> FastAPI:
     """Build the app on the settings' database (migrated to the latest schema unless told not to)."""
     if upgrade_db:  # a worker of `medperf server start` never migrates: it does not load alembic (memory)
@@ -33,7 +43,9 @@ def create_app(settings: ServerSettings, *, upgrade_db: bool = True) -> FastAPI:
         upgrade_database(settings.database_url)
     on = settings.telemetry
     telemetry: TelemetryConfig = {"tracing": on, "metrics": on, "logs": on, "operation_spans": on}
-    app = FastAPI(title="MedPerf registry", version="1", docs_url="/docs", redoc_url=None, telemetry=telemetry)
+    app = FastAPI(
+        title="MedPerf registry", version="1", docs_url="/docs", redoc_url=None, telemetry=telemetry, lifespan=_lifespan
+    )
     app.state.engine = make_engine(settings.database_url)
     app.state.read_engine = make_read_engine(app.state.engine)
     app.state.settings = settings

@@ -32,15 +32,25 @@ def make_engine(database_url: str) -> Engine:
 
 
 def make_read_engine(engine: Engine) -> Engine:
-    """The engine for requests that only read: on Postgres the same pool in autocommit mode, else `engine`.
+    """The engine for requests that only read: on Postgres a pool of its own in autocommit mode, else `engine`.
 
     A read then sends no BEGIN before its first statement and no ROLLBACK when its connection goes back to
-    the pool (two round trips per request), and psycopg keeps its prepared statements, which every ROLLBACK
-    drops. Each statement still sees a fresh snapshot, as it does in a READ COMMITTED transaction.
+    the pool (two round trips per request). Its connections stay in autocommit for their whole life: a
+    pool shared with the write engine would switch each connection's mode at every checkout and checkin,
+    and the two kinds of request would hand each other connections in whatever state the last one left.
+    Each statement still sees a fresh snapshot, as it does in a READ COMMITTED transaction.
     """
     if engine.dialect.name != "postgresql":
         return engine
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return create_engine(
+        engine.url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=False,
+        pool_recycle=1800,
+        json_deserializer=_json_loads,
+        isolation_level="AUTOCOMMIT",
+    )
 
 
 def _json_loads(text: str | bytes) -> Any:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, func
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -19,6 +20,7 @@ from medperf.server.services.errors import Conflict, Forbidden, Invalid, NotFoun
 from medperf.server.services.lookup import MAX_ID, get_or_404, id_of
 from medperf.server.services.paging import paginate
 from medperf.server.services.policy_check import check_dataset_statistics
+from medperf.server.services.rows import columns_of, detached
 from medperf.server.services.visibility import (
     dataset_associations_visible_to,
     datasets_visible_to,
@@ -45,32 +47,29 @@ def _entity_owner(session: Session, kind: Kind, entity_id: int) -> int:
     return get_or_404(session, Dataset, entity_id, "dataset_id").owner_id
 
 
-_LATEST_DATASET = (
-    select(DatasetAssociation)
-    .where(
-        DatasetAssociation.benchmark_id == bindparam("benchmark_id"),
-        DatasetAssociation.dataset_id == bindparam("entity_id"),
+def _latest_of(table: type[Association], entity: str) -> Any:
+    columns = columns_of(table)
+    return (
+        sa_select(*columns)
+        .where(columns.benchmark_id == bindparam("benchmark_id"), columns[entity] == bindparam("entity_id"))
+        .order_by(columns.id.desc())
+        .limit(1)
     )
-    .order_by(col(DatasetAssociation.id).desc())
-    .limit(1)
-)
-_LATEST_MODEL = (
-    select(ModelAssociation)
-    .where(
-        ModelAssociation.benchmark_id == bindparam("benchmark_id"), ModelAssociation.model_id == bindparam("entity_id")
-    )
-    .order_by(col(ModelAssociation.id).desc())
-    .limit(1)
-)
+
+
+_LATEST = {"datasets": _latest_of(DatasetAssociation, "dataset_id"), "models": _latest_of(ModelAssociation, "model_id")}
 """Built once: every result creation runs both, and a reused statement skips construction work."""
 
 
 def latest(session: Session, kind: Kind, benchmark_id: int, entity_id: int) -> Association | None:
-    """The latest association row of the pair (the end of its chain), or None."""
+    """The latest association row of the pair (the end of its chain), or None; detached (services/rows.py)."""
     params = {"benchmark_id": benchmark_id, "entity_id": entity_id}
+    row = session.connection().execute(_LATEST[kind], params).mappings().first()
+    if row is None:
+        return None
     if kind == "datasets":
-        return session.exec(_LATEST_DATASET, params=params).first()
-    return session.exec(_LATEST_MODEL, params=params).first()
+        return detached(DatasetAssociation, row)
+    return detached(ModelAssociation, row)
 
 
 def is_current(row: Association, benchmark: Benchmark, model: Model | None) -> bool:

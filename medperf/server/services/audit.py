@@ -74,6 +74,29 @@ def commit_change(
         session.refresh(row)
 
 
+def commit_insert(session: Session, actor: User | None, row: SQLModel, entity: str) -> None:
+    """Insert a new `row` by one Core INSERT .. RETURNING id (no unit-of-work flush), audit its creation, commit.
+
+    For rows whose every column is set in Python (no database-side default or conversion): the row gets its
+    new id and stays outside the session, holding exactly what was stored. Same statements as
+    `commit_change(..., refresh=False)` for a new row, without the ORM's flush machinery.
+    """
+    table = type(row).__table__  # type: ignore[attr-defined]
+    values = {key: value for key, value in row.model_dump().items() if key != "id" or value is not None}
+    statement = _INSERT_RETURNING_ID.get(table)
+    if statement is None:
+        statement = _INSERT_RETURNING_ID[table] = insert(table).returning(table.c.id)
+    row_id = session.connection().execute(statement, values).scalar_one()
+    row.id = row_id
+    after = snapshot(row)
+    ensure_answerable(after, entity)
+    record(session, actor, "create", entity, row_id, None, after)
+    session.commit()
+
+
+_INSERT_RETURNING_ID: dict[Any, Any] = {}
+
+
 def ensure_answerable(after: dict[str, Any] | None, entity: str) -> None:
     """Refuse (422, nothing committed) a record whose JSON answer could not be written as UTF-8.
 

@@ -1,5 +1,8 @@
 """Results: created (PENDING) before the run by the data owner, finalized once, immutable after."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy import RowMapping, bindparam, literal
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
@@ -7,11 +10,12 @@ from sqlmodel import Session, col, select
 
 from medperf.schemas import ResultCreate, ResultFinalize, ResultStatus
 from medperf.server.services.associations import dataset_is_approved, model_is_approved
-from medperf.server.services.audit import commit_change, commit_transition
+from medperf.server.services.audit import commit_insert, commit_transition
 from medperf.server.services.datasets import visible_dataset
 from medperf.server.services.errors import Conflict, Forbidden, Invalid, NotFound
 from medperf.server.services.lookup import MAX_ID, get_or_404, id_of
 from medperf.server.services.policy_check import check_result_metrics
+from medperf.server.services.rows import columns_of, detached
 from medperf.server.services.visibility import results_of
 from medperf.server.tables import Benchmark, Container, Dataset, Model, Result, User, utcnow
 
@@ -25,7 +29,7 @@ def create_result(session: Session, actor: User, payload: ResultCreate) -> tuple
     _may_open(session, actor, payload)
     result = Result(**payload.model_dump(), owner_id=id_of(actor))
     try:
-        commit_change(session, actor, "create", result, "result", None, refresh=False)
+        commit_insert(session, actor, result, "result")
     except IntegrityError:
         session.rollback()
         if payload.client_key is None:
@@ -61,22 +65,29 @@ def submit_finished(session: Session, actor: User, opened: ResultCreate, final: 
         finalized_at=utcnow(),
     )
     try:
-        commit_change(session, actor, "create", result, "result", None, refresh=False)
+        commit_insert(session, actor, result, "result")
     except IntegrityError:
         session.rollback()
         return submit_finished(session, actor, opened, final)  # a concurrent retry won: replay it
     return result, True
 
 
+_RESULTS = columns_of(Result)
+_BY_CLIENT_KEY = sa_select(*_RESULTS).where(
+    _RESULTS.owner_id == bindparam("owner_id"), _RESULTS.client_key == bindparam("client_key")
+)
+
+
 def _by_client_key(session: Session, actor: User, payload: ResultCreate) -> Result | None:
     """The actor's result under payload's client_key (None if none); 409 if it is for another target."""
-    existing = session.exec(
-        select(Result).where(Result.owner_id == actor.id, Result.client_key == payload.client_key)
-    ).first()
-    if existing is not None:
-        for field in ("benchmark_id", "model_id", "dataset_id"):
-            if getattr(existing, field) != getattr(payload, field):
-                raise Conflict(f"client_key: already used for result {existing.id} with a different {field}")
+    params = {"owner_id": actor.id, "client_key": payload.client_key}
+    found = session.connection().execute(_BY_CLIENT_KEY, params).mappings().first()
+    if found is None:
+        return None
+    existing = detached(Result, found)
+    for field in ("benchmark_id", "model_id", "dataset_id"):
+        if getattr(existing, field) != getattr(payload, field):
+            raise Conflict(f"client_key: already used for result {existing.id} with a different {field}")
     return existing
 
 
@@ -85,22 +96,37 @@ def _holds(result: Result, final: ResultFinalize) -> bool:
     return all(getattr(result, field) == value for field, value in final.model_dump().items())
 
 
+_DATASETS, _BENCHMARKS, _MODELS = columns_of(Dataset), columns_of(Benchmark), columns_of(Model)
 _TARGETS = (
-    select(Dataset, Benchmark, Model)
+    sa_select(*_DATASETS, *_BENCHMARKS, *_MODELS)
     .select_from(sa_select(literal(1)).subquery())
-    .outerjoin(Dataset, col(Dataset.id) == bindparam("dataset_id"))
-    .outerjoin(Benchmark, col(Benchmark.id) == bindparam("benchmark_id"))
-    .outerjoin(Model, col(Model.id) == bindparam("model_id"))
+    .outerjoin(Dataset.__table__, _DATASETS.id == bindparam("dataset_id"))  # type: ignore[attr-defined]
+    .outerjoin(Benchmark.__table__, _BENCHMARKS.id == bindparam("benchmark_id"))  # type: ignore[attr-defined]
+    .outerjoin(Model.__table__, _MODELS.id == bindparam("model_id"))  # type: ignore[attr-defined]
 )
-"""The dataset, benchmark and model a result names, each None when missing: one round trip, not three."""
+"""The dataset, benchmark and model a result names, each None when missing: one round trip, not three (a Core
+row split by position into detached instances, services/rows.py)."""
+
+
+def _part(row: Sequence[Any], start: int, columns: Any) -> dict[str, Any] | None:
+    """The values of one table's columns in a joined row (from position `start`), or None if its id is NULL."""
+    values = {column.key: row[start + index] for index, column in enumerate(columns)}
+    return None if values["id"] is None else values
 
 
 def _targets(session: Session, payload: ResultCreate) -> tuple[Dataset | None, Benchmark | None, Model | None]:
     ids = {"dataset_id": payload.dataset_id, "benchmark_id": payload.benchmark_id, "model_id": payload.model_id}
     if not all(1 <= value <= MAX_ID for value in ids.values()):
         return None, None, None
-    row = session.exec(_TARGETS, params=ids).one()
-    return row[0], row[1], row[2]
+    row = session.connection().execute(_TARGETS, ids).one()
+    dataset = _part(row, 0, _DATASETS)
+    benchmark = _part(row, len(_DATASETS), _BENCHMARKS)
+    model = _part(row, len(_DATASETS) + len(_BENCHMARKS), _MODELS)
+    return (
+        None if dataset is None else detached(Dataset, dataset),
+        None if benchmark is None else detached(Benchmark, benchmark),
+        None if model is None else detached(Model, model),
+    )
 
 
 def _may_open(session: Session, actor: User, payload: ResultCreate) -> tuple[Dataset, Benchmark]:
