@@ -79,16 +79,25 @@ def is_current(row: Association, benchmark: Benchmark, model: Model | None) -> b
     return model is not None and row.model_container_id == model.container_id
 
 
+def stands(status: str | None, about: object, today: object) -> bool:
+    """Whether a pair's latest association row approves what the pair is today: `about` is what the row is
+    about (a dataset row's policy version, a model row's container) and `today` the benchmark's policy version
+    or the model's container now (as is_current)."""
+    return status == ApprovalStatus.APPROVED and about == today
+
+
 def dataset_is_approved(session: Session, benchmark: Benchmark, dataset_id: int) -> bool:
     """Whether the data owner's approval of the benchmark's current release policy stands for this dataset."""
     row = latest(session, "datasets", id_of(benchmark), dataset_id)
-    return row is not None and row.approval_status == ApprovalStatus.APPROVED and is_current(row, benchmark, None)
+    return isinstance(row, DatasetAssociation) and stands(
+        row.approval_status, row.policy_version, benchmark.policy_version
+    )
 
 
 def model_is_approved(session: Session, benchmark: Benchmark, model: Model) -> bool:
     """Whether the benchmark side's approval of the model's current container stands."""
     row = latest(session, "models", id_of(benchmark), id_of(model))
-    return row is not None and row.approval_status == ApprovalStatus.APPROVED and is_current(row, benchmark, model)
+    return isinstance(row, ModelAssociation) and stands(row.approval_status, row.model_container_id, model.container_id)
 
 
 def auto_approves(benchmark: Benchmark, requester: User) -> bool:

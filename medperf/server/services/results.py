@@ -1,15 +1,16 @@
 """Results: created (PENDING) before the run by the data owner, finalized once, immutable after."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, literal
+from sqlalchemy import RowMapping, and_, bindparam, literal
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from medperf.schemas import ResultCreate, ResultFinalize, ResultStatus
-from medperf.server.services.associations import dataset_is_approved, model_is_approved
+from medperf.server.services.associations import stands
 from medperf.server.services.audit import commit_insert, commit_transition
 from medperf.server.services.datasets import visible_dataset
 from medperf.server.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -17,16 +18,25 @@ from medperf.server.services.lookup import MAX_ID, get_or_404, id_of
 from medperf.server.services.policy_check import check_result_metrics
 from medperf.server.services.rows import columns_of, detached
 from medperf.server.services.visibility import results_of
-from medperf.server.tables import Benchmark, Container, Dataset, Model, Result, User, utcnow
+from medperf.server.tables import (
+    Benchmark,
+    Container,
+    Dataset,
+    DatasetAssociation,
+    Model,
+    ModelAssociation,
+    Result,
+    User,
+    utcnow,
+)
 
 
 def create_result(session: Session, actor: User, payload: ResultCreate) -> tuple[Result, bool]:
     """Open a PENDING result; needs APPROVED dataset and model associations (reference model exempt)."""
-    if payload.client_key is not None:
-        existing = _by_client_key(session, actor, payload)
-        if existing is not None:
-            return existing, False
-    _may_open(session, actor, payload)
+    opening = _lookup(session, actor, payload)
+    if opening.existing is not None:
+        return opening.existing, False
+    _may_open(session, actor, payload, opening)
     result = Result(**payload.model_dump(), owner_id=id_of(actor))
     try:
         commit_insert(session, actor, result, "result")
@@ -47,14 +57,15 @@ def submit_finished(session: Session, actor: User, opened: ResultCreate, final: 
     """
     if opened.client_key is None:
         raise Invalid("result.client_key: required for a one-call upload; send an idempotency key")
-    existing = _by_client_key(session, actor, opened)
+    opening = _lookup(session, actor, opened)
+    existing = opening.existing
     if existing is not None:
         if existing.status == ResultStatus.PENDING:
             return finalize_result(session, actor, id_of(existing), final), False
         if _holds(existing, final):
             return existing, False
         raise Conflict(f"client_key: result {existing.id} was already finalized with a different payload")
-    dataset, benchmark = _may_open(session, actor, opened)
+    dataset, benchmark = _may_open(session, actor, opened, opening)
     _check_containers(session, final)
     check_result_metrics(final.metrics, benchmark, dataset.statistics)
     result = Result(
@@ -85,10 +96,15 @@ def _by_client_key(session: Session, actor: User, payload: ResultCreate) -> Resu
     if found is None:
         return None
     existing = detached(Result, found)
+    _same_target(existing, payload)
+    return existing
+
+
+def _same_target(existing: Result, payload: ResultCreate) -> None:
+    """409 when the result under the client key is for another benchmark, model or dataset than the payload."""
     for field in ("benchmark_id", "model_id", "dataset_id"):
         if getattr(existing, field) != getattr(payload, field):
             raise Conflict(f"client_key: already used for result {existing.id} with a different {field}")
-    return existing
 
 
 def _holds(result: Result, final: ResultFinalize) -> bool:
@@ -97,15 +113,63 @@ def _holds(result: Result, final: ResultFinalize) -> bool:
 
 
 _DATASETS, _BENCHMARKS, _MODELS = columns_of(Dataset), columns_of(Benchmark), columns_of(Model)
-_TARGETS = (
-    sa_select(*_DATASETS, *_BENCHMARKS, *_MODELS)
-    .select_from(sa_select(literal(1)).subquery())
-    .outerjoin(Dataset.__table__, _DATASETS.id == bindparam("dataset_id"))  # type: ignore[attr-defined]
-    .outerjoin(Benchmark.__table__, _BENCHMARKS.id == bindparam("benchmark_id"))  # type: ignore[attr-defined]
-    .outerjoin(Model.__table__, _MODELS.id == bindparam("model_id"))  # type: ignore[attr-defined]
-)
-"""The dataset, benchmark and model a result names, each None when missing: one round trip, not three (a Core
-row split by position into detached instances, services/rows.py)."""
+
+
+def _latest_link(table: type[DatasetAssociation | ModelAssociation], entity: str, column: str) -> Any:
+    """One column of the pair's latest association row (the end of its chain), as a scalar subquery."""
+    links = columns_of(table)
+    return (
+        sa_select(links[column])
+        .where(links.benchmark_id == bindparam("benchmark_id"), links[entity] == bindparam(entity))
+        .order_by(links.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def build_lookup() -> Any:
+    """The one statement opening a result reads: one row of outer joins from a constant row, each by unique key.
+
+    Core only, and split by position (`_lookup`): the ORM's first compilation of a shared statement with
+    aliased() subqueries is not thread-safe (concurrent first requests got rows of another shape:
+    NoSuchColumnError, MultipleResultsFound; tests/server/test_result_lookup_race.py).
+    """
+    return (
+        sa_select(
+            *_RESULTS,
+            *_DATASETS,
+            *_BENCHMARKS,
+            *_MODELS,
+            _latest_link(DatasetAssociation, "dataset_id", "approval_status"),
+            _latest_link(DatasetAssociation, "dataset_id", "policy_version"),
+            _latest_link(ModelAssociation, "model_id", "approval_status"),
+            _latest_link(ModelAssociation, "model_id", "model_container_id"),
+        )
+        .select_from(sa_select(literal(1)).subquery())
+        .outerjoin(
+            Result.__table__,  # type: ignore[attr-defined]
+            and_(_RESULTS.owner_id == bindparam("owner_id"), _RESULTS.client_key == bindparam("client_key")),
+        )
+        .outerjoin(Dataset.__table__, _DATASETS.id == bindparam("dataset_id"))  # type: ignore[attr-defined]
+        .outerjoin(Benchmark.__table__, _BENCHMARKS.id == bindparam("benchmark_id"))  # type: ignore[attr-defined]
+        .outerjoin(Model.__table__, _MODELS.id == bindparam("model_id"))  # type: ignore[attr-defined]
+    )
+
+
+_LOOKUP = build_lookup()
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What opening a result checks: the caller's result under the client key, the rows the payload names
+    (None when missing) and (status, what it is about) of the latest dataset and model association rows."""
+
+    existing: Result | None
+    dataset: Dataset | None
+    benchmark: Benchmark | None
+    model: Model | None
+    dataset_link: tuple[str | None, int | None]
+    model_link: tuple[str | None, int | None]
 
 
 def _part(row: Sequence[Any], start: int, columns: Any) -> dict[str, Any] | None:
@@ -114,24 +178,42 @@ def _part(row: Sequence[Any], start: int, columns: Any) -> dict[str, Any] | None
     return None if values["id"] is None else values
 
 
-def _targets(session: Session, payload: ResultCreate) -> tuple[Dataset | None, Benchmark | None, Model | None]:
+def read_opening(session: Session, actor: User, payload: ResultCreate, statement: Any = _LOOKUP) -> Opening | None:
+    """Everything `_may_open` checks, in one round trip; None when an id is out of range (nothing can match)."""
     ids = {"dataset_id": payload.dataset_id, "benchmark_id": payload.benchmark_id, "model_id": payload.model_id}
     if not all(1 <= value <= MAX_ID for value in ids.values()):
-        return None, None, None
-    row = session.connection().execute(_TARGETS, ids).one()
-    dataset = _part(row, 0, _DATASETS)
-    benchmark = _part(row, len(_DATASETS), _BENCHMARKS)
-    model = _part(row, len(_DATASETS) + len(_BENCHMARKS), _MODELS)
-    return (
-        None if dataset is None else detached(Dataset, dataset),
-        None if benchmark is None else detached(Benchmark, benchmark),
-        None if model is None else detached(Model, model),
+        return None
+    params = {**ids, "owner_id": actor.id, "client_key": payload.client_key}
+    row = session.connection().execute(statement, params).one()
+    parts, start = [], 0
+    for columns in (_RESULTS, _DATASETS, _BENCHMARKS, _MODELS):
+        parts.append(_part(row, start, columns))
+        start += len(columns)
+    existing, dataset, benchmark, model = parts
+    return Opening(
+        existing=None if existing is None else detached(Result, existing),
+        dataset=None if dataset is None else detached(Dataset, dataset),
+        benchmark=None if benchmark is None else detached(Benchmark, benchmark),
+        model=None if model is None else detached(Model, model),
+        dataset_link=(row[start], row[start + 1]),
+        model_link=(row[start + 2], row[start + 3]),
     )
 
 
-def _may_open(session: Session, actor: User, payload: ResultCreate) -> tuple[Dataset, Benchmark]:
+def _lookup(session: Session, actor: User, payload: ResultCreate) -> Opening:
+    """`read_opening`, with the client key's result checked against the payload's target (409 if another)."""
+    opening = read_opening(session, actor, payload)
+    if opening is None:  # an id out of range: only the client key can still match
+        existing = _by_client_key(session, actor, payload) if payload.client_key is not None else None
+        return Opening(existing, None, None, None, (None, None), (None, None))
+    if opening.existing is not None:
+        _same_target(opening.existing, payload)
+    return opening
+
+
+def _may_open(session: Session, actor: User, payload: ResultCreate, opening: Opening) -> tuple[Dataset, Benchmark]:
     """The dataset and benchmark if the actor may open this result; 403/404/409 saying why otherwise."""
-    dataset, benchmark, model = _targets(session, payload)
+    dataset, benchmark, model = opening.dataset, opening.benchmark, opening.model
     if dataset is None or dataset.owner_id != actor.id:  # own datasets are always visible: no scoping query
         dataset = visible_dataset(session, actor, payload.dataset_id)
     if dataset.owner_id != actor.id:
@@ -140,12 +222,12 @@ def _may_open(session: Session, actor: User, payload: ResultCreate) -> tuple[Dat
         raise NotFound(f"benchmark_id {payload.benchmark_id} not found")
     if model is None:
         raise NotFound(f"model_id {payload.model_id} not found")
-    if not dataset_is_approved(session, benchmark, id_of(dataset)):
+    if not stands(*opening.dataset_link, benchmark.policy_version):
         raise Conflict(
             f"dataset_id: dataset {dataset.id} has no APPROVED association with benchmark {benchmark.id} "
             f"under its current release policy (version {benchmark.policy_version})"
         )
-    if payload.model_id != benchmark.reference_model_id and not model_is_approved(session, benchmark, model):
+    if payload.model_id != benchmark.reference_model_id and not stands(*opening.model_link, model.container_id):
         raise Conflict(
             f"model_id: model {payload.model_id} has no APPROVED association with benchmark {benchmark.id} "
             f"for its current container {model.container_id}"
