@@ -1,11 +1,4 @@
-"""Opening a result reads what it checks in one statement, built once and shared: its first concurrent uses agree.
-
-The ORM version of this lookup (aliased() subqueries, reverted in 05c1d8e) got rows of another shape when many
-threads ran it for the first time at once (NoSuchColumnError 'dataset_link.id', MultipleResultsFound: its SQL
-compiled without the alias, a cartesian product). Reproduced in-process with 16 threads and a short switch
-interval: 7 of 12 fresh interpreters failed, none when one execution came first. Each round here builds a
-fresh statement on a fresh engine (an empty compiled cache) and races its first executions.
-"""
+"""Opening a result reads what it checks in one statement, built once and shared: its first concurrent uses agree."""
 
 import sys
 import threading
@@ -39,6 +32,10 @@ def short_switch_interval() -> Iterator[None]:
 
 @pytest.mark.usefixtures("short_switch_interval")
 def test_first_concurrent_lookups_of_a_fresh_statement_all_get_their_own_row(registry: Registry) -> None:
+    """The ORM version of this lookup (aliased() subqueries, reverted in 05c1d8e) got rows of another shape when
+    many threads ran it for the first time at once (NoSuchColumnError 'dataset_link.id', MultipleResultsFound: its
+    SQL compiled without the alias, a cartesian product); this harness failed on it in 3 of 3 runs. Each round
+    builds a fresh statement on a fresh engine (an empty compiled cache) and races its first executions."""
     world = build_world(registry)
     engine = registry.client.app.state.engine  # type: ignore[attr-defined]
     url = engine.url.render_as_string(hide_password=False)
