@@ -47,14 +47,7 @@ def prepare_dataset(
     from medperf.settings import SiteSettings, default_home
     from medperf.site.connections import site_registry
     from medperf.site.container_fetch import container_key
-    from medperf.site.dataset_steps import (
-        is_intact,
-        listed_cases,
-        prepared_from,
-        raw_data_hash,
-        raw_stamp_key,
-        record_prepared_from,
-    )
+    from medperf.site.dataset_steps import RawInputs, is_intact, listed_cases, prepared_from, record_prepared_from
     from medperf.site.entity_refs import resolve
     from medperf.site.liveness import running
     from medperf.site.payloads import DatasetPayload, payload_sha256
@@ -78,12 +71,13 @@ def prepare_dataset(
         container, spec = fetch_container(benchmark.data_preparation_container_id, settings)
         ckey = container_key(container)
 
-        # The raw data is read once, for the payload's raw_data_hash, in a thread while the container runs;
-        # the step is cached by the raw files' stamps (a listing), and a cached one is used only if it was
-        # prepared from the same raw bytes.
-        prepare_key = step_key("prepare", ckey, raw_stamp_key(raw_data, raw_labels))
+        # The raw data is listed once. The step is cached by the listed files' stamps, and the raw data is read
+        # once, for the payload's raw_data_hash, in a thread while the container runs; a cached step is used
+        # only if it was prepared from the same raw bytes.
+        raw = RawInputs(raw_data, raw_labels)
+        prepare_key = step_key("prepare", ckey, raw.stamp_key())
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="raw-data-hash") as reader:
-            raw_hashing = reader.submit(raw_data_hash, raw_data, raw_labels)
+            raw_hashing = reader.submit(raw.content_hash)
             ran = site_task(prepare, settings)(prepare_key, spec, raw_data, raw_labels, settings, return_state=True)
             prepared = ran.result()
             raw_hash = raw_hashing.result()

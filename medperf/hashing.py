@@ -3,14 +3,16 @@
 import hashlib
 import os
 import stat
-from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 from medperf.errors import ConfigError
+from medperf.file_columns import FileColumns, FileRecord, FileStamp, manifest_sha256
+from medperf.folder_listing import Listing, list_folder
 from medperf.input_files import file_kind
+
+__all__ = ["FileColumns", "FileRecord", "FileStamp", "FolderHash", "Listing", "list_folder", "manifest_sha256"]
 
 _CHUNK = 1 << 20
 # Hashing releases the GIL on large buffers, so a couple of threads overlap reads and hashing.
@@ -19,33 +21,8 @@ _BATCH_BYTES = 8 << 20
 _BATCH_FILES = 512
 
 
-class FileStamp(NamedTuple):
-    """What the file system says about a file without reading it: a change to any of these means re-hash.
-
-    ctime_ns cannot be set back by a user (utime sets it to now), so a file rewritten in place with its
-    size and mtime restored still shows as changed.
-    """
-
-    size: int
-    mtime_ns: int
-    ctime_ns: int
-    inode: int
-
-    @classmethod
-    def of(cls, status: os.stat_result) -> "FileStamp":
-        """The stamp of a stat result."""
-        return cls(status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
-
-
-class FileRecord(NamedTuple):
-    """A file's stamp when it was hashed, and its sha256."""
-
-    stamp: FileStamp
-    sha256: str
-
-
-def hash_file_record(path: Path | str) -> FileRecord:
-    """Hex sha256 of one regular file's bytes (1 MiB chunks) with its stamp taken BEFORE the read.
+def read_file_digest(path: Path | str) -> tuple[os.stat_result, bytes]:
+    """The stat of one regular file taken BEFORE its read, and the sha256 of its bytes (read in 1 MiB chunks).
 
     A write during the read moves mtime/ctime past the stamp, so an incremental check re-hashes the file.
     A FIFO, socket or device is refused.
@@ -69,121 +46,132 @@ def hash_file_record(path: Path | str) -> FileRecord:
             raise ConfigError(f"{path}: cannot read ({err.strerror}); check the file") from None
     finally:
         os.close(fd)
-    return FileRecord(FileStamp.of(status), digest.hexdigest())
+    return status, digest.digest()
+
+
+def hash_file_record(path: Path | str) -> FileRecord:
+    """Hex sha256 of one regular file's bytes with its stamp taken before the read (read_file_digest)."""
+    status, digest = read_file_digest(path)
+    return FileRecord(FileStamp(status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino), digest.hex())
 
 
 def sha256_file(path: Path | str) -> str:
     """Hex sha256 of one regular file's bytes, read in 1 MiB chunks (a FIFO, socket or device is refused)."""
-    return hash_file_record(path).sha256
+    return read_file_digest(path)[1].hex()
 
 
-def _inside(root: Path, link: Path) -> Path:
-    """The regular file a symlink points to, which must be inside root; ConfigError naming the link otherwise."""
-    target = Path(os.path.realpath(link))
-    if not target.is_relative_to(root) or not target.is_file():
-        raise ConfigError(
-            f"{link}: a symbolic link to something that is not a file inside {root}; a folder hash covers only "
-            "files inside the folder — copy the file in or remove the link"
-        )
-    return target
-
-
-def _walk(root: Path) -> Iterator[tuple[str, str, os.stat_result]]:
-    """Yield (posix relative path, file to hash, its stat) of every file under root, refusing special files.
-
-    A symlink counts as the file it points to when that is a regular file inside root (hashed by its
-    content, under the link's name); a link to a folder, or leaving root, or dangling, is refused.
-    One scandir per folder and one lstat per file (the stat of a regular file is its stamp): listing
-    100,000 files costs well under a second.
-    """
-    real_root = Path(os.path.realpath(root))
-    folders = [(str(root), "")]
-    while folders:
-        folder, prefix = folders.pop()
-        try:
-            with os.scandir(folder) as listing:
-                entries = list(listing)
-        except OSError as err:
-            raise ConfigError(f"{folder}: cannot list ({err.strerror}); check its permissions") from None
-        for entry in entries:
-            relative = prefix + entry.name
-            try:
-                status = entry.stat(follow_symlinks=False)
-            except OSError as err:
-                raise ConfigError(f"{entry.path}: cannot read ({err.strerror}); did it change while hashing?") from None
-            if stat.S_ISDIR(status.st_mode):
-                folders.append((entry.path, relative + "/"))
-            elif stat.S_ISREG(status.st_mode):
-                yield relative, entry.path, status
-            elif stat.S_ISLNK(status.st_mode):
-                target = _inside(real_root, Path(entry.path))
-                yield relative, str(target), os.stat(target)
-            else:
-                raise ConfigError(
-                    f"{entry.path}: is {file_kind(status.st_mode)}, not a regular file; remove it from the folder"
-                )
-
-
-def sha256_folder(path: Path | str) -> str:
+def sha256_folder(path: Path | str, listing: Listing | None = None) -> str:
     """Hex sha256 over the sorted manifest of (relative path, file sha256) of every file under path.
 
     Empty folders do not count. Only regular files count: a FIFO, socket or device file is refused with
     one line naming it (a FIFO would otherwise hang the read). A symlink to a regular file inside the
     folder counts as that file's content under the link's name; any other symlink is refused, so the
-    hash always covers exactly the bytes a container mounting the folder can read.
+    hash always covers exactly the bytes a container mounting the folder can read. listing: the folder's
+    list_folder, when the caller has it already.
     """
-    return manifest_sha256(hash_folder(path).records)
+    return hash_folder(path, listing=listing).files.manifest()
 
 
 @dataclass(frozen=True)
 class FolderHash:
-    """The per-file records of a folder (relative posix path -> record) and how many files were read."""
+    """The per-file records of a folder (as columns, in walk order) and how many files were read."""
 
-    records: dict[str, FileRecord]
+    files: FileColumns
     rehashed: int
+
+    @property
+    def records(self) -> dict[str, FileRecord]:
+        """relative posix path -> record (an object per file; the columns are cheaper)."""
+        return self.files.records()
 
 
 def hash_folder(
-    path: Path | str, known: Mapping[str, FileRecord] | None = None, *, trust_before_ns: int | None = None
+    path: Path | str,
+    known: FileColumns | None = None,
+    *,
+    trust_before_ns: int | None = None,
+    listing: Listing | None = None,
 ) -> FolderHash:
     """Record every file under path, reading (in parallel threads) only files whose stamp is not in known.
 
     A known record is reused when the file's size, mtime_ns, ctime_ns and inode all equal its stamp and,
     if trust_before_ns is given, its mtime is older than that (a file written within the file system's
-    clock tick of the previous hash could have changed unseen). Files are listed as sha256_folder does.
+    clock tick of the previous hash could have changed unseen). Files are listed as sha256_folder does
+    (list_folder; or the caller's listing of the folder).
     """
     root = Path(path)
-    if not root.is_dir():
-        raise ConfigError(f"{root}: not a folder; give the folder whose hash you want")
-    records: dict[str, FileRecord] = {}
-    to_read: list[tuple[str, str, int]] = []
-    for relative, file, status in _walk(root):
-        previous = known.get(relative) if known else None
-        if previous is not None and _still_valid(previous, FileStamp.of(status), trust_before_ns):
-            records[relative] = previous
-        else:
-            to_read.append((relative, file, status.st_size))
-    batches = _batches(to_read)
+    if listing is None:
+        if not root.is_dir():
+            raise ConfigError(f"{root}: not a folder; give the folder whose hash you want")
+        listing = list_folder(root)
+    # The listing's stamps are the records' stamps: taken before any read, as the racy window assumes.
+    columns = FileColumns(listing.names, listing.sizes_inodes, listing.times)
+    to_read = _unknown(listing, known, trust_before_ns, columns)
+    if not to_read:
+        return FolderHash(columns, 0)
+    batches = _batches(listing, to_read)
     if len(batches) == 1:
-        records.update(_hash_batch(batches[0]))
-    elif batches:
+        results = [_hash_batch(listing.files, batches[0])]
+    else:
         with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-            for hashed in pool.map(_hash_batch, batches):
-                records.update(hashed)
-    return FolderHash(records, len(to_read))
+            results = list(pool.map(_hash_batch, [listing.files] * len(batches), batches))
+    if len(to_read) == len(listing.names):
+        digests = [digest for hashed in results for digest in hashed]  # to_read is every index, in order
+        if digests != columns.digests:
+            columns.known_manifest = None
+        columns.digests = digests
+        return FolderHash(columns, len(to_read))
+    digests = columns.digests
+    changed = False
+    for batch, hashed in zip(batches, results, strict=True):
+        for index, digest in zip(batch, hashed, strict=True):
+            changed = changed or digests[index] != digest
+            digests[index] = digest
+    if changed:
+        columns.known_manifest = None
+    return FolderHash(columns, len(to_read))
 
 
-def _batches(files: list[tuple[str, str, int]]) -> list[list[tuple[str, str, int]]]:
+def _unknown(listing: Listing, known: FileColumns | None, trust_before_ns: int | None, into: FileColumns) -> list[int]:
+    """Indexes of the listed files to read; into.digests gets the known digest of every other (b"" for those).
+
+    into.known_manifest is known's when every listed file is known's file under the same name, in the same order.
+    """
+    count = len(listing.names)
+    if known is None or not known.names:
+        return list(range(count))
+    mtimes = listing.times[0::2]
+    if listing.names == known.names and listing.sizes_inodes == known.sizes_inodes and listing.times == known.times:
+        into.digests.extend(known.digests)  # the usual case: nothing changed, one comparison of each column
+        into.known_manifest = known.known_manifest
+        if trust_before_ns is None or max(mtimes) < trust_before_ns:
+            return []
+        return [index for index, mtime in enumerate(mtimes) if mtime >= trust_before_ns]
+    where = {name: index for index, name in enumerate(known.names)}
+    to_read = []
+    for index, name in enumerate(listing.names):
+        previous = where.get(name)
+        trusted = trust_before_ns is None or mtimes[index] < trust_before_ns
+        if previous is not None and trusted and listing.stamp(index) == tuple(known.stamp(previous)):
+            into.digests.append(known.digests[previous])
+        else:
+            into.digests.append(b"")
+            to_read.append(index)
+    return to_read
+
+
+def _batches(listing: Listing, indexes: list[int]) -> list[list[int]]:
     """Files in batches of about _BATCH_BYTES (at most _BATCH_FILES): one thread hand-off per batch.
 
     100,000 small files then cost a few hundred futures, not 100,000; large files still spread over threads.
     """
-    batches: list[list[tuple[str, str, int]]] = []
-    current: list[tuple[str, str, int]] = []
+    batches: list[list[int]] = []
+    current: list[int] = []
     size = 0
-    for item in files:
-        current.append(item)
-        size += item[2]
+    sizes = listing.sizes_inodes
+    for index in indexes:
+        current.append(index)
+        size += sizes[2 * index]
         if size >= _BATCH_BYTES or len(current) >= _BATCH_FILES:
             batches.append(current)
             current, size = [], 0
@@ -192,47 +180,51 @@ def _batches(files: list[tuple[str, str, int]]) -> list[list[tuple[str, str, int
     return batches
 
 
-def _hash_batch(batch: list[tuple[str, str, int]]) -> dict[str, FileRecord]:
-    return {relative: hash_file_record(file) for relative, file, _size in batch}
+def _hash_batch(files: list[str], batch: list[int]) -> list[bytes]:
+    read = read_file_digest  # looked up once per batch (tests count the reads by replacing it)
+    return [read(files[index])[1] for index in batch]
 
 
-def _still_valid(previous: FileRecord, stamp: FileStamp, trust_before_ns: int | None) -> bool:
-    if stamp != previous.stamp:
-        return False
-    return trust_before_ns is None or stamp.mtime_ns < trust_before_ns
-
-
-def manifest_sha256(records: Mapping[str, FileRecord]) -> str:
-    """The folder hash of per-file records: sha256 over sorted lines `F\\0<relative>\\0<file sha256>\\n`."""
-    manifest = hashlib.sha256()
-    for relative in sorted(records):
-        manifest.update(f"F\0{relative}\0{records[relative].sha256}\n".encode("utf-8", "surrogateescape"))
-    return manifest.hexdigest()
-
-
-def stamp_digest(path: Path | str) -> str:
+def stamp_digest(path: Path | str, listing: Listing | None = None) -> str:
     """Hex sha256 of the file stamps (name, size, mtime, ctime, inode) under a folder, or of one file: no reads.
 
     Lists as sha256_path does (refusing what it refuses), so it fails early where the content hash would.
     Equal digests mean the file system reports nothing changed; only the content hash says the bytes are equal.
+    listing: the folder's list_folder, when the caller has it already.
     """
     target = Path(path)
-    if target.is_dir():
-        lines = [f"F\0{relative}\0{s.st_size} {s.st_mtime_ns} {s.st_ctime_ns} {s.st_ino}\n"
-                 for relative, _file, s in _walk(target)]  # fmt: skip
+    if listing is None and target.is_dir():
+        listing = list_folder(target)
+    if listing is not None:
+        sizes_inodes, times = listing.sizes_inodes, listing.times
+        lines = [f"F\0{name}\0{sizes_inodes[2 * i]} {times[2 * i]} {times[2 * i + 1]} {sizes_inodes[2 * i + 1]}\n"
+                 for i, name in enumerate(listing.names)]  # fmt: skip
         lines.sort()  # by relative path: each line starts with "F\0" and its path, which ends at the next "\0"
         return hashlib.sha256("".join(lines).encode("utf-8", "surrogateescape")).hexdigest()
     if target.is_file():
-        return hashlib.sha256(str(tuple(FileStamp.of(target.stat()))).encode()).hexdigest()
+        status = target.stat()
+        stamp = FileStamp(status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+        return hashlib.sha256(str(tuple(stamp)).encode()).hexdigest()
     sha256_path(target)  # raises the same one-line error the content hash would
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def sha256_path(path: Path | str) -> str:
-    """sha256_folder for a folder, sha256_file for a file."""
+def list_path(path: Path | str) -> Listing | None:
+    """list_folder of a folder, None for a regular file; the content hash's one-line error for anything else."""
     target = Path(path)
     if target.is_dir():
-        return sha256_folder(target)
+        return list_folder(target)
+    if target.is_file():
+        return None
+    sha256_path(target)  # raises the same one-line error the content hash would
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def sha256_path(path: Path | str, listing: Listing | None = None) -> str:
+    """sha256_folder for a folder, sha256_file for a file (listing: the folder's, when the caller has it)."""
+    target = Path(path)
+    if listing is not None or target.is_dir():
+        return sha256_folder(target, listing)
     if target.is_file():
         return sha256_file(target)
     if target.exists():

@@ -76,7 +76,7 @@ def test_the_stamp_digest_reads_no_file_and_changes_with_any_stamp(
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "a.txt").write_text("one")
     (tmp_path / "b.txt").write_text("two")
-    monkeypatch.setattr(hashing, "hash_file_record", lambda path: pytest.fail(f"read {path}"))
+    monkeypatch.setattr(hashing, "read_file_digest", lambda path: pytest.fail(f"read {path}"))
     first = hashing.stamp_digest(tmp_path)
     assert hashing.stamp_digest(tmp_path) == first
     os.utime(tmp_path / "sub" / "a.txt", ns=(1, 1))
@@ -90,3 +90,46 @@ def test_the_stamp_digest_refuses_what_the_content_hash_refuses(tmp_path: Path) 
         hashing.stamp_digest(tmp_path)
     with pytest.raises(ConfigError, match="no such file or folder"):
         hashing.stamp_digest(tmp_path / "missing")
+
+
+def test_the_stamp_digest_is_the_documented_lines(tmp_path: Path) -> None:
+    """Its value caches prepare steps on every site: sorted lines `F\\0<relative>\\0size mtime ctime inode\\n`."""
+    root = _tree(tmp_path / "data", FILES, list(FILES))
+    lines = []
+    for name in sorted(FILES):
+        status = (root / name).stat()
+        lines.append(f"F\0{name}\0{status.st_size} {status.st_mtime_ns} {status.st_ctime_ns} {status.st_ino}\n")
+    assert hashing.stamp_digest(root) == hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def test_the_raw_inputs_are_listed_once_for_their_stamp_key_and_content_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from medperf.site.dataset_steps import RawInputs, raw_data_hash, raw_stamp_key
+    from medperf.site.payloads import payload_sha256
+
+    data = _tree(tmp_path / "data", FILES, list(FILES))
+    labels = tmp_path / "labels.csv"
+    labels.write_text("case,label\n")
+    expected_key, expected_hash = raw_stamp_key(data, labels), raw_data_hash(data, labels)
+    assert expected_hash == payload_sha256({"data": sha256_folder(data), "labels": sha256_file(labels)})
+    listed: list[Path] = []
+    real = hashing.list_folder
+
+    def counting(root: Path) -> hashing.Listing:
+        listed.append(root)
+        return real(root)
+
+    monkeypatch.setattr(hashing, "list_folder", counting)
+    raw = RawInputs(data, labels)
+    assert (raw.stamp_key(), raw.content_hash()) == (expected_key, expected_hash)
+    assert listed == [data]
+
+
+def test_a_link_to_a_file_inside_counts_as_that_file_under_its_own_name(tmp_path: Path) -> None:
+    root = _tree(tmp_path / "data", FILES, list(FILES))
+    (root / "link.txt").symlink_to(root / "sub" / "b.bin")
+    files = hashing.hash_folder(root).files.records()
+    assert files["link.txt"].sha256 == files["sub/b.bin"].sha256 == hashlib.sha256(FILES["sub/b.bin"]).hexdigest()
+    target = (root / "sub" / "b.bin").stat()
+    assert files["link.txt"].stamp == (target.st_size, target.st_mtime_ns, target.st_ctime_ns, target.st_ino)

@@ -8,7 +8,7 @@ from typing import Any
 
 from medperf.errors import ConfigError
 from medperf.hashing import hash_folder
-from medperf.site.dataset_steps import PREPARED_FILES, PreparedDataset, prepared_digest
+from medperf.site.dataset_steps import LEGACY_PREPARED_FILES, PREPARED_FILES, PreparedDataset, prepared_digest
 from medperf.site.file_index_file import (
     Folders,
     copy_private,
@@ -36,8 +36,9 @@ class IntegrityCheck:
 class DatasetIndex:
     """Files <data_root>/datasets/<dataset_id>.json mapping a registry dataset to its site folders.
 
-    Next to each, <dataset_id>.files.json holds size, mtime_ns, ctime_ns, inode and sha256 of every prepared
-    file, so the check before an evaluation re-reads only changed files. A full re-hash runs on demand
+    Next to each, <dataset_id>.files.idx holds size, mtime_ns, ctime_ns, inode and sha256 of every prepared
+    file (file_index_file; one written as <dataset_id>.files.json before is still read), so the check before
+    an evaluation re-reads only changed files. A full re-hash runs on demand
     (`medperf dataset verify --full`) and by schedule: the first check after FULL_REHASH_EVERY_S (7 days)
     since the last full hash is a full one.
     """
@@ -62,7 +63,10 @@ class DatasetIndex:
         }
         write_private(path, data)
         self._files_path(dataset_id).unlink(missing_ok=True)
+        self._legacy_files_path(dataset_id).unlink(missing_ok=True)
         made = prepared.data.parent / PREPARED_FILES  # the prepare step's own full hash, in the index's format
+        if not made.is_file():
+            made = prepared.data.parent / LEGACY_PREPARED_FILES  # a prepare step cached before version 2
         if not (made.is_file() and copy_private(made, self._files_path(dataset_id))):
             self.verify(dataset_id, full=True)
         # Seeded from the step's hash, nothing is listed or read now: the check before each evaluation compares
@@ -105,20 +109,31 @@ class DatasetIndex:
         data = hash_folder(prepared.data, known.get("data"), trust_before_ns=trust_before)
         labels = hash_folder(prepared.labels, known.get("labels"), trust_before_ns=trust_before)
         intact = prepared_digest(data, labels) == prepared.prepared_hash
-        if intact and (data.rehashed or labels.rehashed or index is None):
+        if intact and (data.rehashed or labels.rehashed or index is None or index["legacy"]):
             full_hash_at = time.time() if index is None else index["full_hash_at"]
-            self._save_files(dataset_id, hashed_at_ns, full_hash_at, {"data": data.records, "labels": labels.records})
-        files = len(data.records) + len(labels.records)
+            self._save_files(dataset_id, hashed_at_ns, full_hash_at, {"data": data.files, "labels": labels.files})
+        files = len(data.files) + len(labels.files)
         return IntegrityCheck(
             dataset_id, intact, files, data.rehashed + labels.rehashed, full, time.perf_counter() - started
         )
 
     def _files_path(self, dataset_id: int) -> Path:
-        return self.root / f"{dataset_id}.files.json"
+        return self.root / f"{dataset_id}.files.idx"
+
+    def _legacy_files_path(self, dataset_id: int) -> Path:
+        return self.root / f"{dataset_id}.files.json"  # version 1, written before
 
     def _load_files(self, dataset_id: int) -> dict[str, Any] | None:
-        """The saved file index, or None when there is none or it cannot be read (a full re-hash follows)."""
-        return load_file_index(self._files_path(dataset_id))
+        """The saved file index, or None when there is none or it cannot be read (a full re-hash follows).
+
+        "legacy" says it came from a version-1 file: the next intact check saves it in version 2.
+        """
+        index = load_file_index(self._files_path(dataset_id))
+        legacy = index is None and self._legacy_files_path(dataset_id).is_file()
+        if legacy:
+            index = load_file_index(self._legacy_files_path(dataset_id))
+        return None if index is None else {**index, "legacy": legacy}
 
     def _save_files(self, dataset_id: int, hashed_at_ns: int, full_hash_at: float, folders: Folders) -> None:
         save_file_index(self._files_path(dataset_id), hashed_at_ns, full_hash_at, folders)
+        self._legacy_files_path(dataset_id).unlink(missing_ok=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from medperf.errors import SanityCheckFailed
-from medperf.hashing import FolderHash, hash_folder, manifest_sha256, sha256_path, stamp_digest
+from medperf.hashing import FolderHash, hash_folder, list_path, sha256_path, stamp_digest
 from medperf.schemas.task import TaskDeclaration
 from medperf.site import container_steps
 from medperf.site.case_table import PerCaseTable, build_case_table, count_cases, listed_case_ids, table_choice
@@ -18,7 +18,8 @@ from medperf.site.payloads import payload_sha256
 from medperf.site.release_policy import case_ids_in
 from medperf.site.statistics_summary import read_container_statistics, summarise
 
-PREPARED_FILES = "prepared.files.json"  # next to a prepare step's folders: the records of its hash (site only)
+PREPARED_FILES = "prepared.files.idx"  # next to a prepare step's folders: the records of its hash (site only)
+LEGACY_PREPARED_FILES = "prepared.files.json"  # the same, written by a prepare step before index version 2
 PREPARED_FROM = "prepared.raw.sha256"  # next to them: the raw_data_hash they were prepared from (site only)
 
 
@@ -32,18 +33,39 @@ class PreparedDataset:
     prepared_hash: str
 
 
+class RawInputs:
+    """The raw data and raw labels, listed once (one lstat per file): the prepare step's cache key and raw_data_hash.
+
+    Both come from that one listing, which refuses what sha256_path refuses, with the same one-line errors.
+    """
+
+    def __init__(self, data: Path, labels: Path) -> None:
+        self.data, self.labels = data, labels
+        self.data_listing, self.labels_listing = list_path(data), list_path(labels)
+
+    def stamp_key(self) -> str:
+        """What the prepare step is cached by: the raw files' stamps, without reading a file.
+
+        The content hash reads every raw file; keyed by stamps, the prepare container need not wait for that
+        read (it runs alongside). A cached step is then used only if it was prepared from the same raw_data_hash.
+        """
+        data, labels = stamp_digest(self.data, self.data_listing), stamp_digest(self.labels, self.labels_listing)
+        return payload_sha256({"data": data, "labels": labels})
+
+    def content_hash(self) -> str:
+        """raw_data_hash: the hash of the raw data and raw labels together (reads every listed file)."""
+        data, labels = sha256_path(self.data, self.data_listing), sha256_path(self.labels, self.labels_listing)
+        return payload_sha256({"data": data, "labels": labels})
+
+
 def raw_data_hash(data: Path, labels: Path) -> str:
     """The hash of the raw data and raw labels together."""
-    return payload_sha256({"data": sha256_path(data), "labels": sha256_path(labels)})
+    return RawInputs(data, labels).content_hash()
 
 
 def raw_stamp_key(data: Path, labels: Path) -> str:
-    """What the prepare step is cached by: the raw data's file stamps, from one listing without reading a file.
-
-    raw_data_hash reads every raw file; keyed by stamps, the prepare container need not wait for that read
-    (it runs alongside). A cached step is then used only if it was prepared from the same raw_data_hash.
-    """
-    return payload_sha256({"data": stamp_digest(data), "labels": stamp_digest(labels)})
+    """What the prepare step is cached by (RawInputs.stamp_key)."""
+    return RawInputs(data, labels).stamp_key()
 
 
 def prepared_from(prepared: PreparedDataset) -> str | None:
@@ -66,7 +88,7 @@ def prepared_hash(data: Path, labels: Path) -> str:
 
 def prepared_digest(data: FolderHash, labels: FolderHash) -> str:
     """prepared_hash from the per-file records of the two folders (what the dataset index keeps)."""
-    return payload_sha256({"data": manifest_sha256(data.records), "labels": manifest_sha256(labels.records)})
+    return payload_sha256({"data": data.files.manifest(), "labels": labels.files.manifest()})
 
 
 def prepare(ctx: StepContext, raw_data: Path, raw_labels: Path) -> PreparedDataset:
@@ -79,8 +101,8 @@ def prepare(ctx: StepContext, raw_data: Path, raw_labels: Path) -> PreparedDatas
     hashed_at_ns = time.time_ns()
     data, labels = hash_folder(out.data), hash_folder(out.labels)
     digest = prepared_digest(data, labels)
-    save_file_index(out.data.parent / PREPARED_FILES, hashed_at_ns, time.time(),
-                    {"data": data.records, "labels": labels.records})
+    folders = {"data": data.files, "labels": labels.files}
+    save_file_index(out.data.parent / PREPARED_FILES, hashed_at_ns, time.time(), folders)
     return PreparedDataset(out.data, out.labels, out.metadata, digest)
 
 

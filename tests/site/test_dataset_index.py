@@ -14,7 +14,13 @@ from medperf.cli.main import app
 from medperf.errors import ConfigError
 from medperf.site.dataset_index import DatasetIndex
 from medperf.site.dataset_steps import PreparedDataset, prepared_hash
-from medperf.site.file_index_file import COARSE_TICK_NS, FINE_TICK_NS, racy_window_ns
+from medperf.site.file_index_file import (
+    COARSE_TICK_NS,
+    FINE_TICK_NS,
+    load_file_index,
+    racy_window_ns,
+    save_file_index,
+)
 
 OLD_NS = (time.time() - 3600) * 1e9
 
@@ -40,13 +46,13 @@ def _dataset(root: Path, cases: int = 20) -> PreparedDataset:
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every file whose bytes the hashing module reads."""
     seen: list[str] = []
-    real = hashing.hash_file_record
+    real = hashing.read_file_digest
 
-    def counting(path: Path | str) -> hashing.FileRecord:
+    def counting(path: Path | str) -> tuple[os.stat_result, bytes]:
         seen.append(Path(path).name)
         return real(path)
 
-    monkeypatch.setattr(hashing, "hash_file_record", counting)
+    monkeypatch.setattr(hashing, "read_file_digest", counting)
     return seen
 
 
@@ -161,7 +167,7 @@ def test_a_freshly_written_file_is_read_again_on_the_next_check(tmp_path: Path, 
 
 def test_a_missing_or_corrupt_index_means_a_full_rehash(indexed: tuple[DatasetIndex, PreparedDataset]) -> None:
     index, _ = indexed
-    (index.root / "7.files.json").write_text("{not json")
+    (index.root / "7.files.idx").write_text("{not json")
     check = index.verify(7)
     assert check.intact and check.full and check.rehashed == 21
     assert not index.verify(7).full
@@ -247,9 +253,10 @@ def test_a_file_changed_between_prepare_and_registration_is_read_and_refused(
     assert not index.verify(5).intact and reads == ["case-003.bin"] * 2  # and again on every check
 
 
-def _records(*ctimes_ns: int) -> dict[str, dict[str, hashing.FileRecord]]:
+def _records(*ctimes_ns: int) -> dict[str, hashing.FileColumns]:
     stamps = [hashing.FileStamp(1, ctime, ctime, index) for index, ctime in enumerate(ctimes_ns)]
-    return {"data": {f"f{i}": hashing.FileRecord(stamp, "0" * 64) for i, stamp in enumerate(stamps)}}
+    records = {f"f{i}": hashing.FileRecord(stamp, "0" * 64) for i, stamp in enumerate(stamps)}
+    return {"data": hashing.FileColumns.of_records(records)}
 
 
 def test_the_racy_window_is_the_file_systems_timestamp_tick_read_off_the_ctimes() -> None:
@@ -265,7 +272,9 @@ def test_a_file_written_a_tick_before_the_hash_is_read_again_and_one_written_wel
     prepared = _dataset(tmp_path / "prepared")
     index = DatasetIndex(tmp_path / "site")
     index.record(8, prepared)
-    hashed_at = json.loads((index.root / "8.files.json").read_text())["hashed_at_ns"]
+    saved = load_file_index(index.root / "8.files.idx")
+    assert saved is not None
+    hashed_at = saved["hashed_at_ns"]
     racy, settled = prepared.data / "sub" / "case-001.bin", prepared.data / "sub" / "case-002.bin"
     assert racy.stat().st_ctime_ns % 10**9  # this file system keeps fractions of a second: the window is one tick
     os.utime(racy, ns=(hashed_at - FINE_TICK_NS // 2,) * 2)
@@ -273,9 +282,9 @@ def test_a_file_written_a_tick_before_the_hash_is_read_again_and_one_written_wel
     reads.clear()
     assert index.verify(8).intact and sorted(reads) == ["case-001.bin", "case-002.bin"]  # both stamps changed
     reads.clear()
-    saved = json.loads((index.root / "8.files.json").read_text())
-    saved["hashed_at_ns"] = hashed_at  # as if the hash that recorded the new stamps had run then
-    (index.root / "8.files.json").write_text(json.dumps(saved))
+    saved = load_file_index(index.root / "8.files.idx")
+    assert saved is not None  # as if the hash that recorded the new stamps had run at hashed_at:
+    save_file_index(index.root / "8.files.idx", hashed_at, saved["full_hash_at"], saved["folders"])
     assert index.verify(8).intact and reads == ["case-001.bin"]
 
 
@@ -293,3 +302,118 @@ def test_checks_of_one_dataset_on_parallel_threads_all_pass(indexed: tuple[Datas
     with ThreadPoolExecutor(8) as pool:
         assert all(pool.map(check, range(200)))
     assert index.verify(7).intact
+
+
+def _as_version_1(path: Path, folders: dict[str, hashing.FileColumns], hashed_at_ns: int, full_hash_at: float) -> None:
+    """Write an index as the site wrote it before version 2: JSON rows [relative, size, mtime, ctime, inode, sha256]."""
+    rows = {
+        name: [[relative, *record.stamp, record.sha256] for relative, record in files.records().items()]
+        for name, files in folders.items()
+    }
+    data = {"version": 1, "hashed_at_ns": hashed_at_ns, "full_hash_at": full_hash_at, "folders": rows}
+    path.write_text(json.dumps(data))
+
+
+def _to_version_1(index: DatasetIndex, dataset_id: int) -> None:
+    saved = load_file_index(index.root / f"{dataset_id}.files.idx")
+    assert saved is not None
+    _as_version_1(
+        index.root / f"{dataset_id}.files.json", saved["folders"], saved["hashed_at_ns"], saved["full_hash_at"]
+    )
+    (index.root / f"{dataset_id}.files.idx").unlink()
+
+
+def test_an_index_written_in_version_1_is_used_then_rewritten_in_version_2(
+    indexed: tuple[DatasetIndex, PreparedDataset], reads: list[str]
+) -> None:
+    index, _ = indexed
+    _to_version_1(index, 7)
+    check = index.verify(7)
+    assert check.intact and not check.full and check.rehashed == 0 and reads == []  # its records are trusted
+    assert (index.root / "7.files.idx").read_bytes().startswith(b"medperf file index 2\n")
+    assert not (index.root / "7.files.json").exists()
+    assert index.verify(7).intact and reads == []
+
+
+@pytest.mark.parametrize("change", ["rewrite-in-place", "new-inode", "append"])
+def test_a_file_changed_since_a_version_1_index_is_caught(
+    indexed: tuple[DatasetIndex, PreparedDataset], reads: list[str], change: str
+) -> None:
+    index, prepared = indexed
+    _to_version_1(index, 7)
+    target = prepared.data / "sub" / "case-008.bin"
+    if change == "rewrite-in-place":
+        target.write_bytes(b"\x09" * 1000)  # same size and inode
+    elif change == "new-inode":
+        target.with_name("swap.tmp").write_bytes(b"\x09" * 1000)
+        os.replace(target.with_name("swap.tmp"), target)
+    else:
+        with target.open("ab") as handle:
+            handle.write(b"more")
+    _age(target)  # the old mtime back: only ctime, the inode or the size shows the change
+    assert [index.verify(7).intact for _ in range(2)] == [False, False]
+    assert reads == ["case-008.bin"] * 2
+    assert (index.root / "7.files.json").exists()  # a refused check saves nothing
+
+
+def test_a_prepare_step_cached_before_version_2_still_seeds_the_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reads: list[str]
+) -> None:
+    from medperf.site.dataset_steps import LEGACY_PREPARED_FILES, PREPARED_FILES
+
+    prepared = _prepare_step(tmp_path, monkeypatch)
+    made = prepared.data.parent / PREPARED_FILES
+    saved = load_file_index(made)
+    assert saved is not None
+    legacy = prepared.data.parent / LEGACY_PREPARED_FILES
+    _as_version_1(legacy, saved["folders"], saved["hashed_at_ns"], saved["full_hash_at"])
+    made.unlink()
+    reads.clear()
+    index = DatasetIndex(tmp_path / "site")
+    index.record(6, prepared)
+    check = index.verify(6)
+    assert check.intact and not check.full and check.rehashed == 0 and reads == []
+
+
+@pytest.mark.parametrize("cut", [1, 40, 200])
+def test_a_cut_off_index_means_a_full_rehash(indexed: tuple[DatasetIndex, PreparedDataset], cut: int) -> None:
+    index, _ = indexed
+    path = index.root / "7.files.idx"
+    path.write_bytes(path.read_bytes()[:-cut])
+    check = index.verify(7)
+    assert check.intact and check.full and check.rehashed == 21
+
+
+def test_bytes_changed_unseen_within_the_racy_window_are_caught_though_the_index_keeps_its_manifest(
+    indexed: tuple[DatasetIndex, PreparedDataset], reads: list[str]
+) -> None:
+    """The index as if hashed in the same clock tick as a write it did not see: equal stamps, old digest."""
+    index, prepared = indexed
+    target = prepared.data / "sub" / "case-011.bin"
+    target.write_bytes(b"\x0b" * 999 + b"\x00")  # new bytes, same size
+    saved = load_file_index(index.root / "7.files.idx")
+    assert saved is not None
+    files = saved["folders"]["data"]
+    at = 2 * files.names.index("sub/case-011.bin")
+    status = target.stat()
+    files.sizes_inodes[at : at + 2] = type(files.sizes_inodes)("Q", (status.st_size, status.st_ino))
+    files.times[at : at + 2] = type(files.times)("q", (status.st_mtime_ns, status.st_ctime_ns))
+    save_file_index(index.root / "7.files.idx", status.st_mtime_ns, saved["full_hash_at"], saved["folders"])
+    reads.clear()
+    check = index.verify(7)  # every stamp equals the index's: only the racy window makes it read the file
+    assert reads == ["case-011.bin"] and not check.intact
+
+
+def test_the_index_keeps_any_file_name(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "ä ö").mkdir(parents=True)
+    names = [b"plain.txt", b"\xff\xfenot-utf8.bin", "ä ö/ü.csv".encode(), b"tab\there"]
+    for name in names:
+        (data / os.fsdecode(name)).write_bytes(name)
+    files = hashing.hash_folder(data).files
+    save_file_index(tmp_path / "x.idx", 5, 6.0, {"data": files, "labels": hashing.FileColumns()})
+    loaded = load_file_index(tmp_path / "x.idx")
+    assert loaded is not None and loaded["hashed_at_ns"] == 5 and loaded["full_hash_at"] == 6.0
+    again = loaded["folders"]["data"]
+    assert again.records() == files.records() and again.manifest() == hashing.sha256_folder(data)
+    assert loaded["folders"]["labels"].records() == {}
