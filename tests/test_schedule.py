@@ -24,10 +24,10 @@ def test_a_group_of_modules_goes_by_its_total_and_stays_contiguous() -> None:
     items = [Item(n) for n in ("tests/flows/a.py::t1", "tests/b.py::t1", "tests/flows/c.py::t1",
                                "tests/flows/c.py::t2", "tests/d.py::t1")]
     group = {"tests/flows/a.py": "flows", "tests/flows/c.py": "flows"}
-    ordered = longest_first(items, {"tests/flows/a.py": 30.0, "tests/flows/c.py": 30.0, "tests/b.py": 50.0},
+    ordered = longest_first(items, {"tests/flows/a.py": 20.0, "tests/flows/c.py": 40.0, "tests/b.py": 50.0},
                             lambda item: group.get(item.nodeid.split("::")[0], item.nodeid.split("::")[0]))
-    assert [i.nodeid for i in ordered] == ["tests/flows/a.py::t1", "tests/flows/c.py::t1", "tests/flows/c.py::t2",
-                                           "tests/b.py::t1", "tests/d.py::t1"]
+    assert [i.nodeid for i in ordered] == ["tests/flows/c.py::t1", "tests/flows/c.py::t2", "tests/flows/a.py::t1",
+                                           "tests/b.py::t1", "tests/d.py::t1"]  # the group's longest module first
 
 
 def test_merge_keeps_unnamed_modules_and_takes_a_split_modules_longest_span(tmp_path: Path) -> None:
