@@ -45,12 +45,17 @@ class SeaweedServer:
     process: subprocess.Popen[bytes]
     log_path: Path
 
-    def stop(self) -> None:
-        """Stop the server and its children; waits for the exit."""
+    def stop(self, grace_s: float = 3.0) -> None:
+        """Stop the server and its children; waits for the exit.
+
+        After serving S3 clients weed does not exit on SIGTERM within 15 s (its S3 server waits for the clients'
+        idle keep-alive connections); an idle one exits in ~2 s. Its data is a scratch folder, so after a short
+        grace it is killed: the 15 s wait held the end of every test run that used it.
+        """
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=15)
+                self.process.wait(timeout=grace_s)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()

@@ -173,7 +173,7 @@ def _stop_pids(pids: dict[str, int]) -> None:
     for pid in pids.values():
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 5  # weed waits for its S3 clients' idle connections (15 s and more): scratch data
     for pid in pids.values():
         while process_alive(pid) and time.monotonic() < deadline:
             with contextlib.suppress(ChildProcessError):

@@ -11,9 +11,10 @@ from medperf.storage.s3 import S3Store
 INFRA = Path(__file__).parents[2] / "infra"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """A running `weed mini`; fails loudly (never skips) when it cannot start."""
+    """A running `weed mini` for the module (stopped when it ends, not at the end of the worker's whole run);
+    fails loudly (never skips) when it cannot start."""
     module = load_module("medperf_infra_seaweed", INFRA / "seaweed.py")
     server = module.start_seaweed(tmp_path_factory.mktemp("seaweed"))
     yield server
