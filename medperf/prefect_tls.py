@@ -59,3 +59,14 @@ def share_prefect_tls_contexts() -> SharedVerifyingContexts:
     shared = SharedVerifyingContexts()
     orchestration.ssl = shared  # type: ignore[assignment]
     return shared
+
+
+def load_prefect_tls_context() -> ssl.SSLContext:
+    """Share, and load now, the context Prefect's clients verify with (its PREFECT_API_SSL_CERT_FILE, else
+    certifi's bundle, as Prefect chooses): a fork server does it once before forking its runs."""
+    import certifi
+    from prefect.settings import PREFECT_API_SSL_CERT_FILE
+
+    return share_prefect_tls_contexts().create_default_context(
+        cafile=str(PREFECT_API_SSL_CERT_FILE.value() or certifi.where())
+    )

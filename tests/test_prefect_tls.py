@@ -58,3 +58,20 @@ def test_the_module_stands_in_for_ssl_everywhere_else() -> None:
     assert SharedVerifyingContexts().CERT_NONE is ssl.CERT_NONE
     with pytest.raises(AttributeError):
         SharedVerifyingContexts().no_such_name  # noqa: B018
+
+
+def test_the_preloaded_context_is_the_one_prefect_clients_then_use(monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Path) -> None:  # fmt: skip
+    """A fork server loads Prefect's CA file once; the clients of its runs reuse exactly that context."""
+    from prefect.settings import PREFECT_API_SSL_CERT_FILE, temporary_settings
+
+    from medperf.prefect_tls import load_prefect_tls_context
+
+    bundle = tmp_path / "site-ca.pem"
+    bundle.write_bytes(Path(certifi.where()).read_bytes())
+    with temporary_settings({PREFECT_API_SSL_CERT_FILE: str(bundle)}):
+        loads = share_prefect_tls_contexts().loads
+        preloaded = load_prefect_tls_context()
+        assert share_prefect_tls_contexts().loads == loads + 1  # this CA file was new: loaded once, here
+        assert _verify(PrefectClient("https://127.0.0.1:1/api")) is preloaded
+        assert share_prefect_tls_contexts().loads == loads + 1

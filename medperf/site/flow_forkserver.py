@@ -56,20 +56,12 @@ def preload(repo_dir: Path) -> list[str]:
     if "medperf.client.http" in sys.modules:  # the registry clients' one TLS context, loaded once for all runs
         sys.modules["medperf.client.http"]._tls_context()
     try:  # and the Prefect clients' (each run creates about eight): loaded here once, shared by every fork
-        from medperf.prefect_tls import share_prefect_tls_contexts
+        from medperf.prefect_tls import load_prefect_tls_context
 
-        share_prefect_tls_contexts().create_default_context(cafile=_prefect_ca_file())
+        load_prefect_tls_context()
     except Exception as err:  # noqa: BLE001 - a run then loads its own, as without the server
         failed.append(f"medperf.prefect_tls: {type(err).__name__}: {err}")
     return failed
-
-
-def _prefect_ca_file() -> str:
-    """The CA file Prefect's clients verify with (PREFECT_API_SSL_CERT_FILE, else certifi's bundle)."""
-    import certifi
-    from prefect.settings import PREFECT_API_SSL_CERT_FILE
-
-    return str(PREFECT_API_SSL_CERT_FILE.value() or certifi.where())
 
 
 @dataclass
