@@ -1,15 +1,19 @@
 """A flow run's heartbeat thread ends with its run, not at its next whole second (medperf.prefect_heartbeats)."""
 
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from prefect import flow_engine
 
-import flows  # noqa: F401 - importing the flows puts the prompt heartbeat stop in place
 from medperf.prefect_heartbeats import send_heartbeats, stop_heartbeats_promptly
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -60,9 +64,22 @@ def sleeps_off_main(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return calls
 
 
-def test_importing_the_flows_puts_the_prompt_stop_in_place() -> None:
+@pytest.mark.parametrize("cwd", ["repo", "elsewhere"])  # a deployment run's process, and the `medperf` CLI's
+def test_a_process_that_imports_the_flows_gets_the_prompt_stop(cwd: str, tmp_path: Path) -> None:
+    code = (
+        "import flows.evaluate_model, prefect.flow_engine as engine, medperf.prefect_heartbeats as ours; "
+        "print(flows.__file__, engine._send_heartbeats is ours.send_heartbeats)"
+    )
+    where = ROOT if cwd == "repo" else tmp_path
+    done = subprocess.run([sys.executable, "-c", code], cwd=where, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == [str(ROOT / "flows" / "__init__.py"), "True"]
+
+
+def test_the_tests_processes_have_it_too_and_it_is_idempotent() -> None:
+    assert flow_engine._send_heartbeats is send_heartbeats  # tests/conftest.py
+    assert stop_heartbeats_promptly() is True  # still in place, still Prefect's shape
     assert flow_engine._send_heartbeats is send_heartbeats
-    assert stop_heartbeats_promptly() is True  # idempotent: still in place, still Prefect's shape
 
 
 def test_the_heartbeat_goes_out_at_the_start_and_the_thread_ends_with_the_run(sleeps_off_main: list[float]) -> None:
