@@ -20,7 +20,6 @@ from support.schedule import load_durations, longest_first
 from support.scoped_env import scoped_env
 
 from medperf.cli.local_server import LocalRegistry, local_registry
-from medperf.prefect_heartbeats import stop_heartbeats_promptly
 from medperf.prefect_tls import share_prefect_tls_contexts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,10 +36,6 @@ ENV_CACHE = Path(tempfile.gettempdir()) / "medperf-test-envs"
 
 os.environ.setdefault("MEDPERF_SITE_ENV_CACHE", str(ENV_CACHE))
 share_prefect_tls_contexts()  # the tests' Prefect clients (polling loops, in-process runs) as the product's processes
-# The product's flows/__init__ puts this in place in every process that runs a flow; under `.venv/bin/pytest` the
-# name `flows` is tests/flows (a namespace package: pytest prepends tests/ to sys.path), so the tests' in-process
-# flow runs get it here. tests/test_prefect_heartbeats.py checks the product's own import in a fresh process.
-stop_heartbeats_promptly()
 
 
 @pytest.fixture(scope="session")

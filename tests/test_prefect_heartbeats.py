@@ -76,9 +76,13 @@ def test_a_process_that_imports_the_flows_gets_the_prompt_stop(cwd: str, tmp_pat
     assert done.stdout.split() == [str(ROOT / "flows" / "__init__.py"), "True"]
 
 
-def test_the_tests_processes_have_it_too_and_it_is_idempotent() -> None:
-    assert flow_engine._send_heartbeats is send_heartbeats  # tests/conftest.py
-    assert stop_heartbeats_promptly() is True  # still in place, still Prefect's shape
+def test_the_tests_import_the_product_flows_as_its_processes_do() -> None:
+    """pyproject's pythonpath: `flows` is the product's package here too, not the tests/flows folder."""
+    import flows
+
+    assert flows.__file__ == str(ROOT / "flows" / "__init__.py")
+    assert flow_engine._send_heartbeats is send_heartbeats  # its import put the prompt stop in place
+    assert stop_heartbeats_promptly() is True  # idempotent: still in place, still Prefect's shape
     assert flow_engine._send_heartbeats is send_heartbeats
 
 
